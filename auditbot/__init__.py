@@ -1,0 +1,1 @@
+"""auditbot: the composition root, the application layer and the command line."""

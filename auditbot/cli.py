@@ -1,0 +1,237 @@
+"""The `auditbot` command. Exit status 0 on success; otherwise a reason on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from audits.allocation_csv import parse_allocation_csv
+from audits.errors import AuditError
+from audits.grades import Grade
+from audits.model import Audit, Status
+from audits.templates import SectionKind
+from audits.workdays import uk_time
+from audits.workflow import SYSTEM
+from auditbot.app import App, build
+from auditbot.settings import load_settings
+from store.db import DatabaseUnavailable
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="auditbot", description="Children's social care case file audits, run in Teams."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("allocate", help="allocate the month's audits from a CSV file")
+    p.add_argument("file", type=Path, metavar="FILE.csv")
+
+    p = sub.add_parser("audits", help="list audits")
+    p.add_argument("--status", choices=[s.value for s in Status])
+    p.add_argument("--overdue", action="store_true", help="only audits with a missed deadline")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("show", help="one audit: answers, deadlines, history")
+    p.add_argument("audit_id", metavar="AUDIT_ID")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("db", help="database administration")
+    p.add_argument("action", choices=["upgrade"])
+
+    sub.add_parser("demo", help="load demo data into var/demo.db and show what to try")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(Path(".env") if Path(".env").is_file() else None)
+        logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if args.command == "demo":
+            from auditbot.demo import run_demo
+
+            return asyncio.run(run_demo(settings))
+        app = build(settings)
+        return asyncio.run(_run(app, _COMMANDS[args.command], args))
+    except (AuditError, DatabaseUnavailable) as exc:
+        print(f"auditbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(app: App, command: Callable[[App, argparse.Namespace], Awaitable[int]],
+               args: argparse.Namespace) -> int:
+    try:
+        if not (args.command == "db"):
+            await app.start()
+        return await command(app, args)
+    finally:
+        await app.close()
+
+
+async def _allocate(app: App, args: argparse.Namespace) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise AuditError(f"{args.file}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise AuditError(f"{args.file}: not a UTF-8 CSV file (save it as 'CSV UTF-8')") from None
+    rows = parse_allocation_csv(text, app.catalog)
+    outcomes = await app.service.allocate(SYSTEM, rows)
+    for outcome in outcomes:
+        audit = outcome.audit
+        due = audit.deadlines["audit_completion"].due_at
+        print(f"{audit.id}  child {audit.child_id}  {audit.strand}  auditor {audit.participants.auditor}"
+              f"  due {uk_time(due)}")
+    print(f"{len(outcomes)} audit{'s' if len(outcomes) != 1 else ''} allocated")
+    return 0
+
+
+async def _audits(app: App, args: argparse.Namespace) -> int:
+    rows = await app.service.list(status=args.status, overdue=args.overdue)
+    if args.json:
+        print(json.dumps([_row_json(r) for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("No audits.")
+        return 0
+    print(f"{'AUDIT':<12}{'CHILD':<12}{'STATUS':<26}{'GRADE':<22}{'NEXT DEADLINE'}")
+    for r in rows:
+        grade = _grade_label(r.moderated_grade or r.auditor_grade)
+        nxt = (f"{r.next_step} ({r.next_owner}) {uk_time(r.next_due)}"
+               + ("  OVERDUE" if r.overdue else "")) if r.next_due else "-"
+        concern = " [case of concern]" if r.case_of_concern else ""
+        print(f"{r.id:<12}{r.child_id:<12}{r.status.label:<26}{grade + concern:<22}{nxt}")
+    return 0
+
+
+def _row_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id, "child_id": r.child_id, "cycle": r.cycle, "strand": r.strand, "team": r.team,
+        "status": r.status.value, "auditor_grade": r.auditor_grade,
+        "moderated_grade": r.moderated_grade, "case_of_concern": r.case_of_concern,
+        "next_deadline": {"step": r.next_step, "owner": r.next_owner,
+                          "due": r.next_due.isoformat()} if r.next_due else None,
+        "overdue": r.overdue,
+    }
+
+
+def _grade_label(value: str | None) -> str:
+    return Grade(value).label if value else "-"
+
+
+async def _show(app: App, args: argparse.Namespace) -> int:
+    audit = await app.service.get(args.audit_id)
+    history = await app.service.history(args.audit_id)
+    if args.json:
+        print(json.dumps({"audit": audit.model_dump(mode="json"),
+                          "history": [{**h, "at": h["at"].isoformat()} for h in history]},
+                         indent=2))
+        return 0
+    print(render_audit(app, audit, history))
+    return 0
+
+
+def render_audit(app: App, audit: Audit, history: list[dict[str, Any]]) -> str:
+    template = app.catalog.template(audit.template)
+    out: list[str] = []
+    add = out.append
+    add(f"Audit {audit.id} — child's ID {audit.child_id}")
+    add(f"  {template.name} · policy {audit.policy} · {audit.strand} · {audit.team}")
+    add(f"  Status: {audit.status.label}"
+        + (f" · auditor's grade {audit.auditor_grade.label}" if audit.auditor_grade else "")
+        + (f" · moderated grade {audit.moderated_grade.label}" if audit.moderated_grade else ""))
+    add("People")
+    for role, who in audit.participants.model_dump().items():
+        add(f"  {role.replace('_', ' '):<16}{who}")
+    add("Deadlines (UK time)")
+    for d in sorted(audit.deadlines.values(), key=lambda d: d.due_at):
+        state = f"done {uk_time(d.done_at)}" if d.done_at else (
+            "OVERDUE" if d.due_at < app.service.clock.now() else "open")
+        add(f"  {d.step:<18}{d.owner:<32}{uk_time(d.due_at):<20}{state}")
+    add("Answers")
+    for section in template.sections:
+        answer = audit.answers.get(section.id)
+        if answer is None:
+            continue
+        add(f"  {section.label}")
+        if section.kind is SectionKind.GRADED:
+            add(f"    Grade: {answer.grade.label if answer.grade else '-'}")
+            add(f"    Evidence: {answer.evidence or '-'}")
+            add(f"    Impact: {answer.impact or '-'}")
+        for q in section.questions:
+            if q.id in answer.values:
+                add(f"    {q.text.splitlines()[0]}: {answer.values[q.id]}")
+    if audit.family_feedback:
+        fb = audit.family_feedback
+        add("Family feedback")
+        add(f"  {fb.summary or 'Not sought: ' + (fb.not_sought_reason or '')}"
+            + (f" (from {', '.join(fb.sought_from)})" if fb.sought_from else ""))
+    for c in audit.iro_comments:
+        add(f"IRO/CP chair comments ({uk_time(c.at)}{', late' if c.late else ''}): {c.text}")
+    if audit.moderation:
+        m = audit.moderation
+        add(f"Moderation{' (complete)' if m.completed_at else ' (in progress)'}")
+        for sid, d in m.sections.items():
+            change = "agreed" if d.agreed else (
+                f"regraded {d.auditor_grade.label if d.auditor_grade else '-'} → {d.grade.label}")
+            add(f"  {template.section(sid).label}: {change}" + (f" — {d.reason}" if d.reason else ""))
+        if m.overall:
+            add(f"  {template.moderation.title}: {m.overall.label}")
+    for p in audit.panel:
+        add(f"QA panel {uk_time(p.at)}: {p.outcome.value}" + (f" — {p.notes}" if p.notes else ""))
+    if audit.actions:
+        add("Actions")
+        for a in audit.actions:
+            add(f"  {a.number}. {a.text} — {a.owner}, by {a.due.isoformat()} [{a.status.value}]")
+    if audit.case_of_concern:
+        coc = audit.case_of_concern
+        add(f"Case of concern (opened {uk_time(coc.opened_at)}, raised by the {coc.raised_by.label})")
+        if coc.plan:
+            add(f"  Plan ({coc.plan_owner}): {coc.plan}")
+        for r in coc.reaudits:
+            add(f"  Re-audit {uk_time(r.at)}: {r.grade.label}")
+        if coc.closed_at:
+            add(f"  Closed {uk_time(coc.closed_at)}")
+    add("History")
+    for h in history:
+        add(f"  {_when(h['at'])}  {h['actor']:<30} {h['what']}: {_short(h['old'])} → {_short(h['new'])}")
+    return "\n".join(out)
+
+
+def _when(at: datetime) -> str:
+    return uk_time(at)
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "-"
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+async def _db(app: App, args: argparse.Namespace) -> int:
+    await app.db.upgrade()
+    print(f"database at revision {await app.db.current_revision()}")
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {
+    "allocate": _allocate,
+    "audits": _audits,
+    "show": _show,
+    "db": _db,
+}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

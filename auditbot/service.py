@@ -1,0 +1,109 @@
+"""The application layer: each use case loads, calls the pure workflow, and commits
+state, history, outbox rows and timers in one transaction. Nothing here talks to
+Teams or Graph."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from audits import commands
+from audits.allocation_csv import AllocationRefused, AllocationRow
+from audits.catalog import Catalog
+from audits.clock import Clock
+from audits.errors import Conflict
+from audits.model import Audit
+from audits.roles import StandingRoles
+from audits.workdays import WorkingCalendar
+from audits.workflow import Context, Outcome, allocate, apply
+from store import repo
+from store.db import Database
+
+log = logging.getLogger(__name__)
+CONFLICT_RETRIES = 3
+
+
+@dataclass
+class AuditService:
+    db: Database
+    catalog: Catalog
+    calendar: WorkingCalendar
+    standing: StandingRoles
+    clock: Clock
+
+    def _context(self, actor: str, template: str, policy: str) -> Context:
+        return Context(
+            actor=actor,
+            now=self.clock.now(),
+            template=self.catalog.template(template),
+            policy=self.catalog.policy(policy),
+            calendar=self.calendar,
+            standing=self.standing,
+        )
+
+    async def allocate(self, actor: str, rows: Sequence[AllocationRow]) -> list[Outcome]:
+        """All rows or none: a child already sampled this month refuses the whole file."""
+        now = self.clock.now()
+        cycle = f"{self.calendar.local_date(now):%Y-%m}"
+        async with self.db.transaction() as conn:
+            taken = await repo.children_in_cycle(conn, cycle, [r.allocation.child_id for r in rows])
+            if taken:
+                raise AllocationRefused([
+                    (r.line, f"child {r.allocation.child_id} already has audit "
+                             f"{taken[r.allocation.child_id]} in {cycle}")
+                    for r in rows if r.allocation.child_id in taken
+                ])
+            number = await repo.next_audit_number(conn, cycle)
+            outcomes = []
+            for offset, row in enumerate(rows):
+                a = row.allocation
+                ctx = self._context(actor, a.template, a.policy)
+                audit_id = f"{cycle.replace('-', '')}-{number + offset:03d}"
+                outcome = allocate(audit_id, a, ctx)
+                version = await repo.insert_audit(conn, outcome.audit, now)
+                await repo.append_history(conn, audit_id, version, actor, now, "allocate",
+                                          outcome.changes)
+                await repo.enqueue(conn, audit_id, version, outcome.notices, now)
+                outcomes.append(outcome)
+        log.info("allocated %d audits in %s", len(outcomes), cycle)
+        return outcomes
+
+    async def execute(self, actor: str, audit_id: str, command: commands.Command) -> Outcome:
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return await self._execute_once(actor, audit_id, command)
+            except Conflict:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _execute_once(self, actor: str, audit_id: str, command: commands.Command) -> Outcome:
+        async with self.db.transaction() as conn:
+            audit = await repo.load_audit(conn, audit_id, for_update=True)
+            version = await repo.version_of(conn, audit_id)
+            ctx = self._context(actor, audit.template, audit.policy)
+            outcome = apply(audit, command, ctx)
+            new_version = await repo.save_audit(conn, outcome.audit, version, ctx.now)
+            name = type(command).__name__
+            await repo.append_history(conn, audit_id, new_version, actor, ctx.now, name,
+                                      outcome.changes)
+            await repo.enqueue(conn, audit_id, new_version, outcome.notices, ctx.now)
+        log.info("audit %s: %s by %s (v%d)", audit_id, name, actor, new_version)
+        return outcome
+
+    async def get(self, audit_id: str) -> Audit:
+        async with self.db.reading() as conn:
+            return await repo.load_audit(conn, audit_id)
+
+    async def history(self, audit_id: str) -> list[dict[str, Any]]:
+        async with self.db.reading() as conn:
+            await repo.version_of(conn, audit_id)  # NotFound for an unknown audit
+            return await repo.audit_history(conn, audit_id)
+
+    async def list(self, status: str | None = None, overdue: bool = False,
+                   person: str | None = None) -> list[repo.AuditRow]:
+        async with self.db.reading() as conn:
+            return await repo.list_audits(conn, self.clock.now(), status=status, overdue=overdue,
+                                          person=person)

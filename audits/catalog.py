@@ -1,0 +1,72 @@
+"""The audit tools and process policies an installation offers.
+
+The package ships its own in `audits/templates/` and `audits/policies/`; a
+council's folder (`templates/`, `policies/` under AUDITBOT_CONFIG_DIR) adds
+to them or replaces one of the same id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from audits.errors import ConfigError, InvalidInput
+from audits.policies import Policy, load_policy
+from audits.templates import Template, load_template
+
+SHIPPED = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Catalog:
+    templates: dict[str, Template]
+    policies: dict[str, Policy]
+    default_policy: str
+
+    def template(self, template_id: str) -> Template:
+        try:
+            return self.templates[template_id]
+        except KeyError:
+            raise InvalidInput(
+                f"unknown audit tool '{template_id}' (known: {', '.join(sorted(self.templates))})"
+            ) from None
+
+    def policy(self, policy_id: str) -> Policy:
+        try:
+            return self.policies[policy_id]
+        except KeyError:
+            raise InvalidInput(
+                f"unknown policy '{policy_id}' (known: {', '.join(sorted(self.policies))})"
+            ) from None
+
+
+def load_catalog(extra: Path | None = None, default_policy: str = "swindon") -> Catalog:
+    folders = [SHIPPED] + ([extra] if extra else [])
+    templates: dict[str, Template] = {}
+    policies: dict[str, Policy] = {}
+    for folder in folders:
+        if extra is not None and folder == extra and not folder.is_dir():
+            raise ConfigError(f"{folder}: the configuration folder does not exist")
+        for path in sorted((folder / "templates").glob("*.yaml")):
+            template = load_template(path)
+            _check_name(path, template.id)
+            templates[template.id] = template
+        for path in sorted((folder / "policies").glob("*.yaml")):
+            policy = load_policy(path)
+            _check_name(path, policy.id)
+            policies[policy.id] = policy
+    for policy in policies.values():
+        if policy.default_template not in templates:
+            raise ConfigError(
+                f"policy '{policy.id}': default_template '{policy.default_template}' is not an audit tool"
+            )
+    if default_policy not in policies:
+        raise ConfigError(
+            f"the default policy '{default_policy}' is unknown (known: {', '.join(sorted(policies))})"
+        )
+    return Catalog(templates, policies, default_policy)
+
+
+def _check_name(path: Path, ident: str) -> None:
+    if path.stem != ident:
+        raise ConfigError(f"{path}: id '{ident}' must match the file name '{path.stem}'")

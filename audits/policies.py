@@ -1,0 +1,176 @@
+"""Process policies as data: each step's owner, deadline, nudges and escalations.
+
+The workflow knows the steps of a case file audit (`StepId`); a policy file
+says which of them a council uses and how long each may take, in clock
+hours, days, weeks or working days.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from audits.grades import Grade, GradeRule
+from audits.roles import Role
+from audits.workdays import WorkingCalendar, as_utc
+from audits.yamlfile import load_model
+
+
+class StepId(StrEnum):
+    IRO_COMMENTS = "iro_comments"
+    AUDIT = "audit_completion"
+    MODERATION = "moderation"
+    CLOSURE = "closure"
+    COC_PLAN = "coc_plan"
+    REAUDIT = "reaudit"
+    ACTION = "action"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Duration(_Strict):
+    """Exactly one of: clock hours, calendar days, weeks, or working days."""
+
+    hours: Annotated[float, Field(ge=0)] | None = None
+    days: Annotated[int, Field(ge=0)] | None = None
+    weeks: Annotated[int, Field(ge=0)] | None = None
+    working_days: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Duration:
+        given = [
+            k for k in ("hours", "days", "weeks", "working_days") if getattr(self, k) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one of hours, days, weeks or working_days")
+        return self
+
+    def after(self, start: datetime, calendar: WorkingCalendar) -> datetime:
+        start = as_utc(start)
+        if self.working_days is not None:
+            return calendar.after_working_days(start, self.working_days)
+        if self.hours is not None:
+            return start + timedelta(hours=self.hours)
+        if self.days is not None:
+            return start + timedelta(days=self.days)
+        assert self.weeks is not None
+        return start + timedelta(weeks=self.weeks)
+
+    def before(self, end: datetime, calendar: WorkingCalendar) -> datetime:
+        end = as_utc(end)
+        if self.working_days is not None:
+            day = calendar.local_date(end)
+            for _ in range(self.working_days):
+                day -= timedelta(days=1)
+                while not calendar.is_working_day(day):
+                    day -= timedelta(days=1)
+            return calendar.close_of(day) if self.working_days else end
+        return end - (self.after(end, calendar) - end)
+
+    def describe(self) -> str:
+        for key, word in (
+            ("hours", "hour"),
+            ("days", "day"),
+            ("weeks", "week"),
+            ("working_days", "working day"),
+        ):
+            value = getattr(self, key)
+            if value is not None:
+                shown = f"{value:g}" if isinstance(value, float) else str(value)
+                return f"{shown} {word}{'' if value == 1 else 's'}"
+        raise AssertionError  # pragma: no cover
+
+
+class Nudge(_Strict):
+    """A reminder to the step's owner: some time after the step starts, or before it is due."""
+
+    after: Duration | None = None
+    before: Duration | None = None
+    on_due_day: bool = False
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> Nudge:
+        anchors = [self.after is not None, self.before is not None, self.on_due_day]
+        if sum(anchors) != 1:
+            raise ValueError("a nudge has exactly one of after, before or on_due_day")
+        return self
+
+
+class Escalation(_Strict):
+    to: Role
+    after_deadline: Duration = Duration(hours=0)
+
+
+class Step(_Strict):
+    label: str
+    actor: Role
+    starts: Literal["allocation", "submission", "moderation", "panel", "alert", "agreed"]
+    deadline: Duration | None = None
+    # When the panel returns an audit, the auditor's clock restarts with this.
+    on_return: Duration | None = None
+    urgent: bool = False
+    nudges: tuple[Nudge, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+
+
+class RuleAction(StrEnum):
+    REFUSE = "refuse"
+    REASON = "reason"  # accepted only with a written reason
+
+
+class Policy(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    name: str
+    source: str | None = None
+    default_template: str
+    steps: dict[StepId, Step]
+    family_feedback_required: bool = True
+    # Feedback "could not be sought" with a reason counts as feedback recorded.
+    family_feedback_reason_accepted: bool = True
+    actions_required_when_overall: tuple[Grade, ...] = (
+        Grade.REQUIRES_IMPROVEMENT,
+        Grade.INADEQUATE,
+    )
+    grade_rules: dict[GradeRule, RuleAction] = Field(
+        default_factory=lambda: {
+            GradeRule.OUTSTANDING_NEEDS_ALL_OUTSTANDING: RuleAction.REFUSE,
+            GradeRule.GOOD_NEEDS_LIMITING_JUDGEMENTS: RuleAction.REFUSE,
+        }
+    )
+    # Who is told at once when an audit is judged Inadequate.
+    case_of_concern_alert: tuple[Role, ...] = (Role.SERVICE_MANAGER, Role.QA_MANAGER)
+    # Who signs off completed actions; the second applies when the overall grade is Inadequate.
+    action_sign_off: Role = Role.TEAM_MANAGER
+    action_sign_off_if_inadequate: Role = Role.SERVICE_MANAGER
+
+    @model_validator(mode="after")
+    def _known_actors(self) -> Policy:
+        expected = {
+            StepId.IRO_COMMENTS: {Role.IRO},
+            StepId.AUDIT: {Role.AUDITOR},
+            StepId.MODERATION: {Role.MODERATOR},
+            StepId.CLOSURE: {Role.QA_MANAGER, Role.QA_OFFICER},
+            StepId.COC_PLAN: {Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE},
+            StepId.REAUDIT: {Role.QA_MANAGER, Role.QA_OFFICER, Role.AUDITOR},
+            StepId.ACTION: {Role.ACTION_OWNER},
+        }
+        for step_id, step in self.steps.items():
+            if step.actor not in expected[step_id]:
+                allowed = ", ".join(sorted(r.value for r in expected[step_id]))
+                raise ValueError(f"steps.{step_id.value}.actor must be one of: {allowed}")
+        if StepId.AUDIT not in self.steps or self.steps[StepId.AUDIT].deadline is None:
+            raise ValueError("steps.audit_completion with a deadline is required")
+        return self
+
+    def step(self, step_id: StepId) -> Step | None:
+        return self.steps.get(step_id)
+
+
+def load_policy(path: Path) -> Policy:
+    return load_model(Policy, path)

@@ -1,0 +1,247 @@
+"""Audit tools as data: the schema of a template file and its loader.
+
+A template is a YAML file in `audits/templates/` (or a council's own folder).
+It lists the form's sections in order. A *details* section holds plain
+questions (the header, the case summary, the yes/no checks); a *graded*
+section is an area of practice with a grade, evidence and impact, plus
+questions of its own (for example the limiting judgements).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from audits.errors import InvalidInput
+from audits.grades import Grade
+from audits.yamlfile import load_model
+
+_ID = r"^[a-z0-9][a-z0-9_-]*$"
+MAX_TEXT = 20_000
+
+
+PREFILL_FIELDS = (
+    "child_id",
+    "team",
+    "strand",
+    "allocated_on",
+    "auditor",
+    "social_worker",
+    "iro",
+    "moderator",
+    "team_manager",
+    "service_manager",
+)
+
+
+class AnswerType(StrEnum):
+    TEXT = "text"
+    YES_NO = "yes_no"
+    YES_NO_NA = "yes_no_na"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    DATE = "date"
+    PERSON = "person"
+    GRADE = "grade"
+    NUMBER = "number"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    label: str
+
+
+class Question(_Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    text: str
+    type: AnswerType
+    required: bool = True
+    guidance: str | None = None
+    options: tuple[Option, ...] = ()
+    # A limiting judgement (a "must have"): the overall grade can be Good or
+    # better only when every limiting judgement is answered with one of `met_by`.
+    limiting: bool = False
+    met_by: tuple[str, ...] = ("yes", "na")
+    # Shown only when another question of the same section has this answer.
+    when: dict[str, str] | None = None
+    min: float | None = None
+    max: float | None = None
+    # Filled from the allocation (read-only for the auditor): one of PREFILL_FIELDS.
+    prefill: str | None = None
+
+    @model_validator(mode="after")
+    def _options_fit_type(self) -> Question:
+        choice = self.type in (AnswerType.CHOICE, AnswerType.MULTI_CHOICE)
+        if choice and not self.options:
+            raise ValueError(f"a {self.type.value} question needs options")
+        if not choice and self.options:
+            raise ValueError(f"a {self.type.value} question takes no options")
+        if self.limiting and self.type not in (AnswerType.YES_NO, AnswerType.YES_NO_NA):
+            raise ValueError("a limiting judgement must be a yes_no or yes_no_na question")
+        if self.prefill is not None and self.prefill not in PREFILL_FIELDS:
+            raise ValueError(
+                f"prefill '{self.prefill}' is unknown; use one of {', '.join(PREFILL_FIELDS)}"
+            )
+        if len({o.id for o in self.options}) != len(self.options):
+            raise ValueError("option ids must be unique")
+        return self
+
+    def parse(self, value: Any) -> Any:
+        """Checks and normalises one answer; raises InvalidInput in plain words."""
+        try:
+            return _parse_answer(self, value)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"{self.text.splitlines()[0]}: {exc}") from exc
+
+
+def _parse_answer(q: Question, value: Any) -> Any:
+    if value is None:
+        return None
+    match q.type:
+        case AnswerType.TEXT | AnswerType.PERSON:
+            if not isinstance(value, str):
+                raise TypeError("expected text")
+            text = value.strip()
+            if len(text) > MAX_TEXT:
+                raise ValueError(f"too long (at most {MAX_TEXT} characters)")
+            return text or None
+        case AnswerType.YES_NO | AnswerType.YES_NO_NA:
+            allowed = ("yes", "no", "na") if q.type is AnswerType.YES_NO_NA else ("yes", "no")
+            key = str(value).strip().lower().replace("/", "").replace("n/a", "na")
+            if key not in allowed:
+                raise ValueError(f"answer {' / '.join(a.upper() for a in allowed)}")
+            return key
+        case AnswerType.CHOICE:
+            ids = {o.id for o in q.options}
+            if value not in ids:
+                raise ValueError(f"choose one of {', '.join(o.label for o in q.options)}")
+            return value
+        case AnswerType.MULTI_CHOICE:
+            items = value if isinstance(value, list) else str(value).split(",")
+            ids = {o.id for o in q.options}
+            chosen = [str(i).strip() for i in items if str(i).strip()]
+            unknown = [c for c in chosen if c not in ids]
+            if unknown:
+                raise ValueError(f"not an option: {', '.join(unknown)}")
+            return chosen or None
+        case AnswerType.DATE:
+            return date.fromisoformat(str(value).strip()).isoformat()
+        case AnswerType.GRADE:
+            return Grade.parse(str(value)).value
+        case AnswerType.NUMBER:
+            if isinstance(value, bool):
+                raise TypeError("expected a number")
+            number = float(value)
+            if (q.min is not None and number < q.min) or (q.max is not None and number > q.max):
+                raise ValueError(f"expected a number from {q.min:g} to {q.max:g}")
+            return int(number) if number.is_integer() else number
+    raise AssertionError(q.type)  # pragma: no cover
+
+
+class SectionKind(StrEnum):
+    DETAILS = "details"
+    GRADED = "graded"
+
+
+class Section(_Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    number: int | None = None
+    title: str
+    kind: SectionKind
+    guidance: str | None = None
+    prompts: tuple[str, ...] = ()
+    evidence_prompt: str = "Evidence – What records have you considered?"
+    impact_prompt: str = "Impact – What difference has this made for the child?"
+    questions: tuple[Question, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_questions(self) -> Section:
+        seen: set[str] = set()
+        for q in self.questions:
+            if q.id in seen:
+                raise ValueError(f"question id '{q.id}' is used twice")
+            seen.add(q.id)
+        for q in self.questions:
+            for other in q.when or {}:
+                if other not in seen:
+                    raise ValueError(f"question '{q.id}' depends on unknown question '{other}'")
+        return self
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise InvalidInput(f"Section '{self.title}' has no question '{question_id}'")
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}. {self.title}" if self.number is not None else self.title
+
+
+class ActionsPart(_Strict):
+    number: int | None = None
+    title: str
+    guidance: str | None = None
+    required_when_overall: tuple[Grade, ...] = (Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
+
+
+class ModerationPart(_Strict):
+    number: int | None = None
+    title: str
+    prompt: str
+    guidance: str | None = None
+    additional_actions_number: int | None = None
+    additional_actions_title: str = "Additional actions"
+    additional_actions_prompt: str | None = None
+
+
+class Template(_Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    name: str
+    version: int = 1
+    source: str | None = None
+    guidance: str | None = None
+    overall_section: str
+    sections: tuple[Section, ...]
+    actions: ActionsPart
+    moderation: ModerationPart
+    kind: Literal["audit_tool"] = "audit_tool"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Template:
+        ids = [s.id for s in self.sections]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"section ids used twice: {', '.join(duplicates)}")
+        if self.overall_section not in ids:
+            raise ValueError(f"overall_section '{self.overall_section}' is not a section")
+        if self.section(self.overall_section).kind is not SectionKind.GRADED:
+            raise ValueError(f"overall_section '{self.overall_section}' must be graded")
+        return self
+
+    def section(self, section_id: str) -> Section:
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        raise InvalidInput(f"The {self.name} has no section '{section_id}'")
+
+    @property
+    def graded_sections(self) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if s.kind is SectionKind.GRADED)
+
+    @property
+    def limiting_judgements(self) -> tuple[tuple[Section, Question], ...]:
+        return tuple((s, q) for s in self.sections for q in s.questions if q.limiting)
+
+
+def load_template(path: Path) -> Template:
+    """Loads and validates one template file; ConfigError names file, place and problem."""
+    return load_model(Template, path)

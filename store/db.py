@@ -1,0 +1,125 @@
+"""The database: engine, transactions and migrations (SQLite by default, PostgreSQL to scale out)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from audits.errors import ConfigError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or is not ours."""
+
+
+class Database:
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        try:
+            parsed = make_url(url)
+        except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
+            raise ConfigError(f"AUDITBOT_DATABASE_URL '{url}' is not a database URL") from exc
+        if parsed.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ConfigError(
+                "AUDITBOT_DATABASE_URL must start with sqlite+aiosqlite:/// or postgresql+asyncpg://"
+            )
+        self.url = parsed
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine_options.setdefault("connect_args", {"timeout": 30})
+        self.engine: AsyncEngine = create_async_engine(parsed, **engine_options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE)."""
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                await conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                await conn.rollback()
+                raise
+            else:
+                await conn.commit()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def upgrade(self) -> None:
+        """Brings the schema to the newest migration."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_upgrade)
+
+    async def current_revision(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+
+    async def ensure_schema(self) -> None:
+        """A SQLite file is upgraded on first use; PostgreSQL must be upgraded by the admin."""
+        try:
+            current = await self.current_revision()
+        except (OSError, SQLAlchemyError) as exc:
+            raise DatabaseUnavailable(f"cannot reach the database: {_brief(exc)}") from exc
+        if current == head_revision():
+            return
+        if self.is_sqlite:
+            await self.upgrade()
+            return
+        raise DatabaseUnavailable(
+            "the database schema is not up to date: run `auditbot db upgrade`"
+        )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _upgrade(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # aiosqlite: let us issue BEGIN ourselves, so BEGIN IMMEDIATE takes the lock.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _brief(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]

@@ -1,0 +1,370 @@
+"""Reading and writing audits, their trail, the outbox and the timers, inside a given transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from audits.errors import Conflict, NotFound
+from audits.model import Audit, Status
+from audits.roles import Role
+from audits.workflow import Change, Notice
+from store.schema import audits, deadlines, history, outbox, participants, timers
+
+# Outbox and timer row states.
+PENDING, CLAIMED, SENT, DEAD, FIRED, CANCELLED = (
+    "pending", "claimed", "sent", "dead", "fired", "cancelled",
+)
+
+
+def _is_postgres(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+async def load_audit(conn: AsyncConnection, audit_id: str, for_update: bool = False) -> Audit:
+    query = sa.select(audits.c.state).where(audits.c.id == audit_id)
+    if for_update and _is_postgres(conn):
+        query = query.with_for_update()
+    state = (await conn.execute(query)).scalar_one_or_none()
+    if state is None:
+        raise NotFound(f"There is no audit {audit_id}")
+    return Audit.model_validate(state)
+
+
+async def version_of(conn: AsyncConnection, audit_id: str) -> int:
+    version = (
+        await conn.execute(sa.select(audits.c.version).where(audits.c.id == audit_id))
+    ).scalar_one_or_none()
+    if version is None:
+        raise NotFound(f"There is no audit {audit_id}")
+    return int(version)
+
+
+def _columns(audit: Audit) -> dict[str, Any]:
+    return {
+        "status": audit.status.value,
+        "strand": audit.strand,
+        "team": audit.team,
+        "auditor_grade": audit.auditor_grade.value if audit.auditor_grade else None,
+        "moderated_grade": audit.moderated_grade.value if audit.moderated_grade else None,
+        "case_of_concern": audit.case_of_concern is not None,
+        "state": audit.model_dump(mode="json"),
+    }
+
+
+async def insert_audit(conn: AsyncConnection, audit: Audit, now: datetime) -> int:
+    await conn.execute(
+        audits.insert().values(
+            id=audit.id,
+            child_id=audit.child_id,
+            cycle=audit.cycle,
+            template=audit.template,
+            policy=audit.policy,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            **_columns(audit),
+        )
+    )
+    await _sync_people_and_deadlines(conn, audit)
+    return 1
+
+
+async def save_audit(conn: AsyncConnection, audit: Audit, expected_version: int, now: datetime) -> int:
+    """Writes the new state if nobody else has since `expected_version`; returns the new version."""
+    result = await conn.execute(
+        audits.update()
+        .where(audits.c.id == audit.id, audits.c.version == expected_version)
+        .values(version=expected_version + 1, updated_at=now, **_columns(audit))
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"Audit {audit.id} was changed by someone else; nothing was saved, try again")
+    await _sync_people_and_deadlines(conn, audit)
+    return expected_version + 1
+
+
+async def _sync_people_and_deadlines(conn: AsyncConnection, audit: Audit) -> None:
+    people = {(r.value, p) for r in Role if (p := audit.participants.of(r))}
+    people |= {(Role.ACTION_OWNER.value, a.owner) for a in audit.actions}
+    await conn.execute(participants.delete().where(participants.c.audit_id == audit.id))
+    await conn.execute(
+        participants.insert(), [{"audit_id": audit.id, "role": r, "person": p} for r, p in people]
+    )
+    await conn.execute(deadlines.delete().where(deadlines.c.audit_id == audit.id))
+    if audit.deadlines:
+        await conn.execute(
+            deadlines.insert(),
+            [
+                {
+                    "audit_id": audit.id,
+                    "step": d.step,
+                    "owner": d.owner,
+                    "role": d.role.value,
+                    "due_at": d.due_at,
+                    "done_at": d.done_at,
+                    "urgent": d.urgent,
+                }
+                for d in audit.deadlines.values()
+            ],
+        )
+    await _sync_timers(conn, audit)
+
+
+async def _sync_timers(conn: AsyncConnection, audit: Audit) -> None:
+    """One durable timer per open deadline; a finished or removed deadline cancels its timer."""
+    rows = (
+        await conn.execute(
+            sa.select(timers.c.key, timers.c.due_at, timers.c.owner, timers.c.status).where(
+                timers.c.audit_id == audit.id, timers.c.kind == "deadline"
+            )
+        )
+    ).all()
+    existing = {r.key: r for r in rows}
+    wanted = {f"{audit.id}:{d.step}": d for d in audit.deadlines.values() if d.open}
+    for key, d in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            await conn.execute(
+                timers.insert().values(
+                    key=key, audit_id=audit.id, kind="deadline", step=d.step, owner=d.owner,
+                    due_at=d.due_at, status=PENDING, payload={"urgent": d.urgent},
+                )
+            )
+        elif (row.due_at, row.owner) != (d.due_at, d.owner) or row.status == CANCELLED:
+            await conn.execute(
+                timers.update().where(timers.c.key == key).values(
+                    due_at=d.due_at, owner=d.owner, status=PENDING, claimed_by=None,
+                    claimed_until=None, fired_at=None,
+                )
+            )
+    stale = [k for k, r in existing.items() if k not in wanted and r.status == PENDING]
+    if stale:
+        await conn.execute(
+            timers.update().where(timers.c.key.in_(stale)).values(status=CANCELLED)
+        )
+
+
+async def append_history(
+    conn: AsyncConnection, audit_id: str, version: int, actor: str, at: datetime,
+    command: str, changes: Sequence[Change],
+) -> None:
+    if changes:
+        await conn.execute(
+            history.insert(),
+            [
+                {"audit_id": audit_id, "version": version, "at": at, "actor": actor,
+                 "command": command, "what": ch.what, "old": ch.old, "new": ch.new}
+                for ch in changes
+            ],
+        )
+
+
+async def enqueue(
+    conn: AsyncConnection, audit_id: str, version: int, notices: Sequence[Notice], now: datetime
+) -> None:
+    """Notices become outbox rows; the key makes a re-run of the same commit a no-op."""
+    rows = []
+    for i, notice in enumerate(notices):
+        channels = ("teams", "email") if notice.email else ("teams",)
+        for channel in channels:
+            rows.append({
+                "key": f"{audit_id}:v{version}:{i}:{channel}",
+                "channel": channel, "kind": notice.kind.value, "recipient": notice.to,
+                "audit_id": audit_id, "payload": notice.data, "urgent": notice.urgent,
+                "status": PENDING, "attempts": 0, "available_at": now, "created_at": now,
+            })
+    if rows:
+        await conn.execute(outbox.insert(), rows)
+
+
+# ---------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: str
+    child_id: str
+    cycle: str
+    strand: str
+    team: str
+    status: Status
+    auditor_grade: str | None
+    moderated_grade: str | None
+    case_of_concern: bool
+    next_step: str | None
+    next_owner: str | None
+    next_due: datetime | None
+    overdue: bool
+
+
+async def list_audits(
+    conn: AsyncConnection, now: datetime, status: str | None = None, overdue: bool = False,
+    person: str | None = None,
+) -> list[AuditRow]:
+    query = sa.select(audits).order_by(audits.c.id)
+    if status:
+        query = query.where(audits.c.status == status)
+    if person:
+        query = query.where(audits.c.id.in_(
+            sa.select(participants.c.audit_id).where(participants.c.person == person)
+        ))
+    if overdue:
+        query = query.where(audits.c.id.in_(
+            sa.select(deadlines.c.audit_id).where(deadlines.c.done_at.is_(None),
+                                                  deadlines.c.due_at < now)
+        ))
+    rows = (await conn.execute(query)).all()
+    open_deadlines = (
+        await conn.execute(
+            sa.select(deadlines).where(deadlines.c.done_at.is_(None)).order_by(deadlines.c.due_at)
+        )
+    ).all()
+    nxt: dict[str, Any] = {}
+    for d in open_deadlines:
+        nxt.setdefault(d.audit_id, d)
+    result = []
+    for r in rows:
+        d = nxt.get(r.id)
+        result.append(AuditRow(
+            id=r.id, child_id=r.child_id, cycle=r.cycle, strand=r.strand, team=r.team,
+            status=Status(r.status), auditor_grade=r.auditor_grade,
+            moderated_grade=r.moderated_grade, case_of_concern=r.case_of_concern,
+            next_step=d.step if d else None, next_owner=d.owner if d else None,
+            next_due=d.due_at if d else None, overdue=bool(d and d.due_at < now),
+        ))
+    return result
+
+
+async def audit_history(conn: AsyncConnection, audit_id: str) -> list[dict[str, Any]]:
+    rows = (
+        await conn.execute(
+            sa.select(history).where(history.c.audit_id == audit_id).order_by(history.c.id)
+        )
+    ).all()
+    return [
+        {"at": r.at, "actor": r.actor, "command": r.command, "what": r.what,
+         "old": r.old, "new": r.new, "version": r.version}
+        for r in rows
+    ]
+
+
+async def children_in_cycle(conn: AsyncConnection, cycle: str, child_ids: Iterable[str]) -> dict[str, str]:
+    """child id -> audit id, for those of `child_ids` already sampled in `cycle`."""
+    ids = list(child_ids)
+    if not ids:
+        return {}
+    rows = (
+        await conn.execute(
+            sa.select(audits.c.child_id, audits.c.id).where(
+                audits.c.cycle == cycle, audits.c.child_id.in_(ids)
+            )
+        )
+    ).all()
+    return {r.child_id: r.id for r in rows}
+
+
+async def next_audit_number(conn: AsyncConnection, cycle: str) -> int:
+    prefix = cycle.replace("-", "") + "-"
+    last = (
+        await conn.execute(
+            sa.select(sa.func.max(audits.c.id)).where(audits.c.id.like(prefix + "%"))
+        )
+    ).scalar_one_or_none()
+    return int(last.split("-")[1]) + 1 if last else 1
+
+
+async def outbox_rows(conn: AsyncConnection, audit_id: str | None = None) -> list[dict[str, Any]]:
+    query = sa.select(outbox).order_by(outbox.c.id)
+    if audit_id:
+        query = query.where(outbox.c.audit_id == audit_id)
+    return [dict(r._mapping) for r in (await conn.execute(query)).all()]
+
+
+# ------------------------------------------------------------ claims
+
+
+async def claim_due_timers(
+    conn: AsyncConnection, now: datetime, worker: str, limit: int = 100,
+    lease: timedelta = timedelta(minutes=5),
+) -> list[dict[str, Any]]:
+    """Claims due timers (and ones whose claim has lapsed) for `worker`.
+
+    On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several instances claim at
+    once without taking the same row; SQLite's BEGIN IMMEDIATE serialises them.
+    """
+    lapsed = sa.and_(timers.c.status == CLAIMED, timers.c.claimed_until < now)
+    query = (
+        sa.select(timers.c.id)
+        .where(sa.or_(timers.c.status == PENDING, lapsed), timers.c.due_at <= now)
+        .order_by(timers.c.due_at)
+        .limit(limit)
+    )
+    if _is_postgres(conn):
+        query = query.with_for_update(skip_locked=True)
+    ids = list((await conn.execute(query)).scalars())
+    if not ids:
+        return []
+    await conn.execute(
+        timers.update().where(timers.c.id.in_(ids)).values(
+            status=CLAIMED, claimed_by=worker, claimed_until=now + lease
+        )
+    )
+    rows = (await conn.execute(sa.select(timers).where(timers.c.id.in_(ids)))).all()
+    return [dict(r._mapping) for r in rows]
+
+
+async def finish_timer(conn: AsyncConnection, timer_id: int, worker: str, now: datetime) -> bool:
+    result = await conn.execute(
+        timers.update()
+        .where(timers.c.id == timer_id, timers.c.claimed_by == worker, timers.c.status == CLAIMED)
+        .values(status=FIRED, fired_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def claim_outbox(
+    conn: AsyncConnection, now: datetime, worker: str, limit: int = 50,
+    lease: timedelta = timedelta(minutes=2),
+) -> list[dict[str, Any]]:
+    """Claims sendable outbox rows; a claimed row whose lease lapsed is sendable again."""
+    query = (
+        sa.select(outbox.c.id)
+        .where(outbox.c.status == PENDING, outbox.c.available_at <= now)
+        .order_by(outbox.c.urgent.desc(), outbox.c.id)
+        .limit(limit)
+    )
+    if _is_postgres(conn):
+        query = query.with_for_update(skip_locked=True)
+    ids = list((await conn.execute(query)).scalars())
+    if not ids:
+        return []
+    await conn.execute(
+        outbox.update().where(outbox.c.id.in_(ids)).values(
+            claimed_by=worker, available_at=now + lease, attempts=outbox.c.attempts + 1
+        )
+    )
+    rows = (await conn.execute(sa.select(outbox).where(outbox.c.id.in_(ids)))).all()
+    return [dict(r._mapping) for r in rows]
+
+
+async def mark_sent(conn: AsyncConnection, row_id: int, now: datetime) -> None:
+    await conn.execute(
+        outbox.update().where(outbox.c.id == row_id).values(status=SENT, sent_at=now, last_error=None)
+    )
+
+
+async def mark_failed(
+    conn: AsyncConnection, row_id: int, error: str, retry_at: datetime | None
+) -> None:
+    """Retry at `retry_at`, or dead-letter the row (visible to QA) when None."""
+    values: dict[str, Any] = {"last_error": error[:500], "claimed_by": None}
+    if retry_at is None:
+        values["status"] = DEAD
+    else:
+        values["available_at"] = retry_at
+    await conn.execute(outbox.update().where(outbox.c.id == row_id).values(**values))

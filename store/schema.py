@@ -1,0 +1,144 @@
+"""The tables. Alembic migrations in `store/migrations/` create and change them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Stores UTC; always gives back an aware UTC datetime (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+audits = sa.Table(
+    "audits",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("child_id", sa.String(32), nullable=False),
+    sa.Column("cycle", sa.String(7), nullable=False),
+    sa.Column("strand", sa.String(64), nullable=False),
+    sa.Column("team", sa.String(200), nullable=False),
+    sa.Column("template", sa.String(64), nullable=False),
+    sa.Column("policy", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False, index=True),
+    sa.Column("auditor_grade", sa.String(32)),
+    sa.Column("moderated_grade", sa.String(32)),
+    sa.Column("case_of_concern", sa.Boolean, nullable=False, default=False),
+    sa.Column("state", JSONType, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # One audit per child in each monthly sample.
+    sa.UniqueConstraint("child_id", "cycle"),
+)
+
+participants = sa.Table(
+    "participants",
+    metadata,
+    sa.Column("audit_id", sa.String(32), sa.ForeignKey("audits.id"), primary_key=True),
+    sa.Column("role", sa.String(32), primary_key=True),
+    sa.Column("person", sa.String(254), primary_key=True),
+    sa.Index("ix_participants_person", "person"),
+)
+
+deadlines = sa.Table(
+    "deadlines",
+    metadata,
+    sa.Column("audit_id", sa.String(32), sa.ForeignKey("audits.id"), primary_key=True),
+    sa.Column("step", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(254), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("done_at", UTCDateTime),
+    sa.Column("urgent", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_deadlines_open_due", "done_at", "due_at"),
+)
+
+history = sa.Table(
+    "history",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("audit_id", sa.String(32), sa.ForeignKey("audits.id"), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(254), nullable=False),
+    sa.Column("command", sa.String(64), nullable=False),
+    sa.Column("what", sa.String(200), nullable=False),
+    sa.Column("old", JSONType),
+    sa.Column("new", JSONType),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("recipient", sa.String(254), nullable=False),
+    sa.Column("audit_id", sa.String(32), index=True),
+    sa.Column("payload", JSONType, nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False, default=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("available_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("last_error", sa.String(500)),
+    sa.Index("ix_outbox_ready", "status", "available_at"),
+)
+
+timers = sa.Table(
+    "timers",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("audit_id", sa.String(32), index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("step", sa.String(64), nullable=False),
+    sa.Column("owner", sa.String(254), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UTCDateTime),
+    sa.Column("fired_at", UTCDateTime),
+    sa.Column("payload", JSONType, nullable=False),
+    sa.Index("ix_timers_due", "status", "due_at"),
+)

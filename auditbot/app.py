@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditbot.service import AuditService
+from auditbot.settings import Settings
 from audits.catalog import Catalog, load_catalog
 from audits.clock import Clock, SystemClock
 from audits.roles import StandingRoles, load_standing_roles
 from audits.workdays import WorkingCalendar
-from auditbot.service import AuditService
-from auditbot.settings import Settings
 from store.db import Database
 
 
@@ -29,9 +29,7 @@ class App:
 
 def build(settings: Settings, clock: Clock | None = None) -> App:
     catalog = load_catalog(settings.config_dir, settings.default_policy)
-    standing = (
-        load_standing_roles(settings.roles_file) if settings.roles_file else StandingRoles()
-    )
+    standing = load_standing_roles(settings.roles_file) if settings.roles_file else StandingRoles()
     db = Database(settings.database_url)
     service = AuditService(
         db=db,

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from auditbot.app import App, build
+from auditbot.settings import load_settings
 from audits.allocation_csv import parse_allocation_csv
 from audits.errors import AuditError
 from audits.grades import Grade
@@ -19,8 +21,6 @@ from audits.model import Audit, Status
 from audits.templates import SectionKind
 from audits.workdays import uk_time
 from audits.workflow import SYSTEM
-from auditbot.app import App, build
-from auditbot.settings import load_settings
 from store.db import DatabaseUnavailable
 
 
@@ -53,12 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(Path(".env") if Path(".env").is_file() else None)
-        logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
         if args.command == "demo":
             from auditbot.demo import run_demo
 
-            return asyncio.run(run_demo(settings))
+            return run_demo(settings)
         app = build(settings)
         return asyncio.run(_run(app, _COMMANDS[args.command], args))
     except (AuditError, DatabaseUnavailable) as exc:
@@ -68,10 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-async def _run(app: App, command: Callable[[App, argparse.Namespace], Awaitable[int]],
-               args: argparse.Namespace) -> int:
+async def _run(
+    app: App, command: Callable[[App, argparse.Namespace], Awaitable[int]], args: argparse.Namespace
+) -> int:
     try:
-        if not (args.command == "db"):
+        if args.command != "db":
             await app.start()
         return await command(app, args)
     finally:
@@ -90,8 +94,10 @@ async def _allocate(app: App, args: argparse.Namespace) -> int:
     for outcome in outcomes:
         audit = outcome.audit
         due = audit.deadlines["audit_completion"].due_at
-        print(f"{audit.id}  child {audit.child_id}  {audit.strand}  auditor {audit.participants.auditor}"
-              f"  due {uk_time(due)}")
+        print(
+            f"{audit.id}  child {audit.child_id}  {audit.strand}  auditor {audit.participants.auditor}"
+            f"  due {uk_time(due)}"
+        )
     print(f"{len(outcomes)} audit{'s' if len(outcomes) != 1 else ''} allocated")
     return 0
 
@@ -107,8 +113,14 @@ async def _audits(app: App, args: argparse.Namespace) -> int:
     print(f"{'AUDIT':<12}{'CHILD':<12}{'STATUS':<26}{'GRADE':<22}{'NEXT DEADLINE'}")
     for r in rows:
         grade = _grade_label(r.moderated_grade or r.auditor_grade)
-        nxt = (f"{r.next_step} ({r.next_owner}) {uk_time(r.next_due)}"
-               + ("  OVERDUE" if r.overdue else "")) if r.next_due else "-"
+        nxt = (
+            (
+                f"{r.next_step} ({r.next_owner}) {uk_time(r.next_due)}"
+                + ("  OVERDUE" if r.overdue else "")
+            )
+            if r.next_due
+            else "-"
+        )
         concern = " [case of concern]" if r.case_of_concern else ""
         print(f"{r.id:<12}{r.child_id:<12}{r.status.label:<26}{grade + concern:<22}{nxt}")
     return 0
@@ -116,11 +128,18 @@ async def _audits(app: App, args: argparse.Namespace) -> int:
 
 def _row_json(r: Any) -> dict[str, Any]:
     return {
-        "id": r.id, "child_id": r.child_id, "cycle": r.cycle, "strand": r.strand, "team": r.team,
-        "status": r.status.value, "auditor_grade": r.auditor_grade,
-        "moderated_grade": r.moderated_grade, "case_of_concern": r.case_of_concern,
-        "next_deadline": {"step": r.next_step, "owner": r.next_owner,
-                          "due": r.next_due.isoformat()} if r.next_due else None,
+        "id": r.id,
+        "child_id": r.child_id,
+        "cycle": r.cycle,
+        "strand": r.strand,
+        "team": r.team,
+        "status": r.status.value,
+        "auditor_grade": r.auditor_grade,
+        "moderated_grade": r.moderated_grade,
+        "case_of_concern": r.case_of_concern,
+        "next_deadline": {"step": r.next_step, "owner": r.next_owner, "due": r.next_due.isoformat()}
+        if r.next_due
+        else None,
         "overdue": r.overdue,
     }
 
@@ -133,9 +152,15 @@ async def _show(app: App, args: argparse.Namespace) -> int:
     audit = await app.service.get(args.audit_id)
     history = await app.service.history(args.audit_id)
     if args.json:
-        print(json.dumps({"audit": audit.model_dump(mode="json"),
-                          "history": [{**h, "at": h["at"].isoformat()} for h in history]},
-                         indent=2))
+        print(
+            json.dumps(
+                {
+                    "audit": audit.model_dump(mode="json"),
+                    "history": [{**h, "at": h["at"].isoformat()} for h in history],
+                },
+                indent=2,
+            )
+        )
         return 0
     print(render_audit(app, audit, history))
     return 0
@@ -147,16 +172,21 @@ def render_audit(app: App, audit: Audit, history: list[dict[str, Any]]) -> str:
     add = out.append
     add(f"Audit {audit.id} — child's ID {audit.child_id}")
     add(f"  {template.name} · policy {audit.policy} · {audit.strand} · {audit.team}")
-    add(f"  Status: {audit.status.label}"
+    add(
+        f"  Status: {audit.status.label}"
         + (f" · auditor's grade {audit.auditor_grade.label}" if audit.auditor_grade else "")
-        + (f" · moderated grade {audit.moderated_grade.label}" if audit.moderated_grade else ""))
+        + (f" · moderated grade {audit.moderated_grade.label}" if audit.moderated_grade else "")
+    )
     add("People")
     for role, who in audit.participants.model_dump().items():
         add(f"  {role.replace('_', ' '):<16}{who}")
     add("Deadlines (UK time)")
     for d in sorted(audit.deadlines.values(), key=lambda d: d.due_at):
-        state = f"done {uk_time(d.done_at)}" if d.done_at else (
-            "OVERDUE" if d.due_at < app.service.clock.now() else "open")
+        state = (
+            f"done {uk_time(d.done_at)}"
+            if d.done_at
+            else ("OVERDUE" if d.due_at < app.service.clock.now() else "open")
+        )
         add(f"  {d.step:<18}{d.owner:<32}{uk_time(d.due_at):<20}{state}")
     add("Answers")
     for section in template.sections:
@@ -174,17 +204,27 @@ def render_audit(app: App, audit: Audit, history: list[dict[str, Any]]) -> str:
     if audit.family_feedback:
         fb = audit.family_feedback
         add("Family feedback")
-        add(f"  {fb.summary or 'Not sought: ' + (fb.not_sought_reason or '')}"
-            + (f" (from {', '.join(fb.sought_from)})" if fb.sought_from else ""))
+        add(
+            f"  {fb.summary or 'Not sought: ' + (fb.not_sought_reason or '')}"
+            + (f" (from {', '.join(fb.sought_from)})" if fb.sought_from else "")
+        )
     for c in audit.iro_comments:
         add(f"IRO/CP chair comments ({uk_time(c.at)}{', late' if c.late else ''}): {c.text}")
     if audit.moderation:
         m = audit.moderation
         add(f"Moderation{' (complete)' if m.completed_at else ' (in progress)'}")
-        for sid, d in m.sections.items():
-            change = "agreed" if d.agreed else (
-                f"regraded {d.auditor_grade.label if d.auditor_grade else '-'} → {d.grade.label}")
-            add(f"  {template.section(sid).label}: {change}" + (f" — {d.reason}" if d.reason else ""))
+        for sid, dec in m.sections.items():
+            change = (
+                "agreed"
+                if dec.agreed
+                else (
+                    f"regraded {dec.auditor_grade.label if dec.auditor_grade else '-'} → {dec.grade.label}"
+                )
+            )
+            add(
+                f"  {template.section(sid).label}: {change}"
+                + (f" — {dec.reason}" if dec.reason else "")
+            )
         if m.overall:
             add(f"  {template.moderation.title}: {m.overall.label}")
     for p in audit.panel:
@@ -195,7 +235,9 @@ def render_audit(app: App, audit: Audit, history: list[dict[str, Any]]) -> str:
             add(f"  {a.number}. {a.text} — {a.owner}, by {a.due.isoformat()} [{a.status.value}]")
     if audit.case_of_concern:
         coc = audit.case_of_concern
-        add(f"Case of concern (opened {uk_time(coc.opened_at)}, raised by the {coc.raised_by.label})")
+        add(
+            f"Case of concern (opened {uk_time(coc.opened_at)}, raised by the {coc.raised_by.label})"
+        )
         if coc.plan:
             add(f"  Plan ({coc.plan_owner}): {coc.plan}")
         for r in coc.reaudits:
@@ -204,7 +246,9 @@ def render_audit(app: App, audit: Audit, history: list[dict[str, Any]]) -> str:
             add(f"  Closed {uk_time(coc.closed_at)}")
     add("History")
     for h in history:
-        add(f"  {_when(h['at'])}  {h['actor']:<30} {h['what']}: {_short(h['old'])} → {_short(h['new'])}")
+        add(
+            f"  {_when(h['at'])}  {h['actor']:<30} {h['what']}: {_short(h['old'])} → {_short(h['new'])}"
+        )
     return "\n".join(out)
 
 

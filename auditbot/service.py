@@ -50,11 +50,17 @@ class AuditService:
         async with self.db.transaction() as conn:
             taken = await repo.children_in_cycle(conn, cycle, [r.allocation.child_id for r in rows])
             if taken:
-                raise AllocationRefused([
-                    (r.line, f"child {r.allocation.child_id} already has audit "
-                             f"{taken[r.allocation.child_id]} in {cycle}")
-                    for r in rows if r.allocation.child_id in taken
-                ])
+                raise AllocationRefused(
+                    [
+                        (
+                            r.line,
+                            f"child {r.allocation.child_id} already has audit "
+                            f"{taken[r.allocation.child_id]} in {cycle}",
+                        )
+                        for r in rows
+                        if r.allocation.child_id in taken
+                    ]
+                )
             number = await repo.next_audit_number(conn, cycle)
             outcomes = []
             for offset, row in enumerate(rows):
@@ -63,8 +69,9 @@ class AuditService:
                 audit_id = f"{cycle.replace('-', '')}-{number + offset:03d}"
                 outcome = allocate(audit_id, a, ctx)
                 version = await repo.insert_audit(conn, outcome.audit, now)
-                await repo.append_history(conn, audit_id, version, actor, now, "allocate",
-                                          outcome.changes)
+                await repo.append_history(
+                    conn, audit_id, version, actor, now, "allocate", outcome.changes
+                )
                 await repo.enqueue(conn, audit_id, version, outcome.notices, now)
                 outcomes.append(outcome)
         log.info("allocated %d audits in %s", len(outcomes), cycle)
@@ -87,8 +94,9 @@ class AuditService:
             outcome = apply(audit, command, ctx)
             new_version = await repo.save_audit(conn, outcome.audit, version, ctx.now)
             name = type(command).__name__
-            await repo.append_history(conn, audit_id, new_version, actor, ctx.now, name,
-                                      outcome.changes)
+            await repo.append_history(
+                conn, audit_id, new_version, actor, ctx.now, name, outcome.changes
+            )
             await repo.enqueue(conn, audit_id, new_version, outcome.notices, ctx.now)
         log.info("audit %s: %s by %s (v%d)", audit_id, name, actor, new_version)
         return outcome
@@ -102,8 +110,10 @@ class AuditService:
             await repo.version_of(conn, audit_id)  # NotFound for an unknown audit
             return await repo.audit_history(conn, audit_id)
 
-    async def list(self, status: str | None = None, overdue: bool = False,
-                   person: str | None = None) -> list[repo.AuditRow]:
+    async def list(
+        self, status: str | None = None, overdue: bool = False, person: str | None = None
+    ) -> list[repo.AuditRow]:
         async with self.db.reading() as conn:
-            return await repo.list_audits(conn, self.clock.now(), status=status, overdue=overdue,
-                                          person=person)
+            return await repo.list_audits(
+                conn, self.clock.now(), status=status, overdue=overdue, person=person
+            )

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
 
 def load_settings(env_file: Path | None = None) -> Settings:
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(p) for p in first["loc"])

@@ -61,7 +61,9 @@ def parse_allocation_csv(text: str, catalog: Catalog) -> list[AllocationRow]:
     if repeated:
         problems.append((1, f"column(s) given twice: {', '.join(repeated)}"))
     if problems:
-        problems.append((1, f"the header must be: {','.join(REQUIRED)} (optional: {','.join(OPTIONAL)})"))
+        problems.append(
+            (1, f"the header must be: {','.join(REQUIRED)} (optional: {','.join(OPTIONAL)})")
+        )
         raise AllocationRefused(problems)
 
     rows: list[AllocationRow] = []
@@ -86,7 +88,10 @@ def parse_allocation_csv(text: str, catalog: Catalog) -> list[AllocationRow]:
             child = row.allocation.child_id
             if child in first_line_of_child:
                 problems.append(
-                    (line, f"child {child} is already in this file (line {first_line_of_child[child]})")
+                    (
+                        line,
+                        f"child {child} is already in this file (line {first_line_of_child[child]})",
+                    )
                 )
                 continue
             first_line_of_child[child] = line

@@ -1,0 +1,1 @@
+"""bot: see DESIGN.md; lands with its own issue."""

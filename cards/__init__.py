@@ -1,0 +1,1 @@
+"""cards: see DESIGN.md; lands with its own issue."""

@@ -1,0 +1,1 @@
+"""graph: see DESIGN.md; lands with its own issue."""

@@ -1,0 +1,1 @@
+"""reports: see DESIGN.md; lands with its own issue."""

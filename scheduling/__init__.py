@@ -1,0 +1,1 @@
+"""scheduling: see DESIGN.md; lands with its own issue."""

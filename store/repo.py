@@ -18,7 +18,12 @@ from store.schema import audits, deadlines, history, outbox, participants, timer
 
 # Outbox and timer row states.
 PENDING, CLAIMED, SENT, DEAD, FIRED, CANCELLED = (
-    "pending", "claimed", "sent", "dead", "fired", "cancelled",
+    "pending",
+    "claimed",
+    "sent",
+    "dead",
+    "fired",
+    "cancelled",
 )
 
 
@@ -75,7 +80,9 @@ async def insert_audit(conn: AsyncConnection, audit: Audit, now: datetime) -> in
     return 1
 
 
-async def save_audit(conn: AsyncConnection, audit: Audit, expected_version: int, now: datetime) -> int:
+async def save_audit(
+    conn: AsyncConnection, audit: Audit, expected_version: int, now: datetime
+) -> int:
     """Writes the new state if nobody else has since `expected_version`; returns the new version."""
     result = await conn.execute(
         audits.update()
@@ -83,7 +90,9 @@ async def save_audit(conn: AsyncConnection, audit: Audit, expected_version: int,
         .values(version=expected_version + 1, updated_at=now, **_columns(audit))
     )
     if result.rowcount != 1:
-        raise Conflict(f"Audit {audit.id} was changed by someone else; nothing was saved, try again")
+        raise Conflict(
+            f"Audit {audit.id} was changed by someone else; nothing was saved, try again"
+        )
     await _sync_people_and_deadlines(conn, audit)
     return expected_version + 1
 
@@ -131,34 +140,57 @@ async def _sync_timers(conn: AsyncConnection, audit: Audit) -> None:
         if row is None:
             await conn.execute(
                 timers.insert().values(
-                    key=key, audit_id=audit.id, kind="deadline", step=d.step, owner=d.owner,
-                    due_at=d.due_at, status=PENDING, payload={"urgent": d.urgent},
+                    key=key,
+                    audit_id=audit.id,
+                    kind="deadline",
+                    step=d.step,
+                    owner=d.owner,
+                    due_at=d.due_at,
+                    status=PENDING,
+                    payload={"urgent": d.urgent},
                 )
             )
         elif (row.due_at, row.owner) != (d.due_at, d.owner) or row.status == CANCELLED:
             await conn.execute(
-                timers.update().where(timers.c.key == key).values(
-                    due_at=d.due_at, owner=d.owner, status=PENDING, claimed_by=None,
-                    claimed_until=None, fired_at=None,
+                timers.update()
+                .where(timers.c.key == key)
+                .values(
+                    due_at=d.due_at,
+                    owner=d.owner,
+                    status=PENDING,
+                    claimed_by=None,
+                    claimed_until=None,
+                    fired_at=None,
                 )
             )
     stale = [k for k, r in existing.items() if k not in wanted and r.status == PENDING]
     if stale:
-        await conn.execute(
-            timers.update().where(timers.c.key.in_(stale)).values(status=CANCELLED)
-        )
+        await conn.execute(timers.update().where(timers.c.key.in_(stale)).values(status=CANCELLED))
 
 
 async def append_history(
-    conn: AsyncConnection, audit_id: str, version: int, actor: str, at: datetime,
-    command: str, changes: Sequence[Change],
+    conn: AsyncConnection,
+    audit_id: str,
+    version: int,
+    actor: str,
+    at: datetime,
+    command: str,
+    changes: Sequence[Change],
 ) -> None:
     if changes:
         await conn.execute(
             history.insert(),
             [
-                {"audit_id": audit_id, "version": version, "at": at, "actor": actor,
-                 "command": command, "what": ch.what, "old": ch.old, "new": ch.new}
+                {
+                    "audit_id": audit_id,
+                    "version": version,
+                    "at": at,
+                    "actor": actor,
+                    "command": command,
+                    "what": ch.what,
+                    "old": ch.old,
+                    "new": ch.new,
+                }
                 for ch in changes
             ],
         )
@@ -172,12 +204,21 @@ async def enqueue(
     for i, notice in enumerate(notices):
         channels = ("teams", "email") if notice.email else ("teams",)
         for channel in channels:
-            rows.append({
-                "key": f"{audit_id}:v{version}:{i}:{channel}",
-                "channel": channel, "kind": notice.kind.value, "recipient": notice.to,
-                "audit_id": audit_id, "payload": notice.data, "urgent": notice.urgent,
-                "status": PENDING, "attempts": 0, "available_at": now, "created_at": now,
-            })
+            rows.append(
+                {
+                    "key": f"{audit_id}:v{version}:{i}:{channel}",
+                    "channel": channel,
+                    "kind": notice.kind.value,
+                    "recipient": notice.to,
+                    "audit_id": audit_id,
+                    "payload": notice.data,
+                    "urgent": notice.urgent,
+                    "status": PENDING,
+                    "attempts": 0,
+                    "available_at": now,
+                    "created_at": now,
+                }
+            )
     if rows:
         await conn.execute(outbox.insert(), rows)
 
@@ -203,21 +244,29 @@ class AuditRow:
 
 
 async def list_audits(
-    conn: AsyncConnection, now: datetime, status: str | None = None, overdue: bool = False,
+    conn: AsyncConnection,
+    now: datetime,
+    status: str | None = None,
+    overdue: bool = False,
     person: str | None = None,
 ) -> list[AuditRow]:
     query = sa.select(audits).order_by(audits.c.id)
     if status:
         query = query.where(audits.c.status == status)
     if person:
-        query = query.where(audits.c.id.in_(
-            sa.select(participants.c.audit_id).where(participants.c.person == person)
-        ))
+        query = query.where(
+            audits.c.id.in_(
+                sa.select(participants.c.audit_id).where(participants.c.person == person)
+            )
+        )
     if overdue:
-        query = query.where(audits.c.id.in_(
-            sa.select(deadlines.c.audit_id).where(deadlines.c.done_at.is_(None),
-                                                  deadlines.c.due_at < now)
-        ))
+        query = query.where(
+            audits.c.id.in_(
+                sa.select(deadlines.c.audit_id).where(
+                    deadlines.c.done_at.is_(None), deadlines.c.due_at < now
+                )
+            )
+        )
     rows = (await conn.execute(query)).all()
     open_deadlines = (
         await conn.execute(
@@ -225,18 +274,28 @@ async def list_audits(
         )
     ).all()
     nxt: dict[str, Any] = {}
-    for d in open_deadlines:
-        nxt.setdefault(d.audit_id, d)
+    for row in open_deadlines:
+        nxt.setdefault(row.audit_id, row)
     result = []
     for r in rows:
         d = nxt.get(r.id)
-        result.append(AuditRow(
-            id=r.id, child_id=r.child_id, cycle=r.cycle, strand=r.strand, team=r.team,
-            status=Status(r.status), auditor_grade=r.auditor_grade,
-            moderated_grade=r.moderated_grade, case_of_concern=r.case_of_concern,
-            next_step=d.step if d else None, next_owner=d.owner if d else None,
-            next_due=d.due_at if d else None, overdue=bool(d and d.due_at < now),
-        ))
+        result.append(
+            AuditRow(
+                id=r.id,
+                child_id=r.child_id,
+                cycle=r.cycle,
+                strand=r.strand,
+                team=r.team,
+                status=Status(r.status),
+                auditor_grade=r.auditor_grade,
+                moderated_grade=r.moderated_grade,
+                case_of_concern=r.case_of_concern,
+                next_step=d.step if d else None,
+                next_owner=d.owner if d else None,
+                next_due=d.due_at if d else None,
+                overdue=bool(d and d.due_at < now),
+            )
+        )
     return result
 
 
@@ -247,13 +306,22 @@ async def audit_history(conn: AsyncConnection, audit_id: str) -> list[dict[str, 
         )
     ).all()
     return [
-        {"at": r.at, "actor": r.actor, "command": r.command, "what": r.what,
-         "old": r.old, "new": r.new, "version": r.version}
+        {
+            "at": r.at,
+            "actor": r.actor,
+            "command": r.command,
+            "what": r.what,
+            "old": r.old,
+            "new": r.new,
+            "version": r.version,
+        }
         for r in rows
     ]
 
 
-async def children_in_cycle(conn: AsyncConnection, cycle: str, child_ids: Iterable[str]) -> dict[str, str]:
+async def children_in_cycle(
+    conn: AsyncConnection, cycle: str, child_ids: Iterable[str]
+) -> dict[str, str]:
     """child id -> audit id, for those of `child_ids` already sampled in `cycle`."""
     ids = list(child_ids)
     if not ids:
@@ -289,7 +357,10 @@ async def outbox_rows(conn: AsyncConnection, audit_id: str | None = None) -> lis
 
 
 async def claim_due_timers(
-    conn: AsyncConnection, now: datetime, worker: str, limit: int = 100,
+    conn: AsyncConnection,
+    now: datetime,
+    worker: str,
+    limit: int = 100,
     lease: timedelta = timedelta(minutes=5),
 ) -> list[dict[str, Any]]:
     """Claims due timers (and ones whose claim has lapsed) for `worker`.
@@ -310,9 +381,9 @@ async def claim_due_timers(
     if not ids:
         return []
     await conn.execute(
-        timers.update().where(timers.c.id.in_(ids)).values(
-            status=CLAIMED, claimed_by=worker, claimed_until=now + lease
-        )
+        timers.update()
+        .where(timers.c.id.in_(ids))
+        .values(status=CLAIMED, claimed_by=worker, claimed_until=now + lease)
     )
     rows = (await conn.execute(sa.select(timers).where(timers.c.id.in_(ids)))).all()
     return [dict(r._mapping) for r in rows]
@@ -328,7 +399,10 @@ async def finish_timer(conn: AsyncConnection, timer_id: int, worker: str, now: d
 
 
 async def claim_outbox(
-    conn: AsyncConnection, now: datetime, worker: str, limit: int = 50,
+    conn: AsyncConnection,
+    now: datetime,
+    worker: str,
+    limit: int = 50,
     lease: timedelta = timedelta(minutes=2),
 ) -> list[dict[str, Any]]:
     """Claims sendable outbox rows; a claimed row whose lease lapsed is sendable again."""
@@ -344,9 +418,9 @@ async def claim_outbox(
     if not ids:
         return []
     await conn.execute(
-        outbox.update().where(outbox.c.id.in_(ids)).values(
-            claimed_by=worker, available_at=now + lease, attempts=outbox.c.attempts + 1
-        )
+        outbox.update()
+        .where(outbox.c.id.in_(ids))
+        .values(claimed_by=worker, available_at=now + lease, attempts=outbox.c.attempts + 1)
     )
     rows = (await conn.execute(sa.select(outbox).where(outbox.c.id.in_(ids)))).all()
     return [dict(r._mapping) for r in rows]
@@ -354,7 +428,9 @@ async def claim_outbox(
 
 async def mark_sent(conn: AsyncConnection, row_id: int, now: datetime) -> None:
     await conn.execute(
-        outbox.update().where(outbox.c.id == row_id).values(status=SENT, sent_at=now, last_error=None)
+        outbox.update()
+        .where(outbox.c.id == row_id)
+        .values(status=SENT, sent_at=now, last_error=None)
     )
 
 

@@ -36,9 +36,10 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        instant: datetime = value
+        if instant.tzinfo is None:
+            return instant.replace(tzinfo=UTC)
+        return instant.astimezone(UTC)
 
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -90,8 +91,12 @@ deadlines = sa.Table(
 history = sa.Table(
     "history",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("audit_id", sa.String(32), sa.ForeignKey("audits.id"), nullable=False, index=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
@@ -105,8 +110,12 @@ history = sa.Table(
 outbox = sa.Table(
     "outbox",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("key", sa.String(200), nullable=False, unique=True),
     sa.Column("channel", sa.String(32), nullable=False),
     sa.Column("kind", sa.String(64), nullable=False),
@@ -127,8 +136,12 @@ outbox = sa.Table(
 timers = sa.Table(
     "timers",
     metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("key", sa.String(200), nullable=False, unique=True),
     sa.Column("audit_id", sa.String(32), index=True),
     sa.Column("kind", sa.String(32), nullable=False),

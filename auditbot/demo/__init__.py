@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from auditbot.app import App, build
+from auditbot.service import AuditService
+from auditbot.settings import Settings
 from audits import commands as c
 from audits.allocation_csv import parse_allocation_csv
 from audits.clock import MovableClock
 from audits.grades import Grade
 from audits.templates import AnswerType, Question, Template
-from auditbot.app import App, build
-from auditbot.service import AuditService
-from auditbot.settings import Settings
 
 HERE = Path(__file__).parent
 SAMPLE_CSV = HERE / "allocation.csv"
@@ -62,31 +63,58 @@ async def fill_audit(
                 continue
             values[q.id] = overrides.get(section.id, {}).get(q.id, sample_value(q, today))
         # Drop answers to questions whose condition is not met (e.g. "If Yes, when?").
-        values = {k: v for k, v in values.items()
-                  if all(values.get(dep) == want for dep, want in
-                         (section.question(k).when or {}).items())}
+        values = {
+            k: v
+            for k, v in values.items()
+            if all(
+                values.get(dep) == want for dep, want in (section.question(k).when or {}).items()
+            )
+        }
         graded = section.kind.value == "graded"
-        grade = overall if section.id == template.overall_section else grades.get(section.id, Grade.GOOD)
-        await service.execute(auditor, audit_id, c.AnswerSection(
-            section=section.id,
-            grade=grade.value if graded else None,
-            evidence="Case notes, assessment and plan for the last 6 months" if graded else None,
-            impact="The child is safer and their plan is moving on" if graded else None,
-            values=values,
-        ))
-    await service.execute(auditor, audit_id, c.RecordFamilyFeedback(
-        sought_from=("parent",), summary="Mother said the social worker listens and visits often."))
+        grade = (
+            overall
+            if section.id == template.overall_section
+            else grades.get(section.id, Grade.GOOD)
+        )
+        await service.execute(
+            auditor,
+            audit_id,
+            c.AnswerSection(
+                section=section.id,
+                grade=grade.value if graded else None,
+                evidence="Case notes, assessment and plan for the last 6 months"
+                if graded
+                else None,
+                impact="The child is safer and their plan is moving on" if graded else None,
+                values=values,
+            ),
+        )
+    await service.execute(
+        auditor,
+        audit_id,
+        c.RecordFamilyFeedback(
+            sought_from=("parent",),
+            summary="Mother said the social worker listens and visits often.",
+        ),
+    )
 
 
-async def run_demo(settings: Settings) -> int:
+def run_demo(settings: Settings) -> int:
+    """Loads the demo month into a fresh var/demo.db and prints what to try."""
     DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
-    settings = settings.model_copy(update={
-        "database_url": f"sqlite+aiosqlite:///{DEMO_DB}",
-        "roles_file": settings.roles_file or ROLES_FILE,
-        "demo_mode": True,
-    })
+    return asyncio.run(_load(settings))
+
+
+async def _load(settings: Settings) -> int:
+    settings = settings.model_copy(
+        update={
+            "database_url": f"sqlite+aiosqlite:///{DEMO_DB}",
+            "roles_file": settings.roles_file or ROLES_FILE,
+            "demo_mode": True,
+        }
+    )
     # Start the story three weeks ago, so deadlines have passed and history has dates.
     clock = MovableClock(datetime.now(UTC) - timedelta(days=21))
     app = build(settings, clock=clock)
@@ -113,64 +141,146 @@ async def _story(app: App, clock: MovableClock) -> str:
 
     # IRO/CP chair comments: one in time, one late.
     clock.advance(timedelta(hours=30))
-    await service.execute(good.participants.iro, good.id, c.AddIroComments(
-        "Child's views are clear in reviews; plan is progressing."))
+    await service.execute(
+        good.participants.iro,
+        good.id,
+        c.AddIroComments("Child's views are clear in reviews; plan is progressing."),
+    )
     clock.advance(timedelta(hours=60))
-    await service.execute(returned.participants.iro, returned.id, c.AddIroComments(
-        "Pathway plan needs updating before the next review."))
+    await service.execute(
+        returned.participants.iro,
+        returned.id,
+        c.AddIroComments("Pathway plan needs updating before the next review."),
+    )
 
     # A Good audit, one section regraded by the moderator, closed after the panel.
     await fill_audit(service, good.id, good.participants.auditor, template)
-    await service.execute(good.participants.auditor, good.id, c.AddAction(
-        "Update the chronology with the last three months of visits", good.participants.social_worker,
-        service.calendar.local_date(clock.now()) + timedelta(days=28)))
+    await service.execute(
+        good.participants.auditor,
+        good.id,
+        c.AddAction(
+            "Update the chronology with the last three months of visits",
+            good.participants.social_worker,
+            service.calendar.local_date(clock.now()) + timedelta(days=28),
+        ),
+    )
     await service.execute(good.participants.auditor, good.id, c.Submit())
     clock.advance(timedelta(days=2))
-    await _moderate(service, good.id, good.participants.moderator, template,
-                    regrade={"identity": Grade.REQUIRES_IMPROVEMENT}, overall=Grade.GOOD)
+    await _moderate(
+        service,
+        good.id,
+        good.participants.moderator,
+        template,
+        regrade={"identity": Grade.REQUIRES_IMPROVEMENT},
+        overall=Grade.GOOD,
+    )
     await service.execute(QA_MANAGER, good.id, c.RecordPanel("agreed", "Consistent grades."))
     clock.advance(timedelta(days=1))
     await service.execute(QA_MANAGER, good.id, c.CloseAudit())
 
     # Inadequate: the case of concern, the service manager's plan, the short re-audit.
-    await fill_audit(service, concern.id, concern.participants.auditor, template,
-                     grades={"risk": Grade.INADEQUATE}, overall=Grade.INADEQUATE,
-                     overrides={"involvement": {"child_seen_alone": "no"}})
-    await service.execute(concern.participants.auditor, concern.id, c.AddAction(
-        "Hold a strategy discussion about the risks within five working days",
-        concern.participants.team_manager, service.calendar.local_date(clock.now()) + timedelta(days=7)))
+    await fill_audit(
+        service,
+        concern.id,
+        concern.participants.auditor,
+        template,
+        grades={"risk": Grade.INADEQUATE},
+        overall=Grade.INADEQUATE,
+        overrides={"involvement": {"child_seen_alone": "no"}},
+    )
+    await service.execute(
+        concern.participants.auditor,
+        concern.id,
+        c.AddAction(
+            "Hold a strategy discussion about the risks within five working days",
+            concern.participants.team_manager,
+            service.calendar.local_date(clock.now()) + timedelta(days=7),
+        ),
+    )
     await service.execute(concern.participants.auditor, concern.id, c.Submit())
     clock.advance(timedelta(hours=6))
-    await service.execute(concern.participants.service_manager, concern.id, c.ConfirmPlan(
-        "Strategy discussion booked; visits weekly until the review.", concern.participants.team_manager))
-    await _moderate(service, concern.id, concern.participants.moderator, template,
-                    regrade={}, overall=Grade.INADEQUATE)
+    await service.execute(
+        concern.participants.service_manager,
+        concern.id,
+        c.ConfirmPlan(
+            "Strategy discussion booked; visits weekly until the review.",
+            concern.participants.team_manager,
+        ),
+    )
+    await _moderate(
+        service,
+        concern.id,
+        concern.participants.moderator,
+        template,
+        regrade={},
+        overall=Grade.INADEQUATE,
+    )
 
     # Returned by the panel for more evidence.
-    await fill_audit(service, returned.id, returned.participants.auditor, template,
-                     grades={"independence": Grade.REQUIRES_IMPROVEMENT}, overall=Grade.REQUIRES_IMPROVEMENT)
-    await service.execute(returned.participants.auditor, returned.id, c.AddAction(
-        "Update the pathway plan with the young person before the review",
-        returned.participants.social_worker, service.calendar.local_date(clock.now()) + timedelta(days=21)))
+    await fill_audit(
+        service,
+        returned.id,
+        returned.participants.auditor,
+        template,
+        grades={"independence": Grade.REQUIRES_IMPROVEMENT},
+        overall=Grade.REQUIRES_IMPROVEMENT,
+    )
+    await service.execute(
+        returned.participants.auditor,
+        returned.id,
+        c.AddAction(
+            "Update the pathway plan with the young person before the review",
+            returned.participants.social_worker,
+            service.calendar.local_date(clock.now()) + timedelta(days=21),
+        ),
+    )
     await service.execute(returned.participants.auditor, returned.id, c.Submit())
-    await _moderate(service, returned.id, returned.participants.moderator, template, regrade={},
-                    overall=Grade.REQUIRES_IMPROVEMENT)
-    await service.execute(QA_MANAGER, returned.id, c.RecordPanel(
-        "returned", "Please add evidence for the accommodation grade."))
+    await _moderate(
+        service,
+        returned.id,
+        returned.participants.moderator,
+        template,
+        regrade={},
+        overall=Grade.REQUIRES_IMPROVEMENT,
+    )
+    await service.execute(
+        QA_MANAGER,
+        returned.id,
+        c.RecordPanel("returned", "Please add evidence for the accommodation grade."),
+    )
     return good.id
 
 
-async def _moderate(service: AuditService, audit_id: str, moderator: str, template: Template,
-                    regrade: dict[str, Grade], overall: Grade) -> None:
+async def _moderate(
+    service: AuditService,
+    audit_id: str,
+    moderator: str,
+    template: Template,
+    regrade: dict[str, Grade],
+    overall: Grade,
+) -> None:
     for section in template.graded_sections:
         if section.id == template.overall_section:
             continue
         if section.id in regrade:
-            await service.execute(moderator, audit_id, c.ModerateSection(
-                section.id, agree=False, grade=regrade[section.id].value,
-                reason="Identity is recorded but its impact on family life is not explored."))
+            await service.execute(
+                moderator,
+                audit_id,
+                c.ModerateSection(
+                    section.id,
+                    agree=False,
+                    grade=regrade[section.id].value,
+                    reason="Identity is recorded but its impact on family life is not explored.",
+                ),
+            )
         else:
             await service.execute(moderator, audit_id, c.ModerateSection(section.id, agree=True))
-    await service.execute(moderator, audit_id, c.CompleteModeration(
-        grade=overall.value, evidence="Read the audit and the case file.",
-        impact="Agreed with the auditor after a reflective discussion."))
+    await service.execute(
+        moderator,
+        audit_id,
+        c.CompleteModeration(
+            grade=overall.value,
+            evidence="Read the audit and the case file.",
+            impact="Agreed with the auditor after a reflective discussion.",
+        ),
+    )

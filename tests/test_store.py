@@ -1,0 +1,150 @@
+"""The store: one transaction per use case, append-only history, outbox and timer claims."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from audits import commands as c
+from audits.errors import Conflict
+from audits.workflow import SYSTEM, apply
+from store import repo
+from store.schema import history, outbox, timers
+from tests.helpers import QA_MANAGER, allocation, rows
+
+
+async def _timers(service) -> dict[str, dict]:
+    async with service.db.reading() as conn:
+        found = (await conn.execute(sa.select(timers))).all()
+    return {r.key: dict(r._mapping) for r in found}
+
+
+async def test_timers_follow_deadlines(service, clock):
+    [o] = await service.allocate(SYSTEM, rows(allocation()))
+    audit_id = o.audit.id
+    found = await _timers(service)
+    assert set(found) == {f"{audit_id}:iro_comments", f"{audit_id}:audit_completion"}
+    assert found[f"{audit_id}:iro_comments"]["due_at"] == clock.now() + timedelta(hours=72)
+
+    await service.execute("iro1@council.example", audit_id, c.AddIroComments("Seen the plan"))
+    await service.execute(QA_MANAGER, audit_id, c.ExtendDeadline(
+        "audit_completion", "2026-12-04", "Worker on leave"))
+    found = await _timers(service)
+    assert found[f"{audit_id}:iro_comments"]["status"] == repo.CANCELLED
+    completion = found[f"{audit_id}:audit_completion"]
+    assert completion["status"] == repo.PENDING
+    assert completion["due_at"].isoformat() == "2026-12-04T17:30:00+00:00"
+
+
+async def test_due_timers_are_claimed_once_and_overdue_fire_after_downtime(service, clock):
+    await service.allocate(SYSTEM, rows(allocation("1000001"), allocation("1000002", n=2)))
+    async with service.db.transaction() as conn:
+        assert await repo.claim_due_timers(conn, clock.now(), "w1") == []
+    later = clock.now() + timedelta(days=40)  # the bot was down: every deadline has passed
+    async with service.db.transaction() as conn:
+        claimed = await repo.claim_due_timers(conn, later, "w1")
+    assert len(claimed) == 4
+    async with service.db.transaction() as conn:
+        assert await repo.claim_due_timers(conn, later, "w2") == []
+        for t in claimed:
+            assert await repo.finish_timer(conn, t["id"], "w1", later)
+    # A claim whose worker died is taken again once its lease lapses.
+    async with service.db.transaction() as conn:
+        assert await repo.claim_due_timers(conn, later + timedelta(hours=1), "w2") == []
+
+
+async def test_concurrent_claims_never_share_a_timer(service, clock):
+    await service.allocate(SYSTEM, rows(*(allocation(f"10000{i:02d}", n=i) for i in range(20))))
+    later = clock.now() + timedelta(days=40)
+
+    async def claim(worker: str) -> list[int]:
+        got: list[int] = []
+        while True:
+            async with service.db.transaction() as conn:
+                batch = await repo.claim_due_timers(conn, later, worker, limit=3)
+            if not batch:
+                return got
+            got += [t["id"] for t in batch]
+
+    a, b, d = await asyncio.gather(claim("a"), claim("b"), claim("d"))
+    assert len(a) + len(b) + len(d) == 40
+    assert len(set(a) | set(b) | set(d)) == 40
+
+
+async def test_outbox_claim_retry_and_dead_letter(service, clock):
+    await service.allocate(SYSTEM, rows(allocation()))
+    now = clock.now()
+    async with service.db.transaction() as conn:
+        claimed = await repo.claim_outbox(conn, now, "sender")
+        assert len(claimed) == 4 and all(r["attempts"] == 1 for r in claimed)
+        assert await repo.claim_outbox(conn, now, "sender") == []  # leased
+        await repo.mark_sent(conn, claimed[0]["id"], now)
+        await repo.mark_failed(conn, claimed[1]["id"], "429 Too Many Requests", now + timedelta(seconds=30))
+        await repo.mark_failed(conn, claimed[2]["id"], "403 Forbidden", None)
+    async with service.db.transaction() as conn:
+        again = await repo.claim_outbox(conn, now + timedelta(seconds=31), "sender")
+    assert [r["id"] for r in again] == [claimed[1]["id"]]
+    assert again[0]["attempts"] == 2
+    async with service.db.reading() as conn:
+        status = dict((await conn.execute(sa.select(outbox.c.id, outbox.c.status))).all())
+    assert status[claimed[0]["id"]] == repo.SENT and status[claimed[2]["id"]] == repo.DEAD
+
+
+async def test_stale_write_is_refused(service, catalog, calendar, standing, clock):
+    [o] = await service.allocate(SYSTEM, rows(allocation()))
+    from audits.workflow import Context
+
+    ctx = Context("auditor1@council.example", clock.now(), catalog.template(o.audit.template),
+                  catalog.policy(o.audit.policy), calendar, standing)
+    outcome = apply(o.audit, c.AnswerSection("checks", values={"ehcp": "no"}), ctx)
+    await service.execute("auditor1@council.example", o.audit.id,
+                          c.AnswerSection("checks", values={"ehcp": "yes"}))
+    async with service.db.transaction() as conn:
+        with pytest.raises(Conflict):
+            await repo.save_audit(conn, outcome.audit, 1, clock.now())
+    assert (await service.get(o.audit.id)).answers["checks"].values["ehcp"] == "yes"
+
+
+async def test_failure_inside_the_transaction_leaves_nothing(service, clock):
+    [o] = await service.allocate(SYSTEM, rows(allocation()))
+    async with service.db.reading() as conn:
+        before = (await conn.execute(sa.select(sa.func.count()).select_from(history))).scalar_one()
+    with pytest.raises(RuntimeError):
+        async with service.db.transaction() as conn:
+            audit = await repo.load_audit(conn, o.audit.id)
+            audit.answers.clear()
+            await repo.save_audit(conn, audit, 1, clock.now())
+            raise RuntimeError("crash before commit")
+    async with service.db.reading() as conn:
+        after = (await conn.execute(sa.select(sa.func.count()).select_from(history))).scalar_one()
+        assert await repo.version_of(conn, o.audit.id) == 1
+    assert after == before
+    assert (await service.get(o.audit.id)).answers["about"].values["child_id"] == "1000001"
+
+
+async def test_concurrent_answers_are_all_kept(service):
+    [o] = await service.allocate(SYSTEM, rows(allocation()))
+    sections = ["risk", "involvement", "decision-making", "assessment", "coordination", "identity"]
+    await asyncio.gather(*(
+        service.execute("auditor1@council.example", o.audit.id,
+                        c.AnswerSection(s, grade="good", evidence=f"evidence for {s}"))
+        for s in sections
+    ))
+    audit = await service.get(o.audit.id)
+    assert {s: audit.answers[s].evidence for s in sections} == {s: f"evidence for {s}" for s in sections}
+
+
+async def test_history_records_who_when_what_old_and_new(service, clock):
+    [o] = await service.allocate(SYSTEM, rows(allocation()))
+    clock.advance(timedelta(minutes=5))
+    await service.execute("auditor1@council.example", o.audit.id, c.AnswerSection("risk", grade="good"))
+    await service.execute("auditor1@council.example", o.audit.id,
+                          c.AnswerSection("risk", grade="requires improvement"))
+    trail = [h for h in await service.history(o.audit.id) if h["what"] == "answers.risk.grade"]
+    assert [(h["actor"], h["old"], h["new"], h["at"]) for h in trail] == [
+        ("auditor1@council.example", None, "good", clock.now()),
+        ("auditor1@council.example", "good", "requires_improvement", clock.now()),
+    ]

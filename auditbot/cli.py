@@ -183,7 +183,7 @@ def render_audit(app: App, audit: Audit, history: list[dict[str, Any]]) -> str:
     add("Deadlines (UK time)")
     for d in sorted(audit.deadlines.values(), key=lambda d: d.due_at):
         state = (
-            f"done {uk_time(d.done_at)}"
+            f"{'stopped' if d.stopped else 'done'} {uk_time(d.done_at)}"
             if d.done_at
             else ("OVERDUE" if d.due_at < app.service.clock.now() else "open")
         )

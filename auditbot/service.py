@@ -92,6 +92,8 @@ class AuditService:
             version = await repo.version_of(conn, audit_id)
             ctx = self._context(actor, audit.template, audit.policy)
             outcome = apply(audit, command, ctx)
+            if not outcome.changes:  # e.g. "save" pressed on an unchanged card
+                return outcome
             new_version = await repo.save_audit(conn, outcome.audit, version, ctx.now)
             name = type(command).__name__
             await repo.append_history(

@@ -44,6 +44,7 @@ def load_catalog(extra: Path | None = None, default_policy: str = "swindon") -> 
     folders = [SHIPPED] + ([extra] if extra else [])
     templates: dict[str, Template] = {}
     policies: dict[str, Policy] = {}
+    policy_files: dict[str, Path] = {}
     for folder in folders:
         if extra is not None and folder == extra and not folder.is_dir():
             raise ConfigError(f"{folder}: the configuration folder does not exist")
@@ -55,10 +56,12 @@ def load_catalog(extra: Path | None = None, default_policy: str = "swindon") -> 
             policy = load_policy(path)
             _check_name(path, policy.id)
             policies[policy.id] = policy
+            policy_files[policy.id] = path
     for policy in policies.values():
         if policy.default_template not in templates:
             raise ConfigError(
-                f"policy '{policy.id}': default_template '{policy.default_template}' is not an audit tool"
+                f"{policy_files[policy.id]}: default_template: '{policy.default_template}' "
+                f"is not an audit tool (known: {', '.join(sorted(templates))})"
             )
     if default_policy not in policies:
         raise ConfigError(

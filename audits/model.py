@@ -96,6 +96,7 @@ class SectionModeration(_Model):
 class Moderation(_Model):
     sections: dict[str, SectionModeration] = Field(default_factory=dict)
     overall: Grade | None = None
+    auditor_overall: Grade | None = None  # the auditor's overall grade the moderator saw
     evidence: str | None = None
     impact: str | None = None
     grade_reason: str | None = None
@@ -158,6 +159,8 @@ class Deadline(_Model):
     started_at: datetime
     due_at: datetime
     done_at: datetime | None = None
+    # Finished without the owner acting: the step was no longer needed.
+    stopped: bool = False
     urgent: bool = False
     extensions: list[Extension] = Field(default_factory=list)
 

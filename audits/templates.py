@@ -86,6 +86,8 @@ class Question(_Strict):
             raise ValueError(f"a {self.type.value} question takes no options")
         if self.limiting and self.type not in (AnswerType.YES_NO, AnswerType.YES_NO_NA):
             raise ValueError("a limiting judgement must be a yes_no or yes_no_na question")
+        if self.limiting and not set(self.met_by) <= {"yes", "no", "na"}:
+            raise ValueError("met_by lists answers from: yes, no, na")
         if self.prefill is not None and self.prefill not in PREFILL_FIELDS:
             raise ValueError(
                 f"prefill '{self.prefill}' is unknown; use one of {', '.join(PREFILL_FIELDS)}"
@@ -115,35 +117,45 @@ def _parse_answer(q: Question, value: Any) -> Any:
             return text or None
         case AnswerType.YES_NO | AnswerType.YES_NO_NA:
             allowed = ("yes", "no", "na") if q.type is AnswerType.YES_NO_NA else ("yes", "no")
-            key = str(value).strip().lower().replace("/", "").replace("n/a", "na")
+            key = str(value).strip().lower().replace("/", "")  # "N/A" -> "na"
             if key not in allowed:
                 raise ValueError(f"answer {' / '.join(a.upper() for a in allowed)}")
             return key
         case AnswerType.CHOICE:
-            ids = {o.id for o in q.options}
-            if value not in ids:
-                raise ValueError(f"choose one of {', '.join(o.label for o in q.options)}")
-            return value
+            return _option_id(q, value)
         case AnswerType.MULTI_CHOICE:
             items = value if isinstance(value, list) else str(value).split(",")
-            ids = {o.id for o in q.options}
-            chosen = [str(i).strip() for i in items if str(i).strip()]
-            unknown = [c for c in chosen if c not in ids]
-            if unknown:
-                raise ValueError(f"not an option: {', '.join(unknown)}")
-            return chosen or None
+            chosen = [_option_id(q, i) for i in items if str(i).strip()]
+            return list(dict.fromkeys(chosen)) or None
         case AnswerType.DATE:
-            return date.fromisoformat(str(value).strip()).isoformat()
+            try:
+                return date.fromisoformat(str(value).strip()).isoformat()
+            except ValueError:
+                raise ValueError(f"'{value}' is not a date (use YYYY-MM-DD)") from None
         case AnswerType.GRADE:
             return Grade.parse(str(value)).value
         case AnswerType.NUMBER:
             if isinstance(value, bool):
                 raise TypeError("expected a number")
-            number = float(value)
-            if (q.min is not None and number < q.min) or (q.max is not None and number > q.max):
-                raise ValueError(f"expected a number from {q.min:g} to {q.max:g}")
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a number") from None
+            if q.min is not None and number < q.min:
+                raise ValueError(f"expected a number of at least {q.min:g}")
+            if q.max is not None and number > q.max:
+                raise ValueError(f"expected a number of at most {q.max:g}")
             return int(number) if number.is_integer() else number
     raise AssertionError(q.type)  # pragma: no cover
+
+
+def _option_id(q: Question, value: Any) -> str:
+    """An option by its id or by the words on it ("21+" as well as "21-plus")."""
+    wanted = str(value).strip()
+    for option in q.options:
+        if wanted == option.id or wanted.lower() == option.label.lower():
+            return option.id
+    raise ValueError(f"choose one of {', '.join(o.label for o in q.options)}")
 
 
 class SectionKind(StrEnum):
@@ -169,10 +181,34 @@ class Section(_Strict):
             if q.id in seen:
                 raise ValueError(f"question id '{q.id}' is used twice")
             seen.add(q.id)
+        earlier: dict[str, Question] = {}
         for q in self.questions:
-            for other in q.when or {}:
-                if other not in seen:
-                    raise ValueError(f"question '{q.id}' depends on unknown question '{other}'")
+            for other, wanted in (q.when or {}).items():
+                if other not in earlier:
+                    raise ValueError(
+                        f"question '{q.id}' depends on '{other}', which is not an earlier "
+                        "question of this section"
+                    )
+                controlling = earlier[other]
+                if controlling.type not in (
+                    AnswerType.YES_NO,
+                    AnswerType.YES_NO_NA,
+                    AnswerType.CHOICE,
+                ):
+                    raise ValueError(
+                        f"question '{q.id}' can depend only on a yes/no or choice question"
+                    )
+                try:
+                    stored = _parse_answer(controlling, wanted)
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(
+                        f"question '{q.id}': '{wanted}' is not an answer to '{other}' ({exc})"
+                    ) from None
+                if stored != wanted:
+                    raise ValueError(
+                        f"question '{q.id}': write the answer to '{other}' as '{stored}'"
+                    )
+            earlier[q.id] = q
         return self
 
     def question(self, question_id: str) -> Question:
@@ -190,7 +226,6 @@ class ActionsPart(_Strict):
     number: int | None = None
     title: str
     guidance: str | None = None
-    required_when_overall: tuple[Grade, ...] = (Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
 
 
 class ModerationPart(_Strict):

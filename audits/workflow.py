@@ -120,7 +120,8 @@ class _Recorder:
     """Mutates a private copy of the audit and writes down every change and notice."""
 
     def __init__(self, audit: Audit, ctx: Context) -> None:
-        self.audit = audit.model_copy(deep=True)
+        # A validated copy: faster than deepcopy, and nothing shared with the caller's audit.
+        self.audit = Audit.model_validate(audit.model_dump())
         self.ctx = ctx
         self.changes: list[Change] = []
         self.notices: list[Notice] = []
@@ -181,6 +182,12 @@ class _Recorder:
         if deadline is not None and deadline.open:
             deadline.done_at = self.ctx.now
             self.change(f"deadline.{key}.done", None, self.ctx.now)
+
+    def stop(self, key: str) -> None:
+        deadline = self.audit.deadlines.get(key)
+        if deadline is not None and deadline.open:
+            deadline.done_at, deadline.stopped = self.ctx.now, True
+            self.change(f"deadline.{key}.stopped", None, self.ctx.now)
 
     def drop(self, key: str) -> None:
         deadline = self.audit.deadlines.pop(key, None)
@@ -618,12 +625,18 @@ def _submit(rec: _Recorder, cmd: c.Submit) -> Outcome:
         for s in template.graded_sections
         if (a := audit.answers.get(s.id)) and a.grade is Grade.INADEQUATE
     ]
-    if resubmission:
-        # The panel asked for more; moderation stands, so it goes back to the panel.
+    if overall is Grade.INADEQUATE:
+        _open_case_of_concern(rec, Role.AUDITOR)
+    if resubmission and not _grades_changed_since_moderation(audit, template):
+        # The panel asked for more evidence; the moderation stands, so back to the panel.
         rec.status(Status.MODERATED)
         for qa in rec.ctx.standing.qa_managers:
             rec.tell(qa, NoticeKind.READY_FOR_PANEL, resubmitted=True)
         return rec.done(f"Audit {audit.id} sent back to the QA panel")
+    if resubmission:
+        # A grade changed after the panel: the moderator must look again.
+        rec.change("moderation", audit.moderation, None)
+        audit.moderation = None
     rec.status(Status.SUBMITTED)
     due = rec.start(StepId.MODERATION, audit.participants.moderator, Role.MODERATOR)
     rec.tell(
@@ -633,9 +646,17 @@ def _submit(rec: _Recorder, cmd: c.Submit) -> Outcome:
         inadequate_sections=flagged,
         grade=overall.value,
     )
-    if overall is Grade.INADEQUATE:
-        _open_case_of_concern(rec, Role.AUDITOR)
     return rec.done(f"Audit {audit.id} submitted for moderation")
+
+
+def _grades_changed_since_moderation(audit: Audit, template: Template) -> bool:
+    moderation = audit.moderation
+    if moderation is None or moderation.auditor_overall is not audit.auditor_grade:
+        return True
+    return any(
+        decision.auditor_grade is not (audit.answers.get(sid) or SectionAnswer()).grade
+        for sid, decision in moderation.sections.items()
+    )
 
 
 def _open_case_of_concern(rec: _Recorder, raised_by: Role) -> None:
@@ -761,6 +782,7 @@ def _complete_moderation(rec: _Recorder, cmd: c.CompleteModeration) -> Outcome:
     )
     moderation.grade_reason = _grade_rules(rec, issues, cmd.grade_reason)
     moderation.overall, moderation.evidence, moderation.impact = grade, evidence, impact
+    moderation.auditor_overall = audit.auditor_grade
     moderation.completed_by, moderation.completed_at = rec.ctx.actor, rec.ctx.now
     rec.change("moderation.overall", audit.auditor_grade, grade)
     rec.finish(StepId.MODERATION.value)
@@ -865,6 +887,8 @@ def _close(rec: _Recorder, cmd: c.CloseAudit) -> Outcome:
     rec.status(Status.CLOSED)
     audit.closed_at = rec.ctx.now
     rec.finish(StepId.CLOSURE.value)
+    # The IRO/CP chair's window ends with the audit, commented or not.
+    rec.stop(StepId.IRO_COMMENTS.value)
     grade = audit.final_grade
     for role in (
         Role.SOCIAL_WORKER,

@@ -7,16 +7,18 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from auditbot.demo import SAMPLE_CSV
 from audits.allocation_csv import AllocationRefused, parse_allocation_csv
 from audits.errors import NotAllowed
 from audits.workflow import SYSTEM
-from auditbot.demo import SAMPLE_CSV
 from store.schema import audits, history, outbox, timers
 from tests.helpers import QA_OFFICER, allocation, rows
 
 HEADER = "child_id,strand,team,social_worker,auditor,iro,moderator,team_manager,service_manager"
-ROW = ("{child},Help and protection,Team 1,sw@council.example,aud@council.example,"
-       "iro@council.example,mod@council.example,tm@council.example,sm@council.example")
+ROW = (
+    "{child},Help and protection,Team 1,sw@council.example,aud@council.example,"
+    "iro@council.example,mod@council.example,tm@council.example,sm@council.example"
+)
 
 
 def _csv(*lines: str, header: str = HEADER) -> str:
@@ -38,8 +40,10 @@ def test_sample_csv_parses(catalog):
 
 
 def test_optional_columns_and_byte_order_mark(catalog):
-    text = "\ufeff" + _csv(ROW.format(child="77") + ",2026-12-01,swindon-practice-evaluation,swindon",
-                           header=HEADER + ",due,template,policy")
+    text = "\ufeff" + _csv(
+        ROW.format(child="77") + ",2026-12-01,swindon-practice-evaluation,swindon",
+        header=HEADER + ",due,template,policy",
+    )
     [row] = parse_allocation_csv(text, catalog)
     assert row.allocation.due == date(2026, 12, 1)
 
@@ -49,30 +53,58 @@ def test_optional_columns_and_byte_order_mark(catalog):
     [
         ("", [(0, "the file is empty")]),
         (_csv(header=HEADER), [(0, "the file has a header but no audits")]),
-        (_csv(ROW.format(child="1"), header=HEADER + ",colour"), [(1, "unknown column(s): colour")]),
+        (
+            _csv(ROW.format(child="1"), header=HEADER + ",colour"),
+            [(1, "unknown column(s): colour")],
+        ),
         (_csv(header=HEADER.replace(",iro", "")), [(1, "missing column(s): iro")]),
         (_csv(ROW.format(child="1") + ",extra"), [(2, "expected 9 values, found 10")]),
-        (_csv(ROW.format(child="1").replace("aud@council.example", "Ava Auditor")),
-         [(2, "auditor: 'Ava Auditor' is not an e-mail address or user principal name")]),
-        (_csv(ROW.format(child="1").replace("mod@council.example", "aud@council.example")),
-         [(2, "the auditor and the moderator must be different people")]),
-        (_csv(ROW.format(child="1").replace("aud@council.example", "sw@council.example")),
-         [(2, "the social worker cannot audit their own case")]),
-        (_csv(ROW.format(child="1"), ROW.format(child="1")),
-         [(3, "child 1 is already in this file (line 2)")]),
-        (_csv(ROW.format(child="1").replace("Help and protection", "Fostering")),
-         [(2, "'Fostering' is not a strand of this audit tool (help-and-protection, "
-              "children-we-care-for, care-experienced, children-with-disabilities)")]),
-        (_csv(ROW.format(child="Jo Bloggs")),
-         [(2, "'Jo Bloggs' is not a child's ID number (letters and digits)")]),
-        (_csv(ROW.format(child="1") + ",,bristol-form,", header=HEADER + ",due,template,policy"),
-         [(2, "unknown audit tool 'bristol-form' (known: swindon-practice-evaluation)")]),
-        (_csv(ROW.format(child="1") + ",,,leeds", header=HEADER + ",due,template,policy"),
-         [(2, "unknown policy 'leeds' (known: swindon)")]),
-        (_csv(ROW.format(child="1") + ",next week,,", header=HEADER + ",due,template,policy"),
-         [(2, "due 'next week' is not a date (use YYYY-MM-DD)")]),
-        (_csv(ROW.format(child="1").replace("tm@council.example", "")),
-         [(2, "team manager is missing")]),
+        (
+            _csv(ROW.format(child="1").replace("aud@council.example", "Ava Auditor")),
+            [(2, "auditor: 'Ava Auditor' is not an e-mail address or user principal name")],
+        ),
+        (
+            _csv(ROW.format(child="1").replace("mod@council.example", "aud@council.example")),
+            [(2, "the auditor and the moderator must be different people")],
+        ),
+        (
+            _csv(ROW.format(child="1").replace("aud@council.example", "sw@council.example")),
+            [(2, "the social worker cannot audit their own case")],
+        ),
+        (
+            _csv(ROW.format(child="1"), ROW.format(child="1")),
+            [(3, "child 1 is already in this file (line 2)")],
+        ),
+        (
+            _csv(ROW.format(child="1").replace("Help and protection", "Fostering")),
+            [
+                (
+                    2,
+                    "'Fostering' is not a strand of this audit tool (help-and-protection, "
+                    "children-we-care-for, care-experienced, children-with-disabilities)",
+                )
+            ],
+        ),
+        (
+            _csv(ROW.format(child="Jo Bloggs")),
+            [(2, "'Jo Bloggs' is not a child's ID number (letters and digits)")],
+        ),
+        (
+            _csv(ROW.format(child="1") + ",,bristol-form,", header=HEADER + ",due,template,policy"),
+            [(2, "unknown audit tool 'bristol-form' (known: swindon-practice-evaluation)")],
+        ),
+        (
+            _csv(ROW.format(child="1") + ",,,leeds", header=HEADER + ",due,template,policy"),
+            [(2, "unknown policy 'leeds' (known: swindon)")],
+        ),
+        (
+            _csv(ROW.format(child="1") + ",next week,,", header=HEADER + ",due,template,policy"),
+            [(2, "due 'next week' is not a date (use YYYY-MM-DD)")],
+        ),
+        (
+            _csv(ROW.format(child="1").replace("tm@council.example", "")),
+            [(2, "team manager is missing")],
+        ),
         (_csv('1,"Help and protection,Team 1'), [(2, "expected 9 values, found 2")]),
     ],
 )
@@ -93,8 +125,10 @@ def test_every_bad_row_is_reported_not_just_the_first(catalog):
 
 async def _counts(service) -> dict[str, int]:
     async with service.db.reading() as conn:
-        return {t.name: (await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
-                for t in (audits, history, outbox, timers)}
+        return {
+            t.name: (await conn.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
+            for t in (audits, history, outbox, timers)
+        }
 
 
 async def test_child_already_sampled_this_month_refuses_whole_file(service):
@@ -108,7 +142,9 @@ async def test_child_already_sampled_this_month_refuses_whole_file(service):
 
 async def test_due_date_in_the_past_writes_nothing(service):
     with pytest.raises(Exception, match="is not after today"):
-        await service.allocate(SYSTEM, rows(allocation("1000002"), allocation("1000003", due=date(2026, 10, 1))))
+        await service.allocate(
+            SYSTEM, rows(allocation("1000002"), allocation("1000003", due=date(2026, 10, 1)))
+        )
     assert (await _counts(service))["audits"] == 0
 
 

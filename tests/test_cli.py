@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from audits.workdays import UK
 from auditbot.cli import main
+from audits.workdays import UK
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -80,8 +80,13 @@ def test_bad_file_is_refused_with_each_line(env, capsys):
 
 
 def test_errors_are_one_line_with_non_zero_status(env, capsys, monkeypatch):
-    assert _run(capsys, "show", "202611-404")[0:3:2] == (1, "auditbot: There is no audit 202611-404\n")
-    assert _run(capsys, "allocate", "missing.csv")[2].startswith("auditbot: missing.csv: cannot be read")
+    assert _run(capsys, "show", "202611-404")[0:3:2] == (
+        1,
+        "auditbot: There is no audit 202611-404\n",
+    )
+    assert _run(capsys, "allocate", "missing.csv")[2].startswith(
+        "auditbot: missing.csv: cannot be read"
+    )
     monkeypatch.setenv("AUDITBOT_DATABASE_URL", "mysql://nope")
     code, _, err = _run(capsys, "audits")
     assert code == 1 and err.count("\n") == 1 and "AUDITBOT_DATABASE_URL" in err
@@ -104,8 +109,13 @@ def test_demo_then_show_history_of_a_moderated_case(env, capsys, monkeypatch):
     assert "Moderation (complete)" in out
     assert "regraded Good → Requires Improvement" in out
     history = out.split("History\n", 1)[1]
-    for step in ("allocated", "status: in_progress → submitted", "moderation.identity",
-                 "status: submitted → moderated", "status: panel_agreed → closed"):
+    for step in (
+        "allocated",
+        "status: in_progress → submitted",
+        "moderation.identity",
+        "status: submitted → moderated",
+        "status: panel_agreed → closed",
+    ):
         assert step in history
     code, out, _ = _run(capsys, "audits", "--overdue", "--json")
     assert all(a["overdue"] for a in json.loads(out))

@@ -330,3 +330,29 @@ async def test_late_iro_comments_are_marked_late(service, clock):
     clock.advance(timedelta(hours=73))
     done = await service.execute("iro1@council.example", audit.id, c.AddIroComments("Sorry, late"))
     assert done.audit.iro_comments[0].late is True
+
+
+async def test_grade_changed_after_panel_return_goes_back_to_the_moderator(service, catalog):
+    template = catalog.template("swindon-practice-evaluation")
+    audit = await _allocate(service)
+    await fill_audit(service, audit.id, audit.participants.auditor, template)
+    await service.execute(audit.participants.auditor, audit.id, c.Submit())
+    await _moderate_all(service, audit, template, Grade.GOOD)
+    await service.execute(QA_MANAGER, audit.id, c.RecordPanel("returned", "Risk evidence is thin"))
+    await service.execute(
+        audit.participants.auditor, audit.id, c.AnswerSection("final-judgement", grade="inadequate")
+    )
+    await service.execute(
+        audit.participants.auditor,
+        audit.id,
+        c.AddAction(
+            "Hold a strategy discussion about the risks this week",
+            "tm1@council.example",
+            date(2026, 11, 9),
+        ),
+    )
+    back = await service.execute(audit.participants.auditor, audit.id, c.Submit())
+    assert back.audit.status is Status.SUBMITTED
+    assert back.audit.moderation is None
+    assert back.audit.deadlines["moderation"].open
+    assert back.audit.case_of_concern is not None  # Inadequate on resubmission still alerts

@@ -6,15 +6,16 @@ from datetime import date
 
 import pytest
 
+from auditbot.demo import fill_audit
 from audits import commands as c
 from audits.errors import AuditError, Incomplete, InvalidInput, NotAllowed, NotFound, WrongState
 from audits.grades import Grade
-from auditbot.demo import fill_audit
 from store import repo
 from tests.helpers import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER, allocation, rows
 
-AUDITOR, SW, IRO, MOD, TM, SM = (f"{r}1@council.example" for r in
-                                 ("auditor", "sw", "iro", "moderator", "tm", "sm"))
+AUDITOR, SW, IRO, MOD, TM, SM = (
+    f"{r}1@council.example" for r in ("auditor", "sw", "iro", "moderator", "tm", "sm")
+)
 STRANGER = "someone.else@council.example"
 OTHER_AUDITOR = "auditor2@council.example"  # auditor of another audit
 
@@ -22,15 +23,21 @@ OTHER_AUDITOR = "auditor2@council.example"  # auditor of another audit
 async def _at(service, catalog, stage: str) -> str:
     """An audit brought to `stage` through the real use cases; returns its id."""
     template = catalog.template("swindon-practice-evaluation")
-    [first, _other] = await service.allocate(QA_MANAGER, rows(allocation("1000001"),
-                                                              allocation("1000002", n=2)))
+    [first, _other] = await service.allocate(
+        QA_MANAGER, rows(allocation("1000001"), allocation("1000002", n=2))
+    )
     audit_id = first.audit.id
     if stage == "allocated":
         return audit_id
     overall = Grade.INADEQUATE if stage == "concern" else Grade.GOOD
     await fill_audit(service, audit_id, AUDITOR, template, overall=overall)
-    await service.execute(AUDITOR, audit_id, c.AddAction(
-        "Update the chronology with recent visits and meetings", SW, date(2026, 11, 30)))
+    await service.execute(
+        AUDITOR,
+        audit_id,
+        c.AddAction(
+            "Update the chronology with recent visits and meetings", SW, date(2026, 11, 30)
+        ),
+    )
     await service.execute(AUDITOR, audit_id, c.Submit())
     if stage in ("submitted", "concern"):
         return audit_id
@@ -46,23 +53,61 @@ async def _at(service, catalog, stage: str) -> str:
 
 
 CASES = [
-    ("allocated", c.AnswerSection("checks", values={"ehcp": "no"}), AUDITOR, [SW, MOD, QA_MANAGER, STRANGER, OTHER_AUDITOR]),
-    ("allocated", c.RecordFamilyFeedback(("parent",), "Happy with support"), AUDITOR, [SW, IRO, STRANGER]),
-    ("allocated", c.AddIroComments("My view"), IRO, [AUDITOR, SW, STRANGER, "iro2@council.example"]),
-    ("allocated", c.Reassign("auditor", "new.auditor@council.example", "leave"), QA_OFFICER, [AUDITOR, SM, STRANGER]),
-    ("allocated", c.ExtendDeadline("audit_completion", "2026-12-18", "sickness"), QA_MANAGER, [AUDITOR, TM, STRANGER]),
-    ("submitted", c.ModerateSection("risk", agree=True), MOD, [AUDITOR, QA_MANAGER, STRANGER, "moderator2@council.example"]),
+    (
+        "allocated",
+        c.AnswerSection("checks", values={"ehcp": "no"}),
+        AUDITOR,
+        [SW, MOD, QA_MANAGER, STRANGER, OTHER_AUDITOR],
+    ),
+    (
+        "allocated",
+        c.RecordFamilyFeedback(("parent",), "Happy with support"),
+        AUDITOR,
+        [SW, IRO, STRANGER],
+    ),
+    (
+        "allocated",
+        c.AddIroComments("My view"),
+        IRO,
+        [AUDITOR, SW, STRANGER, "iro2@council.example"],
+    ),
+    (
+        "allocated",
+        c.Reassign("auditor", "new.auditor@council.example", "leave"),
+        QA_OFFICER,
+        [AUDITOR, SM, STRANGER],
+    ),
+    (
+        "allocated",
+        c.ExtendDeadline("audit_completion", "2026-12-18", "sickness"),
+        QA_MANAGER,
+        [AUDITOR, TM, STRANGER],
+    ),
+    (
+        "submitted",
+        c.ModerateSection("risk", agree=True),
+        MOD,
+        [AUDITOR, QA_MANAGER, STRANGER, "moderator2@council.example"],
+    ),
     ("moderated", c.RecordPanel("agreed", ""), QA_MANAGER, [MOD, AUDITOR, SM, STRANGER]),
     ("panel", c.CloseAudit(), QA_OFFICER, [MOD, AUDITOR, STRANGER]),
     ("panel", c.SignOffAction(1), TM, [SW, AUDITOR, MOD, STRANGER]),
     ("submitted", c.CompleteAction(1, "Done on Monday"), SW, [MOD, IRO, STRANGER]),
-    ("concern", c.ConfirmPlan("Strategy meeting on Friday", TM), SM, [TM, AUDITOR, MOD, STRANGER, "hana.other@council.example"]),
+    (
+        "concern",
+        c.ConfirmPlan("Strategy meeting on Friday", TM),
+        SM,
+        [TM, AUDITOR, MOD, STRANGER, "hana.other@council.example"],
+    ),
     ("concern", c.ConfirmPlan("Strategy meeting on Friday", TM), HEAD_OF_SERVICE, [QA_OFFICER]),
 ]
 
 
-@pytest.mark.parametrize(("stage", "command", "allowed", "refused"), CASES,
-                         ids=[f"{type(x[1]).__name__}-{x[0]}" for x in CASES])
+@pytest.mark.parametrize(
+    ("stage", "command", "allowed", "refused"),
+    CASES,
+    ids=[f"{type(x[1]).__name__}-{x[0]}" for x in CASES],
+)
 async def test_only_the_role_holder_may_act(service, catalog, stage, command, allowed, refused):
     audit_id = await _at(service, catalog, stage)
     before = await _snapshot(service, audit_id)
@@ -76,24 +121,62 @@ async def test_only_the_role_holder_may_act(service, catalog, stage, command, al
 
 async def _snapshot(service, audit_id: str):
     async with service.db.reading() as conn:
-        return (await repo.version_of(conn, audit_id), len(await repo.audit_history(conn, audit_id)),
-                len(await repo.outbox_rows(conn, audit_id)))
+        return (
+            await repo.version_of(conn, audit_id),
+            len(await repo.audit_history(conn, audit_id)),
+            len(await repo.outbox_rows(conn, audit_id)),
+        )
 
 
 BAD_INPUT = [
     ("allocated", c.AnswerSection("risk", grade="Excellent"), InvalidInput, "not a grade"),
-    ("allocated", c.AnswerSection("risk", values={"colour": "blue"}), InvalidInput, "has no question 'colour'"),
-    ("allocated", c.AnswerSection("section-99", grade="good"), InvalidInput, "has no section 'section-99'"),
+    (
+        "allocated",
+        c.AnswerSection("risk", values={"colour": "blue"}),
+        InvalidInput,
+        "has no question 'colour'",
+    ),
+    (
+        "allocated",
+        c.AnswerSection("section-99", grade="good"),
+        InvalidInput,
+        "has no section 'section-99'",
+    ),
     ("allocated", c.AnswerSection("checks", grade="good"), InvalidInput, "takes no grade"),
-    ("allocated", c.AnswerSection("checks", values={"ehcp": "maybe"}), InvalidInput, "answer YES / NO"),
-    ("allocated", c.AnswerSection("about", values={"child_id": "999"}), InvalidInput, "comes from the allocation"),
-    ("allocated", c.AnswerSection("about", values={"audit_date": "31/02/2026"}), InvalidInput, "Audit date"),
+    (
+        "allocated",
+        c.AnswerSection("checks", values={"ehcp": "maybe"}),
+        InvalidInput,
+        "answer YES / NO",
+    ),
+    (
+        "allocated",
+        c.AnswerSection("about", values={"child_id": "999"}),
+        InvalidInput,
+        "comes from the allocation",
+    ),
+    (
+        "allocated",
+        c.AnswerSection("about", values={"audit_date": "31/02/2026"}),
+        InvalidInput,
+        "Audit date",
+    ),
     ("allocated", c.AnswerSection("risk", evidence="x" * 20_001), InvalidInput, "too long"),
     ("allocated", c.RecordFamilyFeedback(()), InvalidInput, "either a summary"),
     ("allocated", c.RecordFamilyFeedback(("uncle",), "Fine"), InvalidInput, "unknown uncle"),
     ("allocated", c.AddAction("Do it", SW, "2026-11-30"), InvalidInput, "SMART"),
-    ("allocated", c.AddAction("Update the plan with the family", "Sam", "2026-11-30"), InvalidInput, "not an e-mail"),
-    ("allocated", c.AddAction("Update the plan with the family", SW, "2026-10-01"), InvalidInput, "in the past"),
+    (
+        "allocated",
+        c.AddAction("Update the plan with the family", "Sam", "2026-11-30"),
+        InvalidInput,
+        "not an e-mail",
+    ),
+    (
+        "allocated",
+        c.AddAction("Update the plan with the family", SW, "2026-10-01"),
+        InvalidInput,
+        "in the past",
+    ),
     ("allocated", c.Submit(), Incomplete, "Family feedback"),
     ("allocated", c.ModerateSection("risk", agree=True), WrongState, "not waiting for moderation"),
     ("allocated", c.CompleteAction(7, "done"), NotFound, "no action 7"),
@@ -102,21 +185,36 @@ BAD_INPUT = [
     ("allocated", c.Reassign("cook", "a@council.example", "x"), InvalidInput, "not a role"),
     ("allocated", c.ConfirmPlan("A plan", TM), WrongState, "not a case of concern"),
     ("submitted", c.AnswerSection("risk", grade="good"), WrongState, "can no longer be changed"),
-    ("submitted", c.ModerateSection("final-judgement", agree=True), InvalidInput, "overall judgement"),
+    (
+        "submitted",
+        c.ModerateSection("final-judgement", agree=True),
+        InvalidInput,
+        "overall judgement",
+    ),
     ("submitted", c.CloseAudit(), WrongState, "only an audit the panel has agreed"),
     ("moderated", c.RecordPanel("maybe", ""), InvalidInput, "'agreed' or 'returned'"),
 ]
 
 
-@pytest.mark.parametrize(("stage", "command", "error", "words"), BAD_INPUT,
-                         ids=[f"{type(x[1]).__name__}-{x[3][:20]}" for x in BAD_INPUT])
-async def test_bad_input_gets_a_clear_message_and_changes_nothing(service, catalog, stage, command,
-                                                                  error, words):
+@pytest.mark.parametrize(
+    ("stage", "command", "error", "words"),
+    BAD_INPUT,
+    ids=[f"{type(x[1]).__name__}-{x[3][:20]}" for x in BAD_INPUT],
+)
+async def test_bad_input_gets_a_clear_message_and_changes_nothing(
+    service, catalog, stage, command, error, words
+):
     audit_id = await _at(service, catalog, stage)
     before = await _snapshot(service, audit_id)
-    actor = {c.ModerateSection: MOD, c.CompleteAction: SW, c.ExtendDeadline: QA_MANAGER,
-             c.Reassign: QA_MANAGER, c.ConfirmPlan: SM, c.CloseAudit: QA_MANAGER,
-             c.RecordPanel: QA_MANAGER}.get(type(command), AUDITOR)
+    actor = {
+        c.ModerateSection: MOD,
+        c.CompleteAction: SW,
+        c.ExtendDeadline: QA_MANAGER,
+        c.Reassign: QA_MANAGER,
+        c.ConfirmPlan: SM,
+        c.CloseAudit: QA_MANAGER,
+        c.RecordPanel: QA_MANAGER,
+    }.get(type(command), AUDITOR)
     with pytest.raises(error, match=words):
         await service.execute(actor, audit_id, command)
     assert await _snapshot(service, audit_id) == before

@@ -30,8 +30,9 @@ async def test_timers_follow_deadlines(service, clock):
     assert found[f"{audit_id}:iro_comments"]["due_at"] == clock.now() + timedelta(hours=72)
 
     await service.execute("iro1@council.example", audit_id, c.AddIroComments("Seen the plan"))
-    await service.execute(QA_MANAGER, audit_id, c.ExtendDeadline(
-        "audit_completion", "2026-12-04", "Worker on leave"))
+    await service.execute(
+        QA_MANAGER, audit_id, c.ExtendDeadline("audit_completion", "2026-12-04", "Worker on leave")
+    )
     found = await _timers(service)
     assert found[f"{audit_id}:iro_comments"]["status"] == repo.CANCELLED
     completion = found[f"{audit_id}:audit_completion"]
@@ -82,7 +83,9 @@ async def test_outbox_claim_retry_and_dead_letter(service, clock):
         assert len(claimed) == 4 and all(r["attempts"] == 1 for r in claimed)
         assert await repo.claim_outbox(conn, now, "sender") == []  # leased
         await repo.mark_sent(conn, claimed[0]["id"], now)
-        await repo.mark_failed(conn, claimed[1]["id"], "429 Too Many Requests", now + timedelta(seconds=30))
+        await repo.mark_failed(
+            conn, claimed[1]["id"], "429 Too Many Requests", now + timedelta(seconds=30)
+        )
         await repo.mark_failed(conn, claimed[2]["id"], "403 Forbidden", None)
     async with service.db.transaction() as conn:
         again = await repo.claim_outbox(conn, now + timedelta(seconds=31), "sender")
@@ -97,11 +100,18 @@ async def test_stale_write_is_refused(service, catalog, calendar, standing, cloc
     [o] = await service.allocate(SYSTEM, rows(allocation()))
     from audits.workflow import Context
 
-    ctx = Context("auditor1@council.example", clock.now(), catalog.template(o.audit.template),
-                  catalog.policy(o.audit.policy), calendar, standing)
+    ctx = Context(
+        "auditor1@council.example",
+        clock.now(),
+        catalog.template(o.audit.template),
+        catalog.policy(o.audit.policy),
+        calendar,
+        standing,
+    )
     outcome = apply(o.audit, c.AnswerSection("checks", values={"ehcp": "no"}), ctx)
-    await service.execute("auditor1@council.example", o.audit.id,
-                          c.AnswerSection("checks", values={"ehcp": "yes"}))
+    await service.execute(
+        "auditor1@council.example", o.audit.id, c.AnswerSection("checks", values={"ehcp": "yes"})
+    )
     async with service.db.transaction() as conn:
         with pytest.raises(Conflict):
             await repo.save_audit(conn, outcome.audit, 1, clock.now())
@@ -128,21 +138,33 @@ async def test_failure_inside_the_transaction_leaves_nothing(service, clock):
 async def test_concurrent_answers_are_all_kept(service):
     [o] = await service.allocate(SYSTEM, rows(allocation()))
     sections = ["risk", "involvement", "decision-making", "assessment", "coordination", "identity"]
-    await asyncio.gather(*(
-        service.execute("auditor1@council.example", o.audit.id,
-                        c.AnswerSection(s, grade="good", evidence=f"evidence for {s}"))
-        for s in sections
-    ))
+    await asyncio.gather(
+        *(
+            service.execute(
+                "auditor1@council.example",
+                o.audit.id,
+                c.AnswerSection(s, grade="good", evidence=f"evidence for {s}"),
+            )
+            for s in sections
+        )
+    )
     audit = await service.get(o.audit.id)
-    assert {s: audit.answers[s].evidence for s in sections} == {s: f"evidence for {s}" for s in sections}
+    assert {s: audit.answers[s].evidence for s in sections} == {
+        s: f"evidence for {s}" for s in sections
+    }
 
 
 async def test_history_records_who_when_what_old_and_new(service, clock):
     [o] = await service.allocate(SYSTEM, rows(allocation()))
     clock.advance(timedelta(minutes=5))
-    await service.execute("auditor1@council.example", o.audit.id, c.AnswerSection("risk", grade="good"))
-    await service.execute("auditor1@council.example", o.audit.id,
-                          c.AnswerSection("risk", grade="requires improvement"))
+    await service.execute(
+        "auditor1@council.example", o.audit.id, c.AnswerSection("risk", grade="good")
+    )
+    await service.execute(
+        "auditor1@council.example",
+        o.audit.id,
+        c.AnswerSection("risk", grade="requires improvement"),
+    )
     trail = [h for h in await service.history(o.audit.id) if h["what"] == "answers.risk.grade"]
     assert [(h["actor"], h["old"], h["new"], h["at"]) for h in trail] == [
         ("auditor1@council.example", None, "good", clock.now()),

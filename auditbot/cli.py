@@ -45,7 +45,22 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="database administration")
     p.add_argument("action", choices=["upgrade"])
 
-    sub.add_parser("demo", help="load demo data into var/demo.db and show what to try")
+    p = sub.add_parser(
+        "demo", help="load a demo month, with a Microsoft 365 sandbox, and show what to try"
+    )
+    p.add_argument("--port", type=int, default=None, help="the sandbox's port")
+    p.add_argument("--exit", action="store_true", help="load the demo and exit, serving nothing")
+
+    p = sub.add_parser("sandbox", help="serve a local stand-in for Microsoft 365")
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument(
+        "--state", type=Path, default=Path("var/sandbox"), help="where it keeps its data"
+    )
+    p.add_argument(
+        "--print-env",
+        action="store_true",
+        help="print the settings that point auditbot at it, and exit",
+    )
     return parser
 
 
@@ -61,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from auditbot.demo import run_demo
 
-            return run_demo(settings)
+            return run_demo(settings, port=args.port, serve=not args.exit)
+        if args.command == "sandbox":
+            return _sandbox(args)
         app = build(settings)
         return asyncio.run(_run(app, _COMMANDS[args.command], args))
     except (AuditError, DatabaseUnavailable) as exc:
@@ -69,6 +86,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox import DEFAULT_PORT, Faults, run_sandbox, sandbox_env
+
+    port = args.port or DEFAULT_PORT
+    if args.print_env:
+        for key, value in sandbox_env(port, args.state.resolve()).items():
+            print(f"{key}={value}")
+        return 0
+    run_sandbox(args.state.resolve(), port=port, faults=Faults.from_env())
+    return 0
 
 
 async def _run(
@@ -91,6 +120,7 @@ async def _allocate(app: App, args: argparse.Namespace) -> int:
         raise AuditError(f"{args.file}: not a UTF-8 CSV file (save it as 'CSV UTF-8')") from None
     rows = parse_allocation_csv(text, app.catalog)
     outcomes = await app.service.allocate(SYSTEM, rows)
+    await _send_outbox(app)
     for outcome in outcomes:
         audit = outcome.audit
         due = audit.deadlines["audit_completion"].due_at
@@ -100,6 +130,12 @@ async def _allocate(app: App, args: argparse.Namespace) -> int:
         )
     print(f"{len(outcomes)} audit{'s' if len(outcomes) != 1 else ''} allocated")
     return 0
+
+
+async def _send_outbox(app: App) -> None:
+    """Sends what Microsoft 365 is owed now; what cannot go yet waits in the outbox."""
+    if app.dispatcher is not None:
+        await app.dispatcher.drain()
 
 
 async def _audits(app: App, args: argparse.Namespace) -> int:

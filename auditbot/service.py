@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from auditbot.effects import EffectsConfig, effects_of
 from audits import commands
 from audits.allocation_csv import AllocationRefused, AllocationRow
 from audits.catalog import Catalog
 from audits.clock import Clock
-from audits.errors import Conflict
+from audits.errors import AuditError, Conflict
 from audits.model import Audit
 from audits.roles import StandingRoles
 from audits.workdays import WorkingCalendar
 from audits.workflow import Context, Outcome, allocate, apply
-from store import repo
+from graph.errors import GraphError
+from graph.ports import Directory
+from store import m365, repo
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,8 @@ class AuditService:
     calendar: WorkingCalendar
     standing: StandingRoles
     clock: Clock
+    effects: EffectsConfig = field(default_factory=EffectsConfig)
+    directory: Directory | None = None
 
     def _context(self, actor: str, template: str, policy: str) -> Context:
         return Context(
@@ -45,9 +50,11 @@ class AuditService:
 
     async def allocate(self, actor: str, rows: Sequence[AllocationRow]) -> list[Outcome]:
         """All rows or none: a child already sampled this month refuses the whole file."""
+        accounts = await self._resolve_people(rows)
         now = self.clock.now()
         cycle = f"{self.calendar.local_date(now):%Y-%m}"
         async with self.db.transaction() as conn:
+            await m365.save_people(conn, accounts, now)
             taken = await repo.children_in_cycle(conn, cycle, [r.allocation.child_id for r in rows])
             if taken:
                 raise AllocationRefused(
@@ -73,9 +80,39 @@ class AuditService:
                     conn, audit_id, version, actor, now, "allocate", outcome.changes
                 )
                 await repo.enqueue(conn, audit_id, version, outcome.notices, now)
+                await repo.enqueue_items(
+                    conn, effects_of(None, outcome.audit, version, self.effects), now
+                )
                 outcomes.append(outcome)
         log.info("allocated %d audits in %s", len(outcomes), cycle)
         return outcomes
+
+    async def _resolve_people(self, rows: Sequence[AllocationRow]) -> list[tuple[str, str, bool]]:
+        """Every person in the file must be an enabled account, checked before anything is written."""
+        if self.directory is None:
+            return []
+        lines: dict[str, list[int]] = {}
+        for row in rows:
+            for person in row.allocation.participants.model_dump().values():
+                lines.setdefault(person, []).append(row.line)
+        try:
+            found = await self.directory.resolve(sorted(lines))
+        except GraphError as exc:
+            raise AuditError(
+                f"cannot check the people in the directory, nothing allocated: {exc}"
+            ) from exc
+        problems = []
+        for person, account in found.items():
+            if account is None or not account.enabled:
+                why = (
+                    "has no account in the directory"
+                    if account is None
+                    else "is a disabled account"
+                )
+                problems += [(line, f"{person} {why}") for line in lines[person]]
+        if problems:
+            raise AllocationRefused(sorted(problems))
+        return [(upn, a.id, a.enabled) for upn, a in found.items() if a is not None]
 
     async def execute(self, actor: str, audit_id: str, command: commands.Command) -> Outcome:
         for attempt in range(CONFLICT_RETRIES):
@@ -100,6 +137,9 @@ class AuditService:
                 conn, audit_id, new_version, actor, ctx.now, name, outcome.changes
             )
             await repo.enqueue(conn, audit_id, new_version, outcome.notices, ctx.now)
+            await repo.enqueue_items(
+                conn, effects_of(audit, outcome.audit, new_version, self.effects), ctx.now
+            )
         log.info("audit %s: %s by %s (v%d)", audit_id, name, actor, new_version)
         return outcome
 

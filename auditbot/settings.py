@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audits.errors import ConfigError
+from graph.client import GraphSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/auditbot.db"
 
@@ -37,6 +38,50 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("AUDITBOT_CLIENT_SECRET"), repr=False
     )
     sharepoint_site: str | None = Field(None, alias="AUDITBOT_SHAREPOINT_SITE")
+    tracker_list: str = Field("audit-tracker", alias="AUDITBOT_TRACKER_LIST")
+    graph_ca_bundle: str | None = Field(None, alias="AUDITBOT_GRAPH_CA_BUNDLE")
+    mail_sender: str | None = Field(None, alias="AUDITBOT_MAIL_SENDER")
+    teams_app_id: str | None = Field(None, alias="AUDITBOT_TEAMS_APP_ID")
+
+    @property
+    def graph_configured(self) -> bool:
+        return bool(self.graph_url)
+
+    def graph_settings(self) -> GraphSettings:
+        missing = [
+            name
+            for name, value in (
+                ("AUDITBOT_AUTHORITY", self.authority),
+                ("AUDITBOT_CLIENT_ID", self.client_id),
+                ("AUDITBOT_CLIENT_SECRET", self.client_secret),
+                ("AUDITBOT_SHAREPOINT_SITE", self.sharepoint_site),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(f"AUDITBOT_GRAPH_URL is set but {', '.join(missing)} is not")
+        assert self.graph_url and self.authority and self.client_id and self.client_secret
+        assert self.sharepoint_site
+        return GraphSettings(
+            graph_url=self.graph_url,
+            authority=self.authority,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            site_id=self.sharepoint_site,
+            tracker_list=self.tracker_list,
+            mail_sender=self.mail_sender,
+            teams_app_id=self.teams_app_id,
+            ca_bundle=self.graph_ca_bundle,
+        )
+
+    @property
+    def chat_link(self) -> str | None:
+        """A Teams link that opens the chat with the bot."""
+        return (
+            f"https://teams.microsoft.com/l/chat/0/0?users=28:{self.app_id}"
+            if self.app_id
+            else None
+        )
 
 
 def load_settings(env_file: Path | None = None) -> Settings:

@@ -196,6 +196,45 @@ async def append_history(
         )
 
 
+@dataclass(frozen=True)
+class OutboxItem:
+    """A side effect to be carried out after the commit, at least once."""
+
+    key: str  # unique: a second row with the same key is a no-op
+    channel: str
+    kind: str
+    recipient: str
+    lane: str  # rows of a lane leave in order
+    payload: dict[str, Any]
+    audit_id: str | None = None
+    urgent: bool = False
+
+
+async def enqueue_items(conn: AsyncConnection, items: Sequence[OutboxItem], now: datetime) -> None:
+    if not items:
+        return
+    await conn.execute(
+        outbox.insert(),
+        [
+            {
+                "key": i.key,
+                "channel": i.channel,
+                "kind": i.kind,
+                "recipient": i.recipient,
+                "lane": i.lane,
+                "audit_id": i.audit_id,
+                "payload": i.payload,
+                "urgent": i.urgent,
+                "status": PENDING,
+                "attempts": 0,
+                "available_at": now,
+                "created_at": now,
+            }
+            for i in items
+        ],
+    )
+
+
 async def enqueue(
     conn: AsyncConnection, audit_id: str, version: int, notices: Sequence[Notice], now: datetime
 ) -> None:
@@ -207,6 +246,7 @@ async def enqueue(
             rows.append(
                 {
                     "key": f"{audit_id}:v{version}:{i}:{channel}",
+                    "lane": f"{channel}:{notice.to}",
                     "channel": channel,
                     "kind": notice.kind.value,
                     "recipient": notice.to,
@@ -404,14 +444,25 @@ async def claim_outbox(
     worker: str,
     limit: int = 50,
     lease: timedelta = timedelta(minutes=2),
+    channels: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Claims sendable outbox rows; a claimed row whose lease lapsed is sendable again."""
+    """Claims sendable outbox rows: the first pending row of each lane, due now.
+
+    A claimed row stays pending with `available_at` moved past the lease, so a
+    row whose worker died becomes sendable again when the lease lapses.
+    """
+    earlier = outbox.alias("earlier")
+    head_of_lane = ~sa.exists().where(
+        earlier.c.lane == outbox.c.lane, earlier.c.status == PENDING, earlier.c.id < outbox.c.id
+    )
     query = (
         sa.select(outbox.c.id)
-        .where(outbox.c.status == PENDING, outbox.c.available_at <= now)
+        .where(outbox.c.status == PENDING, outbox.c.available_at <= now, head_of_lane)
         .order_by(outbox.c.urgent.desc(), outbox.c.id)
         .limit(limit)
     )
+    if channels is not None:
+        query = query.where(outbox.c.channel.in_(list(channels)))
     if _is_postgres(conn):
         query = query.with_for_update(skip_locked=True)
     ids = list((await conn.execute(query)).scalars())
@@ -422,7 +473,9 @@ async def claim_outbox(
         .where(outbox.c.id.in_(ids))
         .values(claimed_by=worker, available_at=now + lease, attempts=outbox.c.attempts + 1)
     )
-    rows = (await conn.execute(sa.select(outbox).where(outbox.c.id.in_(ids)))).all()
+    rows = (
+        await conn.execute(sa.select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))
+    ).all()
     return [dict(r._mapping) for r in rows]
 
 

@@ -118,6 +118,8 @@ outbox = sa.Table(
     ),
     sa.Column("key", sa.String(200), nullable=False, unique=True),
     sa.Column("channel", sa.String(32), nullable=False),
+    # Rows of one lane are sent in order: a row waits while an earlier one of its lane is pending.
+    sa.Column("lane", sa.String(300), nullable=False, server_default=""),
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("recipient", sa.String(254), nullable=False),
     sa.Column("audit_id", sa.String(32), index=True),
@@ -131,6 +133,7 @@ outbox = sa.Table(
     sa.Column("sent_at", UTCDateTime),
     sa.Column("last_error", sa.String(500)),
     sa.Index("ix_outbox_ready", "status", "available_at"),
+    sa.Index("ix_outbox_lane", "lane", "status", "id"),
 )
 
 timers = sa.Table(
@@ -154,4 +157,58 @@ timers = sa.Table(
     sa.Column("fired_at", UTCDateTime),
     sa.Column("payload", JSONType, nullable=False),
     sa.Index("ix_timers_due", "status", "due_at"),
+)
+
+# People as the directory knows them: the allocation's addresses and their Entra object ids.
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("upn", sa.String(254), primary_key=True),
+    sa.Column("object_id", sa.String(64), unique=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("resolved_at", UTCDateTime, nullable=False),
+)
+
+# A Teams conversation reference per person (filled by the bot), for proactive messages.
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("object_id", sa.String(64), primary_key=True),
+    sa.Column("upn", sa.String(254), index=True),
+    sa.Column("reference", JSONType, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The Outlook event that stands for each deadline, so it can be moved or removed.
+calendar_events = sa.Table(
+    "calendar_events",
+    metadata,
+    sa.Column("audit_id", sa.String(32), sa.ForeignKey("audits.id"), primary_key=True),
+    sa.Column("step", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(254), nullable=False),
+    sa.Column("event_id", sa.String(200), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Each Word document filed into SharePoint.
+filings = sa.Table(
+    "filings",
+    metadata,
+    sa.Column("audit_id", sa.String(32), sa.ForeignKey("audits.id"), primary_key=True),
+    sa.Column("stage", sa.String(32), primary_key=True),
+    sa.Column("path", sa.String(400), nullable=False),
+    sa.Column("item_id", sa.String(200), nullable=False),
+    sa.Column("web_url", sa.String(1000), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("filed_at", UTCDateTime, nullable=False),
+)
+
+# The SharePoint tracker list item of each audit.
+tracker_items = sa.Table(
+    "tracker_items",
+    metadata,
+    sa.Column("audit_id", sa.String(32), sa.ForeignKey("audits.id"), primary_key=True),
+    sa.Column("item_id", sa.String(200), nullable=False),
+    sa.Column("synced_at", UTCDateTime, nullable=False),
 )

@@ -94,11 +94,11 @@ def test_errors_are_one_line_with_non_zero_status(env, capsys, monkeypatch):
 
 def test_db_upgrade(env, capsys):
     code, out, _ = _run(capsys, "db", "upgrade")
-    assert (code, out) == (0, "database at revision 0001\n")
+    assert (code, out) == (0, "database at revision 0002\n")
 
 
 def test_demo_then_show_history_of_a_moderated_case(env, capsys, monkeypatch):
-    code, out, _ = _run(capsys, "demo")
+    code, out, _ = _run(capsys, "demo", "--exit", "--port", "0")
     assert code == 0 and "Demo data loaded" in out
     monkeypatch.setenv("AUDITBOT_DATABASE_URL", f"sqlite+aiosqlite:///{env / 'var/demo.db'}")
     code, out, _ = _run(capsys, "audits", "--json")

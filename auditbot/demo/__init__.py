@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ HERE = Path(__file__).parent
 SAMPLE_CSV = HERE / "allocation.csv"
 ROLES_FILE = HERE / "roles.yaml"
 DEMO_DB = Path("var/demo.db")
+DEMO_SANDBOX = Path("var/demo-sandbox")
+MAIL_SENDER = "auditbot@council.example"
 QA_MANAGER = "maya.qamanager@council.example"
 
 
@@ -99,36 +102,57 @@ async def fill_audit(
     )
 
 
-def run_demo(settings: Settings) -> int:
-    """Loads the demo month into a fresh var/demo.db and prints what to try."""
+def run_demo(settings: Settings, port: int | None = None, serve: bool = True) -> int:
+    """Loads the demo month into a fresh var/demo.db, with a fresh Microsoft 365 sandbox."""
+    for path in (DEMO_DB, Path(f"{DEMO_DB}-wal"), Path(f"{DEMO_DB}-shm")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(DEMO_SANDBOX, ignore_errors=True)
     DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
-    return asyncio.run(_load(settings))
-
-
-async def _load(settings: Settings) -> int:
-    settings = settings.model_copy(
-        update={
-            "database_url": f"sqlite+aiosqlite:///{DEMO_DB}",
-            "roles_file": settings.roles_file or ROLES_FILE,
-            "demo_mode": True,
-        }
-    )
-    # Start the story three weeks ago, so deadlines have passed and history has dates.
-    clock = MovableClock(datetime.now(UTC) - timedelta(days=21))
-    app = build(settings, clock=clock)
     try:
-        await app.start()
-        shown = await _story(app, clock)
+        return asyncio.run(_demo(settings, DEMO_SANDBOX.resolve(), port, serve))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _demo(settings: Settings, state: Path, port: int | None, serve: bool) -> int:
+    from sandbox import DEFAULT_PORT, start_sandbox
+
+    sandbox = await start_sandbox(state, port=DEFAULT_PORT if port is None else port)
+    try:
+        settings = Settings.model_validate(
+            {
+                **settings.model_dump(by_alias=True),
+                **sandbox.env(),
+                "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{DEMO_DB}",
+                "AUDITBOT_ROLES_FILE": str(settings.roles_file or ROLES_FILE),
+                "AUDITBOT_MAIL_SENDER": settings.mail_sender or MAIL_SENDER,
+                "AUDITBOT_DEMO": True,
+            }
+        )
+        # Start the story three weeks ago, so deadlines have passed and history has dates.
+        clock = MovableClock(datetime.now(UTC) - timedelta(days=21))
+        app = build(settings, clock=clock)
+        try:
+            await app.start()
+            shown = await _story(app, clock)
+            if app.dispatcher is not None:
+                await app.dispatcher.drain()
+        finally:
+            await app.close()
+        env = (
+            f"AUDITBOT_DATABASE_URL=sqlite+aiosqlite:///{DEMO_DB} AUDITBOT_ROLES_FILE={ROLES_FILE}"
+        )
+        print("Demo data loaded into", DEMO_DB)
+        print(f"Microsoft 365 sandbox: {sandbox.base_url}/  (calendars, files, tracker, mail)")
+        print("Try:")
+        print(f"  {env} .venv/bin/auditbot audits")
+        print(f"  {env} .venv/bin/auditbot show {shown}")
+        print(f"  {env} .venv/bin/auditbot audits --overdue")
+        if serve:
+            print("The sandbox keeps running; press Ctrl-C to stop.", flush=True)
+            await asyncio.Event().wait()
     finally:
-        await app.close()
-    env = f"AUDITBOT_DATABASE_URL=sqlite+aiosqlite:///{DEMO_DB} AUDITBOT_ROLES_FILE={ROLES_FILE}"
-    print("Demo data loaded into", DEMO_DB)
-    print("Try:")
-    print(f"  {env} .venv/bin/auditbot audits")
-    print(f"  {env} .venv/bin/auditbot show {shown}")
-    print(f"  {env} .venv/bin/auditbot audits --overdue")
+        await sandbox.stop()
     return 0
 
 

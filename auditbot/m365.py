@@ -1,0 +1,175 @@
+"""The senders that carry outbox rows into Microsoft 365: calendar events, filed
+documents, tracker items, e-mail and Teams app installs.
+
+Each one makes Microsoft 365 match what the store says now, so a row sent
+twice or late does no harm. Graph errors become the dispatcher's RetryLater
+or GiveUp here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from auditbot.effects import CALENDAR, FILE, GRAPH, INSTALL, TRACKER, tracker_fields
+from audits.catalog import Catalog
+from audits.clock import Clock
+from audits.model import Audit
+from audits.wording import case_of_concern_mail, event_body, event_subject
+from audits.workdays import WorkingCalendar
+from graph.errors import GraphError, GraphRejected, GraphThrottled, GraphUnavailable
+from graph.ports import AppInstaller, Calendar, CalendarEvent, Files, Mail, Tracker
+from reports.audit_document import render_audit_document
+from scheduling.dispatcher import GiveUp, RetryLater, Sender
+from store import m365, repo
+from store.db import Database
+
+log = logging.getLogger(__name__)
+EVENT_LENGTH = timedelta(minutes=30)
+CATEGORY = "auditbot"
+
+
+class Microsoft365(Calendar, Files, Tracker, Mail, AppInstaller, Protocol):
+    pass
+
+
+@dataclass
+class M365Senders:
+    db: Database
+    catalog: Catalog
+    graph: Microsoft365
+    clock: Clock
+    calendar: WorkingCalendar
+    chat_link: str | None = None
+
+    def senders(self) -> dict[str, Sender]:
+        return {
+            f"{GRAPH}:{CALENDAR}": self._guarded(self.sync_calendar),
+            f"{GRAPH}:{FILE}": self._guarded(self.file_document),
+            f"{GRAPH}:{TRACKER}": self._guarded(self.sync_tracker),
+            f"{GRAPH}:{INSTALL}": self._guarded(self.install_app),
+            "email": self._guarded(self.send_email),
+        }
+
+    @staticmethod
+    def _guarded(send: Callable[[dict[str, Any]], Awaitable[None]]) -> Sender:
+        async def guarded(row: dict[str, Any]) -> None:
+            try:
+                await send(row)
+            except GraphThrottled as exc:
+                raise RetryLater(str(exc), exc.retry_after) from exc
+            except GraphRejected as exc:
+                raise GiveUp(str(exc)) from exc
+            except (GraphUnavailable, GraphError) as exc:
+                raise RetryLater(str(exc), exc.retry_after) from exc
+
+        return guarded
+
+    async def sync_calendar(self, row: dict[str, Any]) -> None:
+        """One event per open deadline, on its owner's calendar, at its due time."""
+        audit_id, step = row["payload"]["audit_id"], row["payload"]["step"]
+        async with self.db.reading() as conn:
+            deadline = await m365.current_deadline(conn, audit_id, step)
+            known = await m365.calendar_event(conn, audit_id, step)
+            audit = await repo.load_audit(conn, audit_id)
+        wanted = deadline if deadline is not None and deadline.done_at is None else None
+        if known is not None and (wanted is None or known.owner != wanted.owner):
+            await self.graph.delete_event(known.owner, known.event_id)
+            async with self.db.transaction() as conn:
+                await m365.forget_calendar_event(conn, audit_id, step)
+            known = None
+        if wanted is None:
+            return
+        event = self._event(audit, step, wanted.due_at, urgent=wanted.urgent)
+        if known is not None:
+            if known.due_at != wanted.due_at:
+                await self.graph.update_event(wanted.owner, known.event_id, event)
+                event_id = known.event_id
+            else:
+                return
+        else:
+            # The same owner and deadline always give the same transaction id, so a
+            # retry after a lost answer finds the first event instead of making another.
+            transaction = f"auditbot-{audit_id}-{step}-{wanted.owner}-{wanted.due_at:%Y%m%d%H%M}"
+            event_id = await self.graph.create_event(wanted.owner, event, transaction)
+        async with self.db.transaction() as conn:
+            await m365.save_calendar_event(
+                conn, audit_id, step, wanted.owner, event_id, wanted.due_at, self.clock.now()
+            )
+
+    def _event(self, audit: Audit, step: str, due_at: Any, urgent: bool) -> CalendarEvent:
+        return CalendarEvent(
+            subject=event_subject(audit.child_id, step),
+            body_html=event_body(audit.id, audit.child_id, step, due_at, self.chat_link),
+            start=due_at - EVENT_LENGTH,
+            end=due_at,
+            reminder_minutes=60 if urgent else 24 * 60,
+            category=CATEGORY,
+        )
+
+    async def file_document(self, row: dict[str, Any]) -> None:
+        """The audit as it was at that stage, as a Word file at a path that never changes."""
+        payload = row["payload"]
+        audit = Audit.model_validate(payload["snapshot"])
+        template = self.catalog.template(audit.template)
+        stage = payload["stage"]
+        content = render_audit_document(audit, template, stage)
+        year, month = audit.cycle.split("-")
+        path = f"{year}/{month}/{audit.child_id}/audit-{audit.id}-{stage}.docx"
+        filed = await self.graph.upload(path, content)
+        async with self.db.transaction() as conn:
+            await m365.save_filing(
+                conn,
+                audit.id,
+                stage,
+                path,
+                filed.item_id,
+                filed.web_url,
+                payload["version"],
+                self.clock.now(),
+            )
+            # The tracker links to the newest document.
+            await repo.enqueue_items(
+                conn,
+                [
+                    repo.OutboxItem(
+                        key=f"{audit.id}:filed:{stage}:v{payload['version']}:tracker",
+                        channel=GRAPH,
+                        kind=TRACKER,
+                        recipient="",
+                        lane=f"tracker:{audit.id}",
+                        payload={"audit_id": audit.id},
+                        audit_id=audit.id,
+                    )
+                ],
+                self.clock.now(),
+            )
+
+    async def sync_tracker(self, row: dict[str, Any]) -> None:
+        audit_id = row["payload"]["audit_id"]
+        async with self.db.reading() as conn:
+            audit = await repo.load_audit(conn, audit_id)
+            filing = await m365.latest_filing(conn, audit_id)
+        fields = {**tracker_fields(audit), "Document": filing.web_url if filing else ""}
+        item_id = await self.graph.upsert(audit_id, fields)
+        async with self.db.transaction() as conn:
+            await m365.save_tracker_item(conn, audit_id, item_id, self.clock.now())
+
+    async def send_email(self, row: dict[str, Any]) -> None:
+        payload = row["payload"]
+        if row["kind"] != "case_of_concern":
+            raise GiveUp(f"no e-mail is written for '{row['kind']}'")
+        subject, body = case_of_concern_mail(
+            payload["audit_id"], payload["child_id"], payload.get("plan_due"), self.chat_link
+        )
+        await self.graph.send(row["recipient"], subject, body)
+
+    async def install_app(self, row: dict[str, Any]) -> None:
+        person = row["payload"]["person"]
+        async with self.db.reading() as conn:
+            if await m365.has_conversation(conn, person):
+                return
+        await self.graph.install_for(person)

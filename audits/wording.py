@@ -1,0 +1,78 @@
+"""What people read outside the chat: calendar entries and e-mails. Plain words, the
+child's ID and never a name, nor any answer text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from audits.workdays import uk_time
+
+# Deadline steps as a person would name them; "action-N" steps use ACTION_STEP.
+STEP_TITLES = {
+    "iro_comments": "IRO/CP chair comments due",
+    "audit_completion": "audit due",
+    "moderation": "moderation due",
+    "closure": "QA closure due",
+    "coc_plan": "case of concern plan due",
+    "reaudit": "case of concern re-audit due",
+}
+ACTION_STEP = "action {number} due"
+
+STEP_TODO = {
+    "iro_comments": "Add your comments as the child's IRO/CP chair. Open auditbot in Teams and "
+    "choose 'Add comments' on the audit card.",
+    "audit_completion": "Complete the audit with the social worker, record the family's "
+    "feedback and submit it for moderation in auditbot.",
+    "moderation": "Moderate the audit in auditbot: agree or regrade each section, then give "
+    "your overall judgement.",
+    "closure": "Record the panel's findings and close the audit in auditbot.",
+    "coc_plan": "Confirm the plan that keeps the child safe and takes the actions forward. "
+    "It is recorded as a management decision.",
+    "reaudit": "Carry out the short re-audit and record its findings in auditbot.",
+}
+ACTION_TODO = "Complete the agreed action and record the evidence in auditbot, so your manager can sign it off."
+
+
+def step_title(step: str) -> str:
+    if step.startswith("action-"):
+        return ACTION_STEP.format(number=step.removeprefix("action-"))
+    return STEP_TITLES.get(step, step.replace("_", " ") + " due")
+
+
+def event_subject(child_id: str, step: str) -> str:
+    """For example 'Audit 1234567 – IRO/CP chair comments due'."""
+    return f"Audit {child_id} – {step_title(step)}"
+
+
+def event_body(
+    audit_id: str, child_id: str, step: str, due_at: datetime, chat_link: str | None
+) -> str:
+    todo = ACTION_TODO if step.startswith("action-") else STEP_TODO.get(step, "")
+    link = (
+        f'<p><a href="{escape(chat_link)}">Open auditbot in Teams</a></p>'
+        if chat_link
+        else "<p>Open auditbot in Teams.</p>"
+    )
+    return (
+        f"<p>Child's ID {escape(child_id)}, audit {escape(audit_id)}: "
+        f"{escape(step_title(step))} by {escape(uk_time(due_at))} (UK time).</p>"
+        f"<p>{escape(todo)}</p>{link}"
+    )
+
+
+def case_of_concern_mail(
+    audit_id: str, child_id: str, plan_due: str | None, chat_link: str | None
+) -> tuple[str, str]:
+    """Subject and HTML body of the e-mail that tells a manager of an Inadequate judgement."""
+    due = f" by {uk_time(datetime.fromisoformat(plan_due))} (UK time)" if plan_due else ""
+    subject = f"Case of concern: audit {audit_id}, child's ID {child_id}"
+    link = f'<p><a href="{escape(chat_link)}">Open auditbot in Teams</a></p>' if chat_link else ""
+    body = (
+        f"<p>The case file audit {escape(audit_id)} for child's ID {escape(child_id)} has been "
+        "judged Inadequate. The case of concern process has started.</p>"
+        f"<p>The service manager must make sure there is a plan in place{escape(due)} to take "
+        "the actions forward and to keep the child safe, recorded as a management decision.</p>"
+        f"{link}"
+    )
+    return subject, body

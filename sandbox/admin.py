@@ -1,0 +1,67 @@
+"""Controls for tests and demos: change faults, read the request log, reset the data
+(which also restarts a seeded fault pattern, so a scenario can be replayed).
+
+No authentication, so they refuse anyone not on this machine (the server binds to
+127.0.0.1 only; the check is a second line in case it is ever exposed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from sandbox.context import context_of
+
+_LOCAL = ("127.0.0.1", "::1")
+AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/_sandbox/faults", _local_only(get_faults))
+    app.router.add_post("/_sandbox/faults", _local_only(set_faults))
+    app.router.add_get("/_sandbox/requests", _local_only(get_requests))
+    app.router.add_delete("/_sandbox/requests", _local_only(clear_requests))
+    app.router.add_post("/_sandbox/reset", _local_only(reset))
+
+
+def _local_only(handler: AdminHandler) -> AdminHandler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if request.remote not in _LOCAL:
+            return web.json_response({"error": "admin endpoints are local only"}, status=403)
+        return await handler(request)
+
+    return guarded
+
+
+async def get_faults(request: web.Request) -> web.StreamResponse:
+    return web.json_response(context_of(request).faults.to_dict())
+
+
+async def set_faults(request: web.Request) -> web.StreamResponse:
+    faults = context_of(request).faults
+    try:
+        changes = json.loads(await request.read() or b"{}")
+        if not isinstance(changes, dict):
+            raise ValueError("send a JSON object of fault settings")
+        faults.update(changes)
+    except (ValueError, TypeError) as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    return web.json_response(faults.to_dict())
+
+
+async def get_requests(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"requests": list(context_of(request).graph.log)})
+
+
+async def clear_requests(request: web.Request) -> web.StreamResponse:
+    context_of(request).graph.log.clear()
+    return web.Response(status=204)
+
+
+async def reset(request: web.Request) -> web.StreamResponse:
+    context = context_of(request)
+    context.store.reset()
+    context.graph.log.clear()
+    context.injector.restart()
+    return web.json_response({"reset": True})

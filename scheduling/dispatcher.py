@@ -1,0 +1,121 @@
+"""Sends the outbox: claims rows, hands each to its sender, retries, dead-letters.
+
+Senders raise `RetryLater` (throttled: wait as told) or `GiveUp` (the request
+is wrong: retrying will not help); anything else is treated as transient and
+retried with jittered exponential backoff, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from audits.clock import Clock
+from store import repo
+from store.db import Database
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class RetryLater(Exception):
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class GiveUp(Exception):
+    """The row can never succeed as it is: dead-letter it with this reason."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 10
+    base_delay: float = 2.0
+    max_delay: float = 600.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full jitter: a random wait up to an exponentially growing cap."""
+        cap = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1))
+        return rng.uniform(cap / 2, cap)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        senders: Mapping[str, Sender],
+        worker: str,
+        policy: RetryPolicy | None = None,
+        batch: int = 50,
+        concurrency: int = 8,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db, self.clock, self.senders, self.worker = db, clock, dict(senders), worker
+        self.policy = policy or RetryPolicy()
+        self.batch, self.rng = batch, rng or random.Random()
+        self._slots = asyncio.Semaphore(concurrency)
+        self.channels = sorted({key.split(":", 1)[0] for key in self.senders})
+
+    def _sender(self, row: dict[str, Any]) -> Sender | None:
+        return self.senders.get(f"{row['channel']}:{row['kind']}") or self.senders.get(
+            row["channel"]
+        )
+
+    async def run_once(self) -> int:
+        """Claims one batch and sends it; returns how many rows were handled."""
+        async with self.db.transaction() as conn:
+            rows = await repo.claim_outbox(
+                conn, self.clock.now(), self.worker, limit=self.batch, channels=self.channels
+            )
+        await asyncio.gather(*(self._send(row) for row in rows))
+        return len(rows)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Sends until nothing is sendable now (rows waiting to retry stay for later)."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = await self.run_once()
+            if not handled:
+                break
+            total += handled
+        return total
+
+    async def _send(self, row: dict[str, Any]) -> None:
+        sender = self._sender(row)
+        async with self._slots:
+            try:
+                if sender is None:
+                    raise GiveUp(f"nothing sends {row['channel']}:{row['kind']}")
+                await sender(row)
+            except GiveUp as exc:
+                await self._failed(row, str(exc), None)
+            except RetryLater as exc:
+                await self._retry(row, str(exc), exc.after)
+            except Exception as exc:
+                log.warning("outbox %s (%s): %s", row["id"], row["kind"], type(exc).__name__)
+                await self._retry(row, f"{type(exc).__name__}: {exc}", None)
+            else:
+                async with self.db.transaction() as conn:
+                    await repo.mark_sent(conn, row["id"], self.clock.now())
+
+    async def _retry(self, row: dict[str, Any], reason: str, after: float | None) -> None:
+        if row["attempts"] >= self.policy.max_attempts:
+            await self._failed(row, f"gave up after {row['attempts']} attempts: {reason}", None)
+            return
+        wait = after if after is not None else self.policy.backoff(row["attempts"], self.rng)
+        retry_at: datetime = self.clock.now() + timedelta(seconds=wait)
+        await self._failed(row, reason, retry_at)
+
+    async def _failed(self, row: dict[str, Any], reason: str, retry_at: datetime | None) -> None:
+        if retry_at is None:
+            log.error("outbox %s (%s) dead-lettered: %s", row["id"], row["kind"], reason)
+        async with self.db.transaction() as conn:
+            await repo.mark_failed(conn, row["id"], reason, retry_at)

@@ -1,0 +1,139 @@
+"""What auditbot remembers of Microsoft 365: people's object ids, the events, files and
+tracker items it made, and Teams conversations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from store.schema import calendar_events, conversations, deadlines, filings, people, tracker_items
+
+
+async def save_people(
+    conn: AsyncConnection, found: Iterable[tuple[str, str, bool]], now: datetime
+) -> None:
+    """(upn, object id, enabled) for each person, replacing what was known."""
+    for upn, object_id, enabled in found:
+        await conn.execute(
+            people.delete().where(sa.or_(people.c.upn == upn, people.c.object_id == object_id))
+        )
+        await conn.execute(
+            people.insert().values(upn=upn, object_id=object_id, enabled=enabled, resolved_at=now)
+        )
+
+
+async def object_id_of(conn: AsyncConnection, upn: str) -> str | None:
+    return (
+        await conn.execute(sa.select(people.c.object_id).where(people.c.upn == upn))
+    ).scalar_one_or_none()
+
+
+async def upn_of(conn: AsyncConnection, object_id: str) -> str | None:
+    return (
+        await conn.execute(sa.select(people.c.upn).where(people.c.object_id == object_id))
+    ).scalar_one_or_none()
+
+
+async def has_conversation(conn: AsyncConnection, upn: str) -> bool:
+    found = await conn.execute(
+        sa.select(conversations.c.object_id).where(conversations.c.upn == upn)
+    )
+    return found.first() is not None
+
+
+async def current_deadline(conn: AsyncConnection, audit_id: str, step: str) -> Any:
+    return (
+        await conn.execute(
+            sa.select(deadlines).where(deadlines.c.audit_id == audit_id, deadlines.c.step == step)
+        )
+    ).first()
+
+
+async def calendar_event(conn: AsyncConnection, audit_id: str, step: str) -> Any:
+    return (
+        await conn.execute(
+            sa.select(calendar_events).where(
+                calendar_events.c.audit_id == audit_id, calendar_events.c.step == step
+            )
+        )
+    ).first()
+
+
+async def save_calendar_event(
+    conn: AsyncConnection,
+    audit_id: str,
+    step: str,
+    owner: str,
+    event_id: str,
+    due_at: datetime,
+    now: datetime,
+) -> None:
+    await forget_calendar_event(conn, audit_id, step)
+    await conn.execute(
+        calendar_events.insert().values(
+            audit_id=audit_id,
+            step=step,
+            owner=owner,
+            event_id=event_id,
+            due_at=due_at,
+            updated_at=now,
+        )
+    )
+
+
+async def forget_calendar_event(conn: AsyncConnection, audit_id: str, step: str) -> None:
+    await conn.execute(
+        calendar_events.delete().where(
+            calendar_events.c.audit_id == audit_id, calendar_events.c.step == step
+        )
+    )
+
+
+async def save_filing(
+    conn: AsyncConnection,
+    audit_id: str,
+    stage: str,
+    path: str,
+    item_id: str,
+    web_url: str,
+    version: int,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        filings.delete().where(filings.c.audit_id == audit_id, filings.c.stage == stage)
+    )
+    await conn.execute(
+        filings.insert().values(
+            audit_id=audit_id,
+            stage=stage,
+            path=path,
+            item_id=item_id,
+            web_url=web_url,
+            version=version,
+            filed_at=now,
+        )
+    )
+
+
+async def latest_filing(conn: AsyncConnection, audit_id: str) -> Any:
+    return (
+        await conn.execute(
+            sa.select(filings)
+            .where(filings.c.audit_id == audit_id)
+            .order_by(filings.c.version.desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def save_tracker_item(
+    conn: AsyncConnection, audit_id: str, item_id: str, now: datetime
+) -> None:
+    await conn.execute(tracker_items.delete().where(tracker_items.c.audit_id == audit_id))
+    await conn.execute(
+        tracker_items.insert().values(audit_id=audit_id, item_id=item_id, synced_at=now)
+    )

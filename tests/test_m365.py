@@ -1,0 +1,342 @@
+"""Microsoft 365 end to end: the real MSAL and msgraph-sdk against the local sandbox over HTTPS.
+
+Nothing of ours is mocked: audits go through the use cases, the outbox through
+the dispatcher, and the sandbox is asked afterwards what it received.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import docx
+import httpx
+import pytest
+import sqlalchemy as sa
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.sites.item.lists.item.items.items_request_builder import ItemsRequestBuilder
+
+from auditbot.app import App, build
+from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit
+from auditbot.settings import Settings
+from audits import commands as c
+from audits.allocation_csv import AllocationRefused, parse_allocation_csv
+from audits.clock import FixedClock
+from audits.grades import Grade
+from audits.workflow import SYSTEM
+from sandbox import RunningSandbox, start_sandbox
+from store import repo
+from store.schema import outbox
+from tests.conftest import START
+
+QA_MANAGER = "maya.qamanager@council.example"
+SENDER = "auditbot@council.example"
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[RunningSandbox]:
+    running = await start_sandbox(tmp_path / "sandbox", port=0)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def app(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[App]:
+    settings = Settings.model_validate(
+        {
+            **sandbox.env(),
+            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'auditbot.db'}",
+            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
+            "AUDITBOT_MAIL_SENDER": SENDER,
+        }
+    )
+    built = build(settings, clock=FixedClock(START))
+    await built.start()
+    yield built
+    await built.close()
+
+
+def _csv(*children: int) -> str:
+    lines = SAMPLE_CSV.read_text().splitlines()
+    return "\n".join([lines[0], *(lines[i] for i in children)]) + "\n"
+
+
+async def _allocate(app: App, *children: int):
+    rows = parse_allocation_csv(_csv(*children), app.catalog)
+    return [o.audit for o in await app.service.allocate(SYSTEM, rows)]
+
+
+async def _send_all(app: App, rounds: int = 200) -> None:
+    """Sends the outbox as the runner would, letting time pass for retries."""
+    assert app.dispatcher is not None
+    clock = app.service.clock
+    assert isinstance(clock, FixedClock)
+    for _ in range(rounds):
+        await app.dispatcher.drain()
+        async with app.db.reading() as conn:
+            waiting = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(outbox)
+                    .where(
+                        outbox.c.status == repo.PENDING, outbox.c.channel.in_(["graph", "email"])
+                    )
+                )
+            ).scalar_one()
+        if not waiting:
+            return
+        clock.advance(timedelta(seconds=30))
+    raise AssertionError("the outbox did not empty")
+
+
+async def _events(app: App, upn: str) -> list:
+    assert app.graph is not None
+    found = await app.graph.client.users.by_user_id(upn).events.get()
+    return list(found.value or []) if found else []
+
+
+async def _tracker(app: App) -> list[dict]:
+    assert app.graph is not None
+    query = ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(expand=["fields"])
+    items = (
+        await app.graph.client.sites.by_site_id("sandbox-site")
+        .lists.by_list_id("audit-tracker")
+        .items.get(RequestConfiguration(query_parameters=query))
+    )
+    return [i.fields.additional_data for i in items.value]
+
+
+async def _sandbox_json(sandbox: RunningSandbox, path: str) -> object:
+    async with httpx.AsyncClient(verify=str(sandbox.ca_file)) as http:
+        response = await http.get(f"{sandbox.base_url}{path}")
+        response.raise_for_status()
+        return response.json()
+
+
+async def test_allocation_refuses_unknown_and_disabled_accounts(app):
+    text = _csv(1, 2).replace("sid.worker@council.example", "nobody.here@council.example")
+    text = text.replace("gus.group@council.example", "left.council@council.example")
+    text += (
+        _csv(3).splitlines()[1].replace("pat.pa@council.example", "left.council@council.example")
+        + "\n"
+    )
+    rows = parse_allocation_csv(text, app.catalog)
+    with pytest.raises(AllocationRefused) as refused:
+        await app.service.allocate(SYSTEM, rows)
+    assert refused.value.problems == [
+        (3, "nobody.here@council.example has no account in the directory"),
+        (4, "left.council@council.example is a disabled account"),
+    ]
+    assert await app.service.list() == []
+
+
+async def test_deadlines_become_calendar_events_that_move_and_go(app, sandbox):
+    [audit] = await _allocate(app, 1)
+    await _send_all(app)
+    [iro_event] = await _events(app, "ira.iro@council.example")
+    assert iro_event.subject == "Audit 1234567 – IRO/CP chair comments due"
+    assert "Sam" not in (iro_event.body.content or "")  # never a name
+    assert iro_event.show_as.value == "free" and iro_event.categories == ["auditbot"]
+    assert iro_event.is_reminder_on
+    [audit_event] = await _events(app, "ava.auditor@council.example")
+    assert audit_event.subject == "Audit 1234567 – audit due"
+
+    for day in ("2026-11-27", "2026-12-02", "2026-12-04"):
+        await app.service.execute(
+            QA_MANAGER,
+            audit.id,
+            c.ExtendDeadline("audit_completion", day, "Social worker on leave"),
+        )
+        await _send_all(app)
+    [moved] = await _events(app, "ava.auditor@council.example")
+    assert moved.id == audit_event.id
+    assert moved.end.date_time.startswith("2026-12-04T17:30")
+
+    await app.service.execute(
+        QA_MANAGER, audit.id, c.Reassign("iro", "ian.chair@council.example", "IRO on leave")
+    )
+    await _send_all(app)
+    assert await _events(app, "ira.iro@council.example") == []
+    [moved_iro] = await _events(app, "ian.chair@council.example")
+    assert moved_iro.subject == iro_event.subject
+
+    await app.service.execute("ian.chair@council.example", audit.id, c.AddIroComments("On track"))
+    await _send_all(app)
+    assert await _events(app, "ian.chair@council.example") == []
+
+
+async def _close(app: App, audit, grade: Grade = Grade.GOOD):
+    template = app.catalog.template(audit.template)
+    p = audit.participants
+    await fill_audit(app.service, audit.id, p.auditor, template, overall=grade)
+    await app.service.execute(
+        p.auditor,
+        audit.id,
+        c.AddAction(
+            "Update the chronology with the last three months of visits",
+            p.social_worker,
+            date(2026, 11, 30),
+        ),
+    )
+    await app.service.execute(p.auditor, audit.id, c.Submit())
+    for s in template.graded_sections:
+        if s.id != template.overall_section:
+            await app.service.execute(p.moderator, audit.id, c.ModerateSection(s.id, agree=True))
+    await app.service.execute(
+        p.moderator, audit.id, c.CompleteModeration(grade.value, "Read it", "Discussed")
+    )
+    if grade is Grade.INADEQUATE:
+        return
+    await app.service.execute(QA_MANAGER, audit.id, c.RecordPanel("agreed", ""))
+    await app.service.execute(QA_MANAGER, audit.id, c.CloseAudit())
+
+
+async def test_documents_filed_and_tracker_kept(app, sandbox):
+    [audit, other] = await _allocate(app, 1, 2)
+    await _close(app, audit)
+    await _send_all(app)
+    assert app.graph is not None
+    drive = await app.graph.client.sites.by_site_id("sandbox-site").drive.get()
+    for stage in ("submitted", "moderated", "closed"):
+        path = f"2026/11/1234567/audit-{audit.id}-{stage}.docx"
+        content = (
+            await app.graph.client.drives.by_drive_id(drive.id)
+            .items.by_drive_item_id(f"root:/{path}:")
+            .content.get()
+        )
+        text = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+        assert "Swindon Practice Evaluation Audit Tool" in text
+    fields = {f["AuditId"]: f for f in await _tracker(app)}
+    assert set(fields) == {audit.id, other.id}  # one item per audit, however many updates
+    assert fields[audit.id]["Status"] == "Closed"
+    assert fields[audit.id]["ModeratedGrade"] == "Good"
+    assert fields[audit.id]["Document"].endswith(".docx") or fields[audit.id]["Document"]
+    assert fields[other.id]["Status"] == "Allocated"
+
+
+async def test_case_of_concern_is_emailed(app, sandbox):
+    [audit] = await _allocate(app, 2)
+    await _close(app, audit, Grade.INADEQUATE)
+    await _send_all(app)
+    assert app.graph is not None
+    sent = (
+        await app.graph.client.users.by_user_id(SENDER)
+        .mail_folders.by_mail_folder_id("sentitems")
+        .messages.get()
+    )
+    to = sorted(m.to_recipients[0].email_address.address for m in sent.value)
+    assert to == sorted(["sol.service@council.example", QA_MANAGER, "carl.hos@council.example"])
+    assert all(
+        m.subject == f"Case of concern: audit {audit.id}, child's ID 2345678" for m in sent.value
+    )
+
+
+async def test_faults_still_give_exactly_one_of_everything(app, sandbox):
+    audits = await _allocate(app, 1, 2, 3)
+    sandbox.faults.rate_429 = 0.3
+    sandbox.faults.rate_503 = 0.2
+    sandbox.faults.retry_after = 0.01
+    sandbox.faults.seed = 7
+    await _close(app, audits[0])
+    await _send_all(app)
+    sandbox.faults.rate_429 = sandbox.faults.rate_503 = 0.0
+    async with app.db.reading() as conn:
+        attempts = (
+            (await conn.execute(sa.select(outbox.c.attempts).where(outbox.c.channel == "graph")))
+            .scalars()
+            .all()
+        )
+    assert max(attempts) > 1  # faults were met and ridden out
+    for upn in (
+        "ava.auditor@council.example",
+        "ira.iro@council.example",
+        "ian.chair@council.example",
+    ):
+        subjects = [e.subject for e in await _events(app, upn)]
+        assert len(subjects) == len(set(subjects)), subjects
+    assert app.graph is not None
+    ids = [f["AuditId"] for f in await _tracker(app)]
+    assert sorted(ids) == sorted(a.id for a in audits)
+
+
+async def test_sharepoint_outage_waits_then_completes(app, sandbox):
+    sandbox.faults.sharepoint_down = True
+    [audit] = await _allocate(app, 1)
+    await _close(app, audit)
+    assert app.dispatcher is not None
+    await app.dispatcher.drain()
+    async with app.db.reading() as conn:
+        stuck = (
+            await conn.execute(
+                sa.select(outbox.c.kind, outbox.c.last_error)
+                .where(outbox.c.status == repo.PENDING, outbox.c.channel == "graph")
+                .order_by(outbox.c.id)
+            )
+        ).all()
+    assert {k for k, _ in stuck} >= {"file", "tracker"}
+    # The first filing waits for SharePoint; the later ones wait behind it, in order.
+    assert ["503" in (e or "") for k, e in stuck if k == "file"] == [True, False, False]
+    sandbox.faults.sharepoint_down = False
+    await _send_all(app)
+    async with app.db.reading() as conn:
+        dead = (
+            await conn.execute(
+                sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == repo.DEAD)
+            )
+        ).scalar_one()
+    assert dead == 0
+
+
+async def test_a_rejected_request_is_dead_lettered_with_its_reason(sandbox, tmp_path):
+    settings = Settings.model_validate(
+        {
+            **sandbox.env(),
+            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+            "AUDITBOT_TRACKER_LIST": "no-such-list",
+        }
+    )
+    app = build(settings, clock=FixedClock(START))
+    await app.start()
+    try:
+        await _allocate(app, 1)
+        await _send_all(app)
+        async with app.db.reading() as conn:
+            dead = (
+                await conn.execute(
+                    sa.select(outbox.c.kind, outbox.c.last_error).where(
+                        outbox.c.status == repo.DEAD
+                    )
+                )
+            ).all()
+        assert [k for k, _ in dead] == ["tracker"]
+        assert "404" in dead[0][1]
+    finally:
+        await app.close()
+
+
+async def test_large_document_goes_through_an_upload_session(app, sandbox):
+    assert app.graph is not None
+    content = bytes(range(256)) * (5 * 1024 * 4 + 7)  # a little over 5 MB
+    filed = await app.graph.upload("2026/11/9999999/big.docx", content)
+    drive = await app.graph.client.sites.by_site_id("sandbox-site").drive.get()
+    back = (
+        await app.graph.client.drives.by_drive_id(drive.id)
+        .items.by_drive_item_id(filed.item_id)
+        .content.get()
+    )
+    assert back == content
+    log = await _sandbox_json(sandbox, "/_sandbox/requests")
+    assert any("createUploadSession" in r["path"] for r in log["requests"])
+
+
+async def test_directory_lookups_ride_out_throttling(app, sandbox):
+    sandbox.faults.rate_429 = 0.3
+    sandbox.faults.retry_after = 0.01
+    sandbox.faults.seed = 3
+    audits = await _allocate(app, 1, 2, 3, 4)
+    assert len(audits) == 4
+    log = await _sandbox_json(sandbox, "/_sandbox/requests")
+    batches = [r for r in log["requests"] if r["path"].endswith("$batch")]
+    assert len(batches) >= 2  # the throttled lookups were asked again

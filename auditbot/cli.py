@@ -84,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AuditError, DatabaseUnavailable) as exc:
         print(f"auditbot: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # e.g. the sandbox's port is taken
+        print(f"auditbot: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -125,7 +125,12 @@ def test_sandbox_print_env(env, capsys):
     code, out, _ = _run(capsys, "sandbox", "--print-env", "--port", "9911")
     assert code == 0
     settings = dict(line.split("=", 1) for line in out.splitlines())
-    assert list(settings)[:5] == ["AUDITBOT_GRAPH_URL", "AUDITBOT_AUTHORITY", "AUDITBOT_CLIENT_ID",
-                                  "AUDITBOT_CLIENT_SECRET", "AUDITBOT_SHAREPOINT_SITE"]
+    assert list(settings)[:5] == [
+        "AUDITBOT_GRAPH_URL",
+        "AUDITBOT_AUTHORITY",
+        "AUDITBOT_CLIENT_ID",
+        "AUDITBOT_CLIENT_SECRET",
+        "AUDITBOT_SHAREPOINT_SITE",
+    ]
     assert settings["AUDITBOT_GRAPH_URL"] == "https://127.0.0.1:9911/v1.0"
     assert settings["AUDITBOT_AUTHORITY"].startswith("https://127.0.0.1:9911/")

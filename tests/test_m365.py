@@ -343,24 +343,35 @@ async def test_directory_lookups_ride_out_throttling(app, sandbox):
 
 
 async def test_the_app_is_installed_for_people_who_never_opened_it(sandbox, tmp_path):
-    settings = Settings.model_validate({
-        **sandbox.env(),
-        "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'i.db'}",
-        "AUDITBOT_TEAMS_APP_ID": "auditbot-app",
-    })
+    settings = Settings.model_validate(
+        {
+            **sandbox.env(),
+            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'i.db'}",
+            "AUDITBOT_TEAMS_APP_ID": "auditbot-app",
+        }
+    )
     app = build(settings, clock=FixedClock(START))
     await app.start()
     try:
         await _allocate(app, 1, 4)  # ava.auditor is the auditor of both
         await _send_all(app)
         assert app.graph is not None
-        for upn in ("ava.auditor@council.example", "sam.social@council.example",
-                    "ira.iro@council.example", "mo.moderator@council.example"):
+        for upn in (
+            "ava.auditor@council.example",
+            "sam.social@council.example",
+            "ira.iro@council.example",
+            "mo.moderator@council.example",
+        ):
             installed = await app.graph.client.users.by_user_id(upn).teamwork.installed_apps.get()
             assert len(installed.value) == 1, upn
         async with app.db.reading() as conn:
-            dead = (await conn.execute(sa.select(sa.func.count()).select_from(outbox).where(
-                outbox.c.status == repo.DEAD))).scalar_one()
+            dead = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(outbox)
+                    .where(outbox.c.status == repo.DEAD)
+                )
+            ).scalar_one()
         assert dead == 0  # the second install for the same person (409) is not an error
     finally:
         await app.close()

@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    p = sub.add_parser("serve", help="run the bot (POST /api/messages) and its outbox runner")
+    p.add_argument("--port", type=int, default=3978)
+    p.add_argument("--host", default="0.0.0.0")
+
     p = sub.add_parser("allocate", help="allocate the month's audits from a CSV file")
     p.add_argument("file", type=Path, metavar="FILE.csv")
 
@@ -112,6 +116,15 @@ async def _run(
         return await command(app, args)
     finally:
         await app.close()
+
+
+async def _serve(app: App, args: argparse.Namespace) -> int:
+    from auditbot.serve import serving
+
+    async with serving(app, args.host, args.port):
+        print(f"auditbot listening on http://{args.host}:{args.port}/api/messages", flush=True)
+        await asyncio.Event().wait()
+    return 0
 
 
 async def _allocate(app: App, args: argparse.Namespace) -> int:
@@ -309,6 +322,7 @@ async def _db(app: App, args: argparse.Namespace) -> int:
 
 
 _COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {
+    "serve": _serve,
     "allocate": _allocate,
     "audits": _audits,
     "show": _show,

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from auditbot.effects import EffectsConfig, effects_of
 from audits import commands
 from audits.allocation_csv import AllocationRefused, AllocationRow
@@ -25,6 +27,12 @@ from store import m365, repo
 from store.db import Database
 
 log = logging.getLogger(__name__)
+
+
+class AlreadyApplied(AuditError):
+    """The same activity or card was applied before; nothing was written this time."""
+
+
 CONFLICT_RETRIES = 3
 
 
@@ -114,17 +122,39 @@ class AuditService:
             raise AllocationRefused(sorted(problems))
         return [(upn, a.id, a.enabled) for upn, a in found.items() if a is not None]
 
-    async def execute(self, actor: str, audit_id: str, command: commands.Command) -> Outcome:
+    async def execute(
+        self, actor: str, audit_id: str, command: commands.Command, key: str | None = None
+    ) -> Outcome:
+        """Applies one command. With a `key` (the Teams activity or card that carried it),
+        the same key is applied once: a second time raises AlreadyApplied."""
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return await self._execute_once(actor, audit_id, command)
+                return await self._execute_once(actor, audit_id, command, key)
             except Conflict:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _execute_once(self, actor: str, audit_id: str, command: commands.Command) -> Outcome:
+    async def _execute_once(
+        self, actor: str, audit_id: str, command: commands.Command, key: str | None
+    ) -> Outcome:
+        try:
+            return await self._apply_in_transaction(actor, audit_id, command, key)
+        except IntegrityError:
+            if key is not None and await self._was_applied(key):
+                raise AlreadyApplied("This was already saved.") from None
+            raise
+
+    async def _was_applied(self, key: str) -> bool:
+        async with self.db.reading() as conn:
+            return await repo.was_processed(conn, key)
+
+    async def _apply_in_transaction(
+        self, actor: str, audit_id: str, command: commands.Command, key: str | None
+    ) -> Outcome:
         async with self.db.transaction() as conn:
+            if key is not None:
+                await repo.mark_processed(conn, key, audit_id, self.clock.now())
             audit = await repo.load_audit(conn, audit_id, for_update=True)
             version = await repo.version_of(conn, audit_id)
             ctx = self._context(actor, audit.template, audit.policy)

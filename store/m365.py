@@ -10,7 +10,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.schema import calendar_events, conversations, deadlines, filings, people, tracker_items
+from store.schema import (
+    calendar_events,
+    conversations,
+    deadlines,
+    filings,
+    outbox,
+    people,
+    tracker_items,
+)
 
 
 async def save_people(
@@ -137,3 +145,39 @@ async def save_tracker_item(
     await conn.execute(
         tracker_items.insert().values(audit_id=audit_id, item_id=item_id, synced_at=now)
     )
+
+
+async def save_conversation(
+    conn: AsyncConnection, object_id: str, upn: str | None, reference: dict[str, Any], now: datetime
+) -> bool:
+    """Stores a person's conversation reference; True if it is new. Their waiting cards go now."""
+    existing = await conn.execute(
+        sa.select(conversations.c.object_id).where(conversations.c.object_id == object_id)
+    )
+    is_new = existing.first() is None
+    await conn.execute(conversations.delete().where(conversations.c.object_id == object_id))
+    await conn.execute(
+        conversations.insert().values(
+            object_id=object_id, upn=upn, reference=reference, updated_at=now
+        )
+    )
+    if upn:
+        await conn.execute(
+            outbox.update()
+            .where(
+                outbox.c.channel == "teams", outbox.c.recipient == upn, outbox.c.status == "pending"
+            )
+            .values(available_at=now)
+        )
+    return is_new
+
+
+async def conversation_of(conn: AsyncConnection, upn: str) -> dict[str, Any] | None:
+    found = await conn.execute(
+        sa.select(conversations.c.reference)
+        .where(conversations.c.upn == upn)
+        .order_by(conversations.c.updated_at.desc())
+        .limit(1)
+    )
+    row = found.first()
+    return dict(row.reference) if row else None

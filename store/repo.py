@@ -14,7 +14,7 @@ from audits.errors import Conflict, NotFound
 from audits.model import Audit, Status
 from audits.roles import Role
 from audits.workflow import Change, Notice
-from store.schema import audits, deadlines, history, outbox, participants, timers
+from store.schema import audits, deadlines, history, outbox, participants, processed, timers
 
 # Outbox and timer row states.
 PENDING, CLAIMED, SENT, DEAD, FIRED, CANCELLED = (
@@ -497,3 +497,15 @@ async def mark_failed(
     else:
         values["available_at"] = retry_at
     await conn.execute(outbox.update().where(outbox.c.id == row_id).values(**values))
+
+
+async def mark_processed(
+    conn: AsyncConnection, key: str, audit_id: str | None, now: datetime
+) -> None:
+    """Raises IntegrityError when `key` was processed before."""
+    await conn.execute(processed.insert().values(key=key, audit_id=audit_id, at=now))
+
+
+async def was_processed(conn: AsyncConnection, key: str) -> bool:
+    found = await conn.execute(sa.select(processed.c.key).where(processed.c.key == key))
+    return found.first() is not None

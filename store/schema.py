@@ -212,3 +212,13 @@ tracker_items = sa.Table(
     sa.Column("item_id", sa.String(200), nullable=False),
     sa.Column("synced_at", UTCDateTime, nullable=False),
 )
+
+# Commands already applied, by the id of the Teams activity or card that carried them:
+# a redelivered activity or a second press of the same card is not applied twice.
+processed = sa.Table(
+    "processed",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("audit_id", sa.String(32)),
+    sa.Column("at", UTCDateTime, nullable=False),
+)

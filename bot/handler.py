@@ -1,0 +1,437 @@
+"""The bot's turn handling: who is speaking, what they asked, which use case, which card.
+
+Thin on purpose: parse the activity, call the application layer, render a card.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import (
+    ActivityHandler,
+    CardFactory,
+    InvokeResponse,
+    MessageFactory,
+    TurnContext,
+)
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from msrest.serialization import Model
+
+import cards
+from auditbot.service import AlreadyApplied, AuditService
+from audits.errors import AuditError, NotAllowed
+from audits.model import AUDITOR_EDITABLE, Audit, Status
+from audits.roles import Role
+from audits.templates import SectionKind, Template
+from audits.wording import step_title
+from audits.workdays import as_utc
+from bot.routing import command_for
+from cards import words
+from cards.actions import Card, Verb
+from store import m365
+
+log = logging.getLogger(__name__)
+CARD = "application/vnd.microsoft.card.adaptive"
+MESSAGE = "application/vnd.microsoft.activity.message"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a card submit gets back: a card replacing it (the receipt), and what follows."""
+
+    replace: dict[str, Any] | None
+    follow_up: dict[str, Any] | None = None
+    text: str | None = None
+
+
+class AuditBot(ActivityHandler):
+    def __init__(self, service: AuditService, allowed_tenants: frozenset[str]) -> None:
+        self.service = service
+        self.allowed_tenants = allowed_tenants
+
+    # ----------------------------------------------------------------- turns
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant = _tenant(activity)
+        if self.allowed_tenants and tenant not in self.allowed_tenants:
+            log.warning("refused an activity from a tenant that is not allowed")
+            if activity.type == ActivityTypes.invoke:
+                await _invoke_answer(
+                    turn_context,
+                    403,
+                    {"code": "Forbidden", "message": words.NOT_FOR_YOUR_ORG},
+                )
+            return
+        await self._remember_conversation(turn_context)
+        await super().on_turn(turn_context)
+
+    async def _remember_conversation(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        object_id = getattr(activity.from_property, "aad_object_id", None)
+        if not object_id:
+            return
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        async with self.service.db.transaction() as conn:
+            upn = await m365.upn_of(conn, object_id)
+            await m365.save_conversation(conn, object_id, upn, reference, self.service.clock.now())
+
+    async def _person(self, turn_context: TurnContext) -> str | None:
+        object_id = getattr(turn_context.activity.from_property, "aad_object_id", None)
+        if not object_id:
+            return None
+        async with self.service.db.reading() as conn:
+            return await m365.upn_of(conn, object_id)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await _send_card(turn_context, cards.welcome_card(None))
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id != bot_id for m in members_added):
+            await _send_card(turn_context, cards.welcome_card(None))
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        person = await self._person(turn_context)
+        if person is None:
+            await turn_context.send_activity(words.WHO_ARE_YOU)
+            return
+        if isinstance(activity.value, dict) and activity.value.get("verb"):
+            reply = await self._card_action(person, activity.value, _card_key(activity))
+            if reply.replace is not None and activity.reply_to_id:
+                update = MessageFactory.attachment(CardFactory.adaptive_card(reply.replace))
+                update.id = activity.reply_to_id
+                await turn_context.update_activity(update)
+            if reply.text:
+                await turn_context.send_activity(reply.text)
+            if reply.follow_up is not None:
+                await _send_card(turn_context, reply.follow_up)
+            return
+        await self._text(turn_context, person, (activity.text or "").strip())
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        data = _execute_data(activity.value)
+        person = await self._person(turn_context)
+        if person is None:
+            return _message(words.WHO_ARE_YOU)
+        reply = await self._card_action(person, data, _card_key(activity))
+        if reply.follow_up is not None:
+            await _send_card(turn_context, reply.follow_up)
+        if reply.replace is not None:
+            return _invoke(CARD, reply.replace)
+        return _message(reply.text or words.SAVED)
+
+    # ----------------------------------------------------------- card actions
+
+    async def _card_action(self, person: str, data: dict[str, Any], key: str | None) -> Reply:
+        try:
+            verb = Verb(str(data.get("verb")))
+        except ValueError:
+            return Reply(None, cards.help_card(), words.UNKNOWN)
+        audit_id = str(data.get("audit_id") or "")
+        if verb is Verb.HELP:
+            return Reply(None, cards.help_card())
+        if verb is Verb.MY_AUDITS:
+            return Reply(None, await self._my_audits(person))
+        try:
+            audit = await self.service.get(audit_id)
+            command = command_for(verb, data)
+            if command is None:
+                return Reply(None, self._open(person, audit, verb, data))
+            outcome = await self.service.execute(
+                person, audit_id, command, key=f"{key}:{verb.value}" if key else None
+            )
+        except AlreadyApplied:
+            return Reply(None, None, words.ALREADY_SAVED)
+        except NotAllowed as exc:
+            log.warning("refused %s on audit %s for %s", verb.value, audit_id, person)
+            return Reply(None, None, str(exc))
+        except AuditError as exc:
+            return Reply(None, None, str(exc))
+        audit = outcome.audit
+        receipt = cards.receipt_card(outcome.message, _receipt_lines(audit, verb, data))
+        return Reply(receipt, self._next(person, audit, verb, data))
+
+    def _template(self, audit: Audit) -> Template:
+        return self.service.catalog.template(audit.template)
+
+    def _next(
+        self, person: str, audit: Audit, verb: Verb, data: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """After a save: the next section to answer or moderate, or nothing."""
+        template = self._template(audit)
+        if verb is Verb.ANSWER_SECTION and audit.status in AUDITOR_EDITABLE:
+            nxt = _after(template, str(data.get("section")))
+            return (
+                cards.section_card(audit, template, nxt)
+                if nxt
+                else cards.review_card(audit, template, self.service.catalog.policy(audit.policy))
+            )
+        if verb is Verb.MODERATE_SECTION and audit.status is Status.SUBMITTED:
+            todo = _to_moderate(audit, template)
+            return (
+                cards.moderation_card(audit, template, todo[0])
+                if todo
+                else cards.moderation_summary_card(audit, template)
+            )
+        return None
+
+    def _open(self, person: str, audit: Audit, verb: Verb, data: dict[str, Any]) -> dict[str, Any]:
+        """Verbs that only show something: the card for where this person is in this audit."""
+        template = self._template(audit)
+        roles = set(audit.participants.roles_of(person))
+        asked = self._asked_for(audit, template, data)
+        if asked is not None:
+            return asked
+        if verb is Verb.REVIEW:
+            return cards.review_card(audit, template, self.service.catalog.policy(audit.policy))
+        if Role.AUDITOR in roles and audit.status in AUDITOR_EDITABLE:
+            first = _first_unanswered(audit, template)
+            if first is None and audit.family_feedback is None:
+                return cards.family_feedback_card(audit)
+            policy = self.service.catalog.policy(audit.policy)
+            return (
+                cards.section_card(audit, template, first)
+                if first
+                else cards.review_card(audit, template, policy)
+            )
+        if Role.MODERATOR in roles and audit.status is Status.SUBMITTED:
+            todo = _to_moderate(audit, template)
+            return (
+                cards.moderation_card(audit, template, todo[0])
+                if todo
+                else cards.moderation_summary_card(audit, template)
+            )
+        if Role.IRO in roles and audit.status is not Status.CLOSED:
+            return cards.iro_comments_card(audit)
+        coc = audit.case_of_concern
+        if Role.SERVICE_MANAGER in roles and coc and coc.plan is None and coc.closed_at is None:
+            return cards.plan_card(audit)
+        for action in audit.actions:
+            if action.owner == person and action.status.value == "open":
+                return cards.action_completion_card(audit, action.number)
+        return cards.receipt_card(
+            f"Audit {audit.id}, child's ID {audit.child_id}", [("Status", audit.status.label)]
+        )
+
+    def _asked_for(
+        self, audit: Audit, template: Template, data: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """OPEN_AUDIT naming a card: that card. Acting on it still checks the role."""
+        try:
+            card = Card(str(data.get("card"))) if data.get("card") else None
+        except ValueError:
+            return None
+        section = str(data.get("section") or "")
+        number = int(data["action"]) if str(data.get("action", "")).isdigit() else None
+        policy = self.service.catalog.policy(audit.policy)
+        try:
+            match card:
+                case Card.SECTION if section:
+                    return cards.section_card(audit, template, section)
+                case Card.FAMILY_FEEDBACK:
+                    return cards.family_feedback_card(audit, policy)
+                case Card.AGREED_ACTIONS:
+                    return cards.agreed_actions_card(
+                        audit, template, moderation=audit.status is Status.SUBMITTED
+                    )
+                case Card.IRO_COMMENTS:
+                    return cards.iro_comments_card(audit)
+                case Card.MODERATION:
+                    return (
+                        cards.moderation_card(audit, template, section)
+                        if section
+                        else cards.moderation_summary_card(audit, template)
+                    )
+                case Card.PANEL:
+                    return cards.panel_card(audit)
+                case Card.CLOSE:
+                    return cards.close_card(audit)
+                case Card.PLAN:
+                    return cards.plan_card(audit)
+                case Card.ACTION if number is not None:
+                    return cards.action_completion_card(audit, number)
+                case Card.SIGN_OFF if number is not None:
+                    return cards.sign_off_card(audit, number)
+        except (AuditError, KeyError, ValueError):
+            return None
+        return None
+
+    # ------------------------------------------------------------------ text
+
+    async def _text(self, turn_context: TurnContext, person: str, text: str) -> None:
+        said = text.lower().split()
+        if not said or said[0] in ("help", "hi", "hello", "?"):
+            await _send_card(turn_context, cards.help_card())
+        elif said[:2] == ["my", "audits"] or said[0] == "audits":
+            await _send_card(turn_context, await self._my_audits(person))
+        elif said[0] == "resume":
+            await _send_card(turn_context, await self._resume(person))
+        elif said[0] == "status" and len(said) == 2:
+            await _send_card(turn_context, await self._status(person, said[1]))
+        else:
+            await turn_context.send_activity(words.UNKNOWN)
+            await _send_card(turn_context, cards.help_card())
+
+    async def _mine(self, person: str) -> list[Audit]:
+        rows = await self.service.list(person=person)
+        return [await self.service.get(r.id) for r in rows]
+
+    async def _my_audits(self, person: str) -> dict[str, Any]:
+        now = self.service.clock.now()
+        rows = []
+        for audit in await self._mine(person):
+            mine = [d for d in audit.deadlines.values() if d.open and d.owner == person]
+            nxt = min(mine, key=lambda d: d.due_at, default=None)
+            roles = audit.participants.roles_of(person) or [Role.ACTION_OWNER]
+            rows.append(
+                cards.MyAuditRow(
+                    audit_id=audit.id,
+                    child_id=audit.child_id,
+                    role_label=", ".join(r.label for r in roles),
+                    status_label=audit.status.label,
+                    next_step_title=step_title(nxt.step) if nxt else None,
+                    next_due=nxt.due_at if nxt else None,
+                    overdue=bool(nxt and as_utc(nxt.due_at) < now),
+                )
+            )
+        return cards.my_audits_card(rows)
+
+    async def _resume(self, person: str) -> dict[str, Any]:
+        mine = await self._mine(person)
+        waiting = sorted(
+            (d.due_at, a)
+            for a in mine
+            for d in a.deadlines.values()
+            if d.open and d.owner == person
+        )
+        if not waiting:
+            return await self._my_audits(person)
+        return self._open(person, waiting[0][1], Verb.OPEN_AUDIT, {})
+
+    async def _status(self, person: str, child_id: str) -> dict[str, Any]:
+        for audit in await self._mine(person):
+            if audit.child_id == child_id:
+                return self._open(person, audit, Verb.OPEN_AUDIT, {})
+        return cards.receipt_card(words.NO_SUCH_CHILD.format(child_id=child_id), [])
+
+
+def _first_unanswered(audit: Audit, template: Template) -> str | None:
+    for section in template.sections:
+        answer = audit.answers.get(section.id)
+        if section.kind is SectionKind.GRADED and (answer is None or answer.grade is None):
+            return section.id
+        if section.kind is SectionKind.DETAILS and any(
+            q.required
+            and not q.prefill
+            and not q.when
+            and (answer is None or q.id not in answer.values)
+            for q in section.questions
+        ):
+            return section.id
+    return None
+
+
+def _after(template: Template, section_id: str) -> str | None:
+    ids = [s.id for s in template.sections]
+    if section_id not in ids:
+        return None
+    i = ids.index(section_id)
+    return ids[i + 1] if i + 1 < len(ids) else None
+
+
+def _to_moderate(audit: Audit, template: Template) -> list[str]:
+    done = audit.moderation.sections if audit.moderation else {}
+    return [
+        s.id
+        for s in template.graded_sections
+        if s.id != template.overall_section and s.id not in done
+    ]
+
+
+def _receipt_lines(audit: Audit, verb: Verb, data: dict[str, Any]) -> list[tuple[str, str]]:
+    lines = [("Audit", f"{audit.id}, child's ID {audit.child_id}"), ("Status", audit.status.label)]
+    section = audit.answers.get(str(data.get("section", "")))
+    if verb in (Verb.ANSWER_SECTION, Verb.SAVE_AND_PAUSE) and section is not None:
+        if section.grade:
+            lines.append(("Grade", section.grade.label))
+        if section.evidence:
+            lines.append(("Evidence", section.evidence))
+        if section.impact:
+            lines.append(("Impact", section.impact))
+    return lines
+
+
+def _execute_data(value: Any) -> dict[str, Any]:
+    """The data of an Action.Execute (untrusted: any shape may arrive)."""
+    action = value.get("action") if isinstance(value, dict) else None
+    if not isinstance(action, dict):
+        return {}
+    data = action.get("data")
+    found: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
+    found.setdefault("verb", action.get("verb"))
+    return found
+
+
+def _tenant(activity: Activity) -> str | None:
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
+    found = tenant.get("id") if tenant else None
+    if found:
+        return str(found)
+    conversation = activity.conversation
+    return getattr(conversation, "tenant_id", None) if conversation else None
+
+
+def _card_key(activity: Activity) -> str | None:
+    """One key per card: a second press of the same card, or a redelivery, is applied once."""
+    if activity.reply_to_id:
+        return f"card:{activity.conversation.id if activity.conversation else ''}:{activity.reply_to_id}"
+    return f"activity:{activity.id}" if activity.id else None
+
+
+async def _send_card(turn_context: TurnContext, card: dict[str, Any]) -> None:
+    await turn_context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
+
+
+class _InvokeBody(Model):
+    """The answer to `adaptiveCard/action`: a card, a message or an error.
+
+    botbuilder serialises invoke bodies through msrest, and the schema's own
+    AdaptiveCardInvokeResponse types `value` as a dict, which refuses a message.
+    """
+
+    _attribute_map = {  # noqa: RUF012 - msrest's convention
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "object"},
+    }
+
+    def __init__(self, status_code: int, type: str, value: Any) -> None:
+        super().__init__()
+        self.status_code, self.type, self.value = status_code, type, value
+
+
+def _invoke(kind: str, value: Any, status: int = 200) -> InvokeResponse:
+    return InvokeResponse(status=200, body=_InvokeBody(status, kind, value))
+
+
+def _message(text: str) -> InvokeResponse:
+    return _invoke(MESSAGE, text)
+
+
+async def _invoke_answer(turn_context: TurnContext, status: int, error: dict[str, str]) -> None:
+    await turn_context.send_activity(
+        Activity(
+            type=ActivityTypes.invoke_response,
+            value=_invoke("application/vnd.microsoft.error", error, status),
+        )
+    )

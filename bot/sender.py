@@ -1,0 +1,79 @@
+"""Proactive cards: outbox rows of the `teams` channel, sent into each person's chat.
+
+Paced per conversation (Teams allows 7 messages a second in one thread) and
+per app (50 a second per tenant); a 429 from the connector waits for its
+Retry-After through the outbox, holding no worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import ConversationReference
+from botframework.connector.models import ErrorResponseException
+
+from cards import notice_card
+from scheduling.dispatcher import GiveUp, RetryLater
+from store import m365
+from store.db import Database
+
+log = logging.getLogger(__name__)
+NO_CONVERSATION_WAIT = 6 * 3600.0  # re-checked sooner: a new conversation releases the row
+
+
+class TeamsSender:
+    def __init__(
+        self,
+        adapter: CloudAdapter,
+        db: Database,
+        app_id: str | None,
+        per_conversation: float = 7,
+        per_app: float = 50,
+    ) -> None:
+        self.adapter, self.db, self.app_id = adapter, db, app_id or ""
+        self._app = AsyncLimiter(per_app, 1)
+        self._threads: dict[str, AsyncLimiter] = defaultdict(
+            lambda: AsyncLimiter(per_conversation, 1)
+        )
+
+    async def __call__(self, row: dict[str, Any]) -> None:
+        async with self.db.reading() as conn:
+            reference = await m365.conversation_of(conn, row["recipient"])
+        if reference is None:
+            raise RetryLater("no Teams conversation with this person yet", NO_CONVERSATION_WAIT)
+        try:
+            card = notice_card(row["kind"], row["payload"])
+        except (KeyError, ValueError) as exc:
+            raise GiveUp(f"no card for '{row['kind']}': {exc}") from exc
+        ref = ConversationReference().deserialize(reference)
+        async with self._threads[ref.conversation.id], self._app:
+            await self.send_card(ref, card)
+
+    async def send_card(self, ref: ConversationReference, card: dict[str, Any]) -> None:
+        failed: list[ErrorResponseException] = []
+
+        async def send(turn: TurnContext) -> None:
+            # Caught here: the adapter's turn-error handler would otherwise swallow it
+            # and the row would count as sent.
+            try:
+                await turn.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
+            except ErrorResponseException as exc:
+                failed.append(exc)
+
+        await self.adapter.continue_conversation(ref, send, self.app_id)
+        try:
+            if failed:
+                raise failed[0]
+        except ErrorResponseException as exc:
+            status = getattr(exc.response, "status_code", None)
+            if status == 429:
+                after = exc.response.headers.get("Retry-After") if exc.response else None
+                raise RetryLater("Teams asked us to slow down", float(after or 1)) from exc
+            if status in (400, 403, 404):
+                raise GiveUp(f"Teams refused the message ({status})") from exc
+            raise

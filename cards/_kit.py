@@ -1,0 +1,288 @@
+"""Small parts every card is made of, on top of adaptive-cards-py.
+
+Text is never Markdown. Teams renders a subset of Markdown in `TextBlock`
+and `FactSet` (and each client differently: the desktop client follows
+CommonMark, the mobile clients have their own parser that understands only
+`\\*` and `\\_` as escapes), so escaping cannot be made right everywhere.
+Every piece of text is therefore a `TextRun` inside a `RichTextBlock`, which
+the schema defines as plain text ("Markdown is not supported") in every
+client: `**bold**`, `<b>`, `[link](…)`, `# heading` or "3. Title" show as
+typed. Two sequences are still special in a TextRun: `{{DATE(…)}}` /
+`{{TIME(…)}}`, which clients format, and `${…}`, which Adaptive Card
+templating would expand; `plain()` puts an invisible word joiner (U+2060)
+between their characters so they show as typed and are never evaluated.
+Input values are left exactly as stored: they are the answer being edited.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from adaptive_cards.card import (
+    ActionSet,
+    ActionT,
+    ActionToggleVisibility,
+    AdaptiveCard,
+    Container,
+    ElementT,
+    InputChoice,
+    InputChoiceSet,
+    InputText,
+    RichTextBlock,
+    TargetElement,
+    TextRun,
+)
+from adaptive_cards.types import (
+    ChoiceInputStyle,
+    Colors,
+    ContainerStyle,
+    FontSize,
+    FontType,
+    FontWeight,
+    Spacing,
+    TextInputStyle,
+)
+
+from cards.schema import CARD_VERSION
+
+MAX_CARD_BYTES = 28 * 1024  # Teams refuses a card message much over 28 KB
+LONG_TEXT = 10_000  # evidence, impact, comments
+SHORT_TEXT = 4_000  # summaries, reasons, notes
+EMAIL_LENGTH = 254
+EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+_WORD_JOINER = "\u2060"
+_SPECIAL = re.compile(r"(?<=\{)(?=\{)|(?<=\$)(?=\{)")
+
+Element = ElementT
+Action = ActionT
+
+
+def plain(value: str) -> str:
+    """`value` as a TextRun should carry it: never evaluated as a date function or template."""
+    return _SPECIAL.sub(_WORD_JOINER, value)
+
+
+def run(
+    value: str,
+    *,
+    bold: bool = False,
+    size: FontSize | None = None,
+    color: Colors | None = None,
+    subtle: bool = False,
+    italic: bool = False,
+    mono: bool = False,
+) -> TextRun:
+    return TextRun(
+        text=plain(value),
+        weight=FontWeight.BOLDER if bold else None,
+        size=size,
+        color=color,
+        is_subtle=True if subtle else None,
+        italic=True if italic else None,
+        font_type=FontType.MONOSPACE if mono else None,
+    )
+
+
+def line(*runs: TextRun, separator: bool = False, spacing: Spacing | None = None) -> RichTextBlock:
+    return RichTextBlock(inlines=list(runs), separator=True if separator else None, spacing=spacing)
+
+
+def text(
+    value: str,
+    *,
+    bold: bool = False,
+    size: FontSize | None = None,
+    color: Colors | None = None,
+    subtle: bool = False,
+    italic: bool = False,
+    separator: bool = False,
+    spacing: Spacing | None = None,
+) -> RichTextBlock:
+    return line(
+        run(value, bold=bold, size=size, color=color, subtle=subtle, italic=italic),
+        separator=separator,
+        spacing=spacing,
+    )
+
+
+def heading(value: str, *, color: Colors | None = None) -> RichTextBlock:
+    return text(value, bold=True, size=FontSize.LARGE, color=color)
+
+
+def subheading(value: str, *, color: Colors | None = None) -> RichTextBlock:
+    return text(value, bold=True, size=FontSize.MEDIUM, color=color, spacing=Spacing.MEDIUM)
+
+
+def subtle(value: str) -> RichTextBlock:
+    return text(value, subtle=True, spacing=Spacing.NONE)
+
+
+def fact(label: str, value: str, *, color: Colors | None = None) -> RichTextBlock:
+    """'Label: value' on one line; the value may be anyone's words."""
+    separator = " " if label.endswith("?") else ": "
+    return line(run(label + separator, bold=True), run(value, color=color))
+
+
+def block(label: str, value: str) -> list[Element]:
+    """A label above a long value (evidence, comments)."""
+    return [text(label, bold=True, spacing=Spacing.MEDIUM), text(value)]
+
+
+def bullets(items: Iterable[str], *, color: Colors | None = None) -> list[Element]:
+    return [line(run("• "), run(item, color=color), spacing=Spacing.SMALL) for item in items]
+
+
+def box(
+    items: Sequence[Element],
+    *,
+    style: ContainerStyle | None = None,
+    element_id: str | None = None,
+    hidden: bool = False,
+    separator: bool = False,
+) -> Container:
+    return Container(
+        items=list(items),
+        style=style,
+        id=element_id,
+        is_visible=False if hidden else None,
+        separator=True if separator else None,
+        spacing=Spacing.MEDIUM if separator else None,
+    )
+
+
+def toggle(title: str, target: str) -> ActionSet:
+    """A button that shows or hides the element with id `target`, without a round trip."""
+    return ActionSet(
+        actions=[
+            ActionToggleVisibility(title=title, target_elements=[TargetElement(element_id=target)])
+        ]
+    )
+
+
+def buttons(*actions: Action) -> ActionSet:
+    return ActionSet(actions=list(actions))
+
+
+def text_input(
+    input_id: str,
+    label: str,
+    *,
+    value: str | None = None,
+    max_length: int = LONG_TEXT,
+    multiline: bool = True,
+    required: bool = False,
+    error: str | None = None,
+    placeholder: str | None = None,
+) -> InputText:
+    if required and not error:
+        raise ValueError(f"required input '{input_id}' needs an error message")
+    return InputText(
+        id=input_id,
+        label=label,
+        value=value or None,
+        max_length=max_length,
+        is_multiline=True if multiline else None,
+        is_required=True if required else None,
+        error_message=error if required else None,
+        placeholder=placeholder,
+    )
+
+
+def email_input(
+    input_id: str, label: str, *, value: str | None = None, required: bool = False, error: str
+) -> InputText:
+    return InputText(
+        id=input_id,
+        label=label,
+        value=value or None,
+        max_length=EMAIL_LENGTH,
+        style=TextInputStyle.EMAIL,
+        regex=EMAIL_REGEX,
+        is_required=True if required else None,
+        error_message=error,
+    )
+
+
+def choices(
+    input_id: str,
+    label: str,
+    options: Sequence[tuple[str, str]],
+    *,
+    value: str | None = None,
+    expanded: bool = False,
+    multi: bool = False,
+    required: bool = False,
+    error: str | None = None,
+    placeholder: str | None = None,
+) -> InputChoiceSet:
+    """`options` are (value, title) pairs; titles are our words or the template's labels."""
+    if required and not error:
+        raise ValueError(f"required input '{input_id}' needs an error message")
+    return InputChoiceSet(
+        id=input_id,
+        label=label,
+        choices=[InputChoice(title=title, value=key) for key, title in options],
+        value=value or None,
+        style=ChoiceInputStyle.EXPANDED if expanded or multi else ChoiceInputStyle.COMPACT,
+        is_multi_select=True if multi else None,
+        is_required=True if required else None,
+        error_message=error if required else None,
+        placeholder=placeholder if not (expanded or multi) else None,
+        wrap=True,
+    )
+
+
+def card(body: Sequence[Element], actions: Sequence[Action] = ()) -> dict[str, Any]:
+    """The card as the JSON dict Teams receives (schema 1.5)."""
+    builder = AdaptiveCard.new().version(CARD_VERSION).add_items(list(body))
+    if actions:
+        builder = builder.add_actions(list(actions))
+    built = builder.create()
+    result: dict[str, Any] = json.loads(built.to_json())
+    return result
+
+
+def inner_card(body: Sequence[Element], actions: Sequence[Action] = ()) -> AdaptiveCard:
+    """A card shown inside another (Action.ShowCard)."""
+    builder = AdaptiveCard.new().version(CARD_VERSION).add_items(list(body))
+    if actions:
+        builder = builder.add_actions(list(actions))
+    return builder.create()
+
+
+def size_of(built: dict[str, Any]) -> int:
+    """Bytes on the wire as the Bot Framework client sends it (ASCII-escaped JSON)."""
+    return len(json.dumps(built).encode("ascii"))
+
+
+def fits(built: dict[str, Any]) -> bool:
+    return size_of(built) <= MAX_CARD_BYTES
+
+
+def fitted(build: Callable[[int | None], dict[str, Any]], longest: int) -> dict[str, Any]:
+    """`build(None)` if it fits; else `build(limit)` with read-only texts cut ever shorter.
+
+    Only text shown for reading is cut (the stored answer is untouched); the
+    text in an input box never is, since saving the box would cut the answer.
+    """
+    built = build(None)
+    limit = longest
+    while not fits(built) and limit > 200:
+        limit = limit * 3 // 4
+        built = build(limit)
+    return built
+
+
+def cut(value: str, limit: int | None) -> str:
+    return shorten(value, limit) if limit else value
+
+
+def shorten(value: str, limit: int) -> str:
+    """At most `limit` characters, marked as cut when it is."""
+    if len(value) <= limit:
+        return value
+    return value[: max(0, limit - 1)].rstrip() + "…"

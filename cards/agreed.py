@@ -1,0 +1,182 @@
+"""Agreed actions: adding them, the owner marking one complete, the manager signing it off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adaptive_cards.card import ActionShowCard, InputDate
+
+from audits.model import ActionStatus, AgreedAction, Audit
+from audits.templates import Template
+from cards import _kit as k
+from cards import _parts as p
+from cards import words
+from cards.actions import Card, Verb, button
+
+
+def _action(audit: Audit, number: int) -> AgreedAction:
+    action = audit.action(number)
+    if action is None:
+        raise ValueError(f"audit {audit.id} has no action {number}")
+    return action
+
+
+def _facts(action: AgreedAction) -> list[k.Element]:
+    return [
+        k.fact(words.ACTION_OWNER, action.owner),
+        k.fact(words.ACTION_DUE, words.day(action.due)),
+        k.fact(words.STATUS, words.ACTION_STATUS[action.status]),
+    ]
+
+
+def action_completion_card(audit: Audit, action_number: int) -> dict[str, Any]:
+    """For the person responsible: the action, and the evidence that it is done."""
+    action = _action(audit, action_number)
+    body: list[k.Element] = [
+        k.heading(words.action_title(action.number)),
+        p.about(audit.id, audit.child_id),
+        k.text(k.shorten(action.text, k.SHORT_TEXT * 2)),
+        *_facts(action),
+    ]
+    if action.status is not ActionStatus.OPEN:
+        return k.card(body)
+    body.append(
+        k.text_input(
+            "evidence",
+            words.COMPLETION_EVIDENCE,
+            required=True,
+            error=words.COMPLETION_EVIDENCE_MISSING,
+        )
+    )
+    return k.card(
+        body,
+        [
+            button(
+                words.MARK_COMPLETE,
+                Verb.COMPLETE_ACTION,
+                audit.id,
+                positive=True,
+                action=action.number,
+            )
+        ],
+    )
+
+
+def sign_off_card(audit: Audit, action_number: int) -> dict[str, Any]:
+    """For the manager: the evidence given; Sign off, or Return it with a reason."""
+    action = _action(audit, action_number)
+
+    def build(limit: int | None) -> dict[str, Any]:
+        body: list[k.Element] = [
+            k.heading(words.sign_off_title(action.number)),
+            p.about(audit.id, audit.child_id),
+            k.text(k.cut(action.text, limit)),
+            *_facts(action),
+        ]
+        if action.completed_by:
+            body.append(k.fact(words.COMPLETED_BY, action.completed_by))
+        if action.evidence:
+            body += k.block(words.COMPLETION_EVIDENCE, k.cut(action.evidence, limit))
+        if action.status is not ActionStatus.COMPLETED:
+            return k.card(body)
+        body.append(k.text(words.SIGN_OFF_INTRO))
+        # The reason lives in its own small card, so Sign off never asks for it.
+        returning = k.inner_card(
+            [
+                k.text_input(
+                    "reason",
+                    words.RETURN_REASON,
+                    max_length=k.SHORT_TEXT,
+                    required=True,
+                    error=words.RETURN_REASON_MISSING,
+                )
+            ],
+            [
+                button(
+                    words.RETURN_ACTION_CONFIRM,
+                    Verb.RETURN_ACTION,
+                    audit.id,
+                    action=action.number,
+                )
+            ],
+        )
+        return k.card(
+            body,
+            [
+                button(
+                    words.SIGN_OFF,
+                    Verb.SIGN_OFF_ACTION,
+                    audit.id,
+                    positive=True,
+                    action=action.number,
+                ),
+                ActionShowCard(title=words.RETURN_ACTION, card=returning),
+            ],
+        )
+
+    return k.fitted(build, max(len(action.text), len(action.evidence or "")))
+
+
+def agreed_actions_card(
+    audit: Audit, template: Template, *, moderation: bool = False
+) -> dict[str, Any]:
+    """The actions agreed so far and a form to add one (the auditor's, or the moderator's)."""
+    if moderation:
+        part = template.moderation
+        number, title = part.additional_actions_number, part.additional_actions_title
+        guidance = part.additional_actions_prompt
+    else:
+        number, title, guidance = (
+            template.actions.number,
+            template.actions.title,
+            template.actions.guidance,
+        )
+    heading = f"{number}. {title}" if number is not None else title
+
+    def build(limit: int | None) -> dict[str, Any]:
+        body: list[k.Element] = [k.heading(heading), p.about(audit.id, audit.child_id)]
+        if guidance:
+            body.append(k.text(guidance.strip(), subtle=True))
+        if not audit.actions:
+            body.append(k.text(words.NO_ACTIONS))
+        for action in audit.actions:
+            text = k.cut(action.text, limit)
+            body.append(
+                k.box(
+                    [
+                        k.text(words.action_title(action.number), bold=True),
+                        k.text(text),
+                        *_facts(action),
+                    ],
+                    separator=True,
+                )
+            )
+        body += [
+            k.subheading(words.NEW_ACTION),
+            k.text_input(
+                "text",
+                words.ACTION_TEXT,
+                max_length=k.SHORT_TEXT,
+                required=True,
+                error=words.ACTION_TEXT_MISSING,
+            ),
+            k.email_input(
+                "owner", words.ACTION_OWNER_INPUT, required=True, error=words.ACTION_OWNER_MISSING
+            ),
+            InputDate(
+                id="due",
+                label=words.ACTION_DUE,
+                is_required=True,
+                error_message=words.ACTION_DUE_MISSING,
+            ),
+        ]
+        back = (
+            button(words.OVERALL_JUDGEMENT_BUTTON, Verb.OPEN_AUDIT, audit.id, card=Card.MODERATION)
+            if moderation
+            else button(words.CHECK_AND_SUBMIT, Verb.REVIEW, audit.id)
+        )
+        return k.card(
+            body, [button(words.ADD_ACTION, Verb.ADD_ACTION, audit.id, positive=True), back]
+        )
+
+    return k.fitted(build, max((len(a.text) for a in audit.actions), default=0))

@@ -1,0 +1,274 @@
+"""The audit form in chat: one card per section, family feedback, check and submit, receipts.
+
+These cards show the auditor's own answers back to the people working on
+the audit; notices never do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from adaptive_cards.types import Colors, ContainerStyle
+
+from audits.grades import Grade, check_overall
+from audits.model import AUDITOR_EDITABLE, Audit, SectionAnswer
+from audits.policies import Policy, RuleAction
+from audits.templates import AnswerType, Section, SectionKind, Template
+from audits.workflow import missing_for_submission, unmet_limiting_judgements
+from cards import _kit as k
+from cards import _parts as p
+from cards import words
+from cards.actions import Card, Verb, button
+
+GUIDANCE_ID = "guidance"
+# Saved answers longer than this are the first to be left out of a card that is too big.
+_KEEPABLE = 500
+
+
+def section_card(audit: Audit, template: Template, section_id: str) -> dict[str, Any]:
+    """One section of the tool, pre-filled with what is saved, with Save and next / Save and pause."""
+    section = template.section(section_id)
+    answer = audit.answers.get(section.id) or SectionAnswer()
+    if audit.status not in AUDITOR_EDITABLE:
+        return k.card(
+            [
+                k.heading(section.label),
+                p.about(audit.id, audit.child_id),
+                k.text(words.not_editable(audit.status)),
+                *p.lines(p.answer_lines(section, answer)),
+            ]
+        )
+    card = _section(audit, template, section, answer, with_guidance=True, dropped=set())
+    if k.fits(card):
+        return card
+    # Too big for Teams: leave out the guidance, then the longest saved answers
+    # (kept as they are: an empty box means "unchanged").
+    dropped: set[str] = set()
+    for key in [None, *_long_values(section, answer)]:
+        if key is not None:
+            dropped.add(key)
+        card = _section(audit, template, section, answer, with_guidance=False, dropped=dropped)
+        if k.fits(card):
+            break
+    return card
+
+
+def _long_values(section: Section, answer: SectionAnswer) -> list[str]:
+    sizes = {"evidence": len(answer.evidence or ""), "impact": len(answer.impact or "")}
+    for q in section.questions:
+        value = answer.values.get(q.id)
+        if q.type is AnswerType.TEXT and not q.prefill and isinstance(value, str):
+            sizes[f"q.{q.id}"] = len(value)
+    return [key for key, size in sorted(sizes.items(), key=lambda kv: -kv[1]) if size > _KEEPABLE]
+
+
+def _section(
+    audit: Audit,
+    template: Template,
+    section: Section,
+    answer: SectionAnswer,
+    *,
+    with_guidance: bool,
+    dropped: set[str],
+) -> dict[str, Any]:
+    graded = section.kind is SectionKind.GRADED
+    extra = []
+    if graded:
+        position = template.graded_sections.index(section) + 1
+        extra.append(words.progress(position, len(template.graded_sections)))
+    body: list[k.Element] = [k.heading(section.label), p.about(audit.id, audit.child_id, *extra)]
+    notes = p.guidance(section)
+    if notes and with_guidance:
+        body.append(k.toggle(words.SHOW_GUIDANCE, GUIDANCE_ID))
+        body.append(
+            k.box(notes, style=ContainerStyle.EMPHASIS, element_id=GUIDANCE_ID, hidden=True)
+        )
+    elif notes:
+        body.append(k.text(words.GUIDANCE_LEFT_OUT, subtle=True))
+    for q in section.questions:
+        value = answer.values.get(q.id)
+        if q.prefill:
+            body.append(k.fact(q.text.strip(), p.display(q, value)))
+            continue
+        condition = p.only_if(section, q)
+        if condition:
+            body.append(k.text(condition, subtle=True, italic=True))
+        body += p.question_input(q, value, keep_long=f"q.{q.id}" not in dropped)
+    if graded:
+        body += _long_input("evidence", section.evidence_prompt, answer.evidence, dropped)
+        body += _long_input("impact", section.impact_prompt, answer.impact, dropped)
+        body.append(p.grade_input("grade", words.GRADE_LABEL, answer.grade))
+    return k.card(
+        body,
+        [
+            button(
+                words.SAVE_AND_NEXT,
+                Verb.ANSWER_SECTION,
+                audit.id,
+                positive=True,
+                section=section.id,
+            ),
+            button(words.SAVE_AND_PAUSE, Verb.SAVE_AND_PAUSE, audit.id, section=section.id),
+        ],
+    )
+
+
+def _long_input(input_id: str, label: str, value: str | None, dropped: set[str]) -> list[k.Element]:
+    if value and input_id in dropped:
+        what = words.EVIDENCE if input_id == "evidence" else words.IMPACT
+        return [
+            k.text(words.kept_answer(what.lower(), len(value)), subtle=True),
+            k.text_input(input_id, label),
+        ]
+    return [k.text_input(input_id, label, value=value)]
+
+
+def family_feedback_card(audit: Audit, policy: Policy | None = None) -> dict[str, Any]:
+    """Who the feedback was sought from and its summary, or why it could not be sought."""
+    feedback = audit.family_feedback
+    if audit.status not in AUDITOR_EDITABLE:
+        lines = []
+        if feedback:
+            sources = ", ".join(words.FEEDBACK_SOURCES.get(s, s) for s in feedback.sought_from)
+            lines = [
+                (words.SOUGHT_FROM, sources or words.NOT_ANSWERED),
+                (words.FEEDBACK_SUMMARY, feedback.summary or words.NOT_ANSWERED),
+            ]
+            if feedback.not_sought_reason:
+                lines.append((words.NOT_SOUGHT_REASON, feedback.not_sought_reason))
+        return k.card(
+            [
+                k.heading(words.FEEDBACK_TITLE),
+                p.about(audit.id, audit.child_id),
+                k.text(words.not_editable(audit.status)),
+                *p.lines(lines),
+            ]
+        )
+    body: list[k.Element] = [
+        k.heading(words.FEEDBACK_TITLE),
+        p.about(audit.id, audit.child_id),
+        k.text(words.FEEDBACK_INTRO),
+        k.choices(
+            "sought_from",
+            words.SOUGHT_FROM,
+            list(words.FEEDBACK_SOURCES.items()),
+            value=",".join(feedback.sought_from) if feedback else None,
+            multi=True,
+        ),
+        k.text_input(
+            "summary",
+            words.FEEDBACK_SUMMARY,
+            value=feedback.summary if feedback else None,
+            max_length=k.SHORT_TEXT,
+        ),
+    ]
+    if policy is None or policy.family_feedback_reason_accepted:
+        body.append(
+            k.text_input(
+                "not_sought_reason",
+                words.NOT_SOUGHT_REASON,
+                value=feedback.not_sought_reason if feedback else None,
+                max_length=k.SHORT_TEXT,
+            )
+        )
+    return k.card(
+        body, [button(words.SAVE_FEEDBACK, Verb.FAMILY_FEEDBACK, audit.id, positive=True)]
+    )
+
+
+def review_card(audit: Audit, template: Template, policy: Policy) -> dict[str, Any]:
+    """What is still missing, what the grade rules say, and Submit when it can be submitted."""
+    editable = audit.status in AUDITOR_EDITABLE
+    missing = missing_for_submission(audit, template, policy)
+    unmet = unmet_limiting_judgements(audit, template)
+    overall = audit.auditor_grade
+    issues = check_overall(overall, _section_grades(audit, template), unmet) if overall else []
+    refused = [
+        i for i in issues if policy.grade_rules.get(i.rule, RuleAction.REFUSE) is RuleAction.REFUSE
+    ]
+    reasoned = [i for i in issues if i not in refused]
+
+    body: list[k.Element] = [
+        k.heading(words.REVIEW_TITLE),
+        p.about(audit.id, audit.child_id),
+        k.fact(words.OVERALL_GRADE, words.grade(overall)),
+    ]
+    if not editable:
+        body.append(k.text(words.not_editable(audit.status)))
+    elif missing:
+        body.append(k.subheading(words.STILL_TO_DO, color=Colors.ATTENTION))
+        body += k.bullets(_by_section(missing, template))
+    elif not refused:
+        body.append(k.text(words.READY_TO_SUBMIT, color=Colors.GOOD))
+    if unmet:
+        body.append(k.subheading(words.LIMITING_NOT_MET))
+        body += k.bullets(unmet)
+    for issue in refused:
+        body.append(k.text(words.grade_refused(issue.message), color=Colors.ATTENTION))
+    for issue in reasoned:
+        body.append(k.text(words.grade_needs_reason(issue.message), color=Colors.WARNING))
+    if reasoned and editable:
+        body.append(
+            k.text_input(
+                "grade_reason",
+                words.GRADE_REASON,
+                value=audit.grade_reason,
+                max_length=k.SHORT_TEXT,
+                required=True,
+                error=words.GRADE_REASON_MISSING,
+            )
+        )
+    body.append(k.fact(words.AGREED_ACTIONS, words.actions_count(len(audit.actions))))
+
+    actions = []
+    if editable and not missing and not refused:
+        actions.append(button(words.SUBMIT, Verb.SUBMIT, audit.id, positive=True))
+    actions.append(
+        button(words.AGREED_ACTIONS, Verb.OPEN_AUDIT, audit.id, card=Card.AGREED_ACTIONS)
+    )
+    actions.append(button(words.BACK_TO_AUDIT, Verb.OPEN_AUDIT, audit.id))
+    return k.card(body, actions)
+
+
+def _by_section(missing: list[str], template: Template) -> list[str]:
+    """'1. Risk…: grade; evidence; impact' rather than one line each.
+
+    `missing_for_submission` writes each item as '<section label>: <what>'.
+    """
+    labels = [s.label for s in template.sections]
+    groups: dict[str, list[str]] = {}
+    for item in missing:
+        label = max((x for x in labels if item.startswith(f"{x}: ")), key=len, default=None)
+        if label is None:
+            groups.setdefault(item, [])
+        else:
+            groups.setdefault(label, []).append(item.removeprefix(f"{label}: "))
+    return [f"{key}: {'; '.join(parts)}" if parts else key for key, parts in groups.items()]
+
+
+def _section_grades(audit: Audit, template: Template) -> Mapping[str, Grade]:
+    # As the workflow checks them on submission: every graded section but the overall one.
+    grades = {}
+    for s in template.graded_sections:
+        answer = audit.answers.get(s.id)
+        if s.id != template.overall_section and answer and answer.grade:
+            grades[s.label] = answer.grade
+    return grades
+
+
+def receipt_card(title: str, lines: list[tuple[str, str]]) -> dict[str, Any]:
+    """A read-only card that replaces a submitted one, so it cannot be submitted twice."""
+
+    def build(limit: int | None) -> dict[str, Any]:
+        shown = [(label, k.cut(value, limit)) for label, value in lines]
+        return k.card([k.heading(title, color=Colors.GOOD), *p.lines(shown)])
+
+    return k.fitted(build, max((len(value) for _, value in lines), default=0))
+
+
+def section_receipt_card(audit: Audit, template: Template, section_id: str) -> dict[str, Any]:
+    """'Saved: 3. Decision making is effective and timely' with what is now stored."""
+    section = template.section(section_id)
+    answer = audit.answers.get(section.id) or SectionAnswer()
+    return receipt_card(words.saved(section.label), p.answer_lines(section, answer))

@@ -1,0 +1,62 @@
+"""A local stand-in for the Bot Connector service: records what the bot sends."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Sent:
+    method: str
+    conversation: str
+    activity_id: str | None
+    body: dict[str, Any]
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        for attachment in self.body.get("attachments") or []:
+            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                return attachment["content"]
+        return None
+
+
+@dataclass
+class FakeConnector:
+    sent: list[Sent] = field(default_factory=list)
+    throttle_next: int = 0  # answer this many sends with 429 first
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    url: str = ""
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conv}/activities", self._send)
+        app.router.add_post("/v3/conversations/{conv}/activities/{reply}", self._send)
+        app.router.add_put("/v3/conversations/{conv}/activities/{id}", self._update)
+        app.router.add_post("/v3/conversations", self._create)
+        return app
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if self.throttle_next:
+            self.throttle_next -= 1
+            return web.json_response(
+                {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"}
+            )
+        body = await request.json()
+        activity_id = f"msg-{next(self._ids)}"
+        self.sent.append(Sent("POST", request.match_info["conv"], activity_id, body))
+        return web.json_response({"id": activity_id})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.sent.append(Sent("PUT", request.match_info["conv"], request.match_info["id"], body))
+        return web.json_response({"id": request.match_info["id"]})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        return web.json_response({"id": f"conv-{next(self._ids)}"})
+
+    def cards_to(self, conversation: str) -> list[dict[str, Any]]:
+        return [s.card for s in self.sent if s.conversation == conversation and s.card]

@@ -1,0 +1,360 @@
+"""The bot through its real HTTP endpoint, with Teams activities and a fake Bot Connector."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from auditbot.app import App, build
+from auditbot.demo import ROLES_FILE, SAMPLE_CSV
+from auditbot.serve import BotServer, serving
+from auditbot.settings import Settings
+from audits.allocation_csv import parse_allocation_csv
+from audits.clock import FixedClock
+from audits.grades import Grade
+from audits.model import Status
+from audits.workflow import SYSTEM
+from cards.actions import Verb
+from store import m365, repo
+from tests.conftest import START
+from tests.fake_connector import FakeConnector
+
+TENANT = "tenant-1"
+AUDITOR, SW, IRO, MOD = (
+    "ava.auditor@council.example",
+    "sam.social@council.example",
+    "ira.iro@council.example",
+    "mo.moderator@council.example",
+)
+QA_MANAGER = "maya.qamanager@council.example"
+PEOPLE = [
+    AUDITOR,
+    SW,
+    IRO,
+    MOD,
+    QA_MANAGER,
+    "tia.manager@council.example",
+    "sol.service@council.example",
+    "stranger@council.example",
+]
+
+
+def object_id(upn: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn))
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = FakeConnector()
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    fake.url = f"http://127.0.0.1:{port}/"
+    yield fake
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[App]:
+    settings = Settings.model_validate(
+        {
+            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
+            "AUDITBOT_ALLOWED_TENANTS": TENANT,
+        }
+    )
+    built = build(settings, clock=FixedClock(START))
+    await built.start()
+    async with built.db.transaction() as conn:
+        await m365.save_people(conn, [(p, object_id(p), True) for p in PEOPLE], START)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def server(app: App) -> AsyncIterator[BotServer]:
+    async with serving(app, "127.0.0.1", 0) as running:
+        yield running
+
+
+class Teams:
+    """Plays Teams: posts activities from people to the bot."""
+
+    def __init__(self, server: BotServer, connector: FakeConnector) -> None:
+        self.url = f"http://127.0.0.1:{server.port}/api/messages"
+        self.connector = connector
+        self.n = 0
+
+    def activity(self, who: str, tenant: str = TENANT, **fields: Any) -> dict[str, Any]:
+        self.n += 1
+        return {
+            "id": f"act-{self.n}",
+            "channelId": "msteams",
+            "serviceUrl": self.connector.url,
+            "from": {"id": f"29:{who}", "name": "Someone", "aadObjectId": object_id(who)},
+            "conversation": {
+                "id": conversation(who),
+                "conversationType": "personal",
+                "tenantId": tenant,
+            },
+            "recipient": {"id": "28:bot", "name": "auditbot"},
+            "channelData": {"tenant": {"id": tenant}},
+            "locale": "en-GB",
+            "timestamp": "2026-11-02T09:00:00.000Z",
+            **fields,
+        }
+
+    async def post(self, body: Any, raw: bytes | None = None) -> tuple[int, Any]:
+        async with aiohttp.ClientSession() as http:
+            kwargs = (
+                {"data": raw, "headers": {"Content-Type": "application/json"}}
+                if raw
+                else {"json": body}
+            )
+            async with http.post(self.url, **kwargs) as response:
+                text = await response.text()
+                return response.status, (await response.json() if text.startswith("{") else text)
+
+    async def install(self, who: str) -> None:
+        status, _ = await self.post(self.activity(who, type="installationUpdate", action="add"))
+        assert status in (200, 201)
+
+    async def say(self, who: str, text: str) -> None:
+        status, _ = await self.post(self.activity(who, type="message", text=text))
+        assert status in (200, 201)
+
+    async def execute(self, who: str, data: dict[str, Any], card_id: str = "card-1") -> Any:
+        """Action.Execute (Universal Actions): the answer comes back in the HTTP response."""
+        status, body = await self.post(
+            self.activity(
+                who,
+                type="invoke",
+                name="adaptiveCard/action",
+                replyToId=card_id,
+                value={
+                    "action": {"type": "Action.Execute", "verb": data["verb"], "data": data},
+                    "trigger": "manual",
+                },
+            )
+        )
+        assert status == 200, body
+        return body
+
+    async def submit(self, who: str, data: dict[str, Any], card_id: str) -> None:
+        """Action.Submit: a message with the data as value; the bot updates the card."""
+        status, _ = await self.post(
+            self.activity(who, type="message", value=data, replyToId=card_id)
+        )
+        assert status in (200, 201)
+
+
+def conversation(who: str) -> str:
+    return f"a:{who}"
+
+
+@pytest.fixture
+def teams(server: BotServer, connector: FakeConnector) -> Teams:
+    return Teams(server, connector)
+
+
+async def _allocate(app: App, *children: int):
+    lines = SAMPLE_CSV.read_text().splitlines()
+    text = "\n".join([lines[0], *(lines[i] for i in children)]) + "\n"
+    return [
+        o.audit for o in await app.service.allocate(SYSTEM, parse_allocation_csv(text, app.catalog))
+    ]
+
+
+async def _until(condition, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if await condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_malformed_requests_get_400_not_500(teams):
+    assert (await teams.post(None, raw=b"{not json"))[0] == 400
+    assert (await teams.post([1, 2]))[0] == 400
+    assert (await teams.post({"text": "no type"}))[0] == 400
+
+
+async def test_install_welcomes_and_help_answers(teams, connector):
+    await teams.install(AUDITOR)
+    await teams.say(AUDITOR, "help")
+    await teams.say(AUDITOR, "what is this")
+    cards = connector.cards_to(conversation(AUDITOR))
+    assert len(cards) == 3
+    assert all(card["version"] == "1.5" for card in cards)
+
+
+async def test_other_tenants_are_not_served(teams, connector, app):
+    await teams.post(teams.activity(AUDITOR, tenant="evil-tenant", type="message", text="help"))
+    assert connector.sent == []
+    async with app.db.reading() as conn:
+        assert await m365.conversation_of(conn, AUDITOR) is None
+
+
+async def test_allocation_cards_wait_for_the_conversation(teams, connector, app):
+    [audit] = await _allocate(app, 1)
+    await asyncio.sleep(1.5)
+    assert connector.sent == []  # nobody has opened the bot yet
+    await teams.install(AUDITOR)
+    await _until(lambda: _has_card_mentioning(connector, AUDITOR, audit.child_id))
+
+
+async def _has_card_mentioning(connector: FakeConnector, who: str, text: str) -> bool:
+    return any(text in str(card) for card in connector.cards_to(conversation(who)))
+
+
+async def test_a_whole_audit_in_chat(teams, connector, app):
+    [audit] = await _allocate(app, 1)
+    template = app.catalog.template(audit.template)
+    for who in (AUDITOR, IRO, MOD, QA_MANAGER):
+        await teams.install(who)
+
+    body = await teams.execute(
+        IRO,
+        {
+            "verb": Verb.IRO_COMMENTS,
+            "audit_id": audit.id,
+            "comments": "Plan on track; child's views heard.",
+        },
+    )
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+
+    for n, section in enumerate(template.sections):
+        data: dict[str, Any] = {
+            "verb": Verb.ANSWER_SECTION,
+            "audit_id": audit.id,
+            "section": section.id,
+        }
+        if section.kind.value == "graded":
+            data |= {
+                "grade": Grade.GOOD.value,
+                "evidence": "Case notes, plan, visits",
+                "impact": "Safer at home",
+            }
+        for q in section.questions:
+            if q.prefill or (q.when and q.id != "practitioner"):
+                continue
+            if q.id == "audited_previously":
+                data[f"q.{q.id}"] = "no"
+                continue
+            data[f"q.{q.id}"] = {
+                "yes_no": "yes",
+                "yes_no_na": "yes",
+                "date": "2026-11-02",
+                "choice": q.options[0].id if q.options else "",
+            }.get(q.type.value, "Written answer")
+        reply = await teams.execute(AUDITOR, data, card_id=f"section-{n}")
+        assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
+
+    # The same card pressed twice is applied once.
+    again = await teams.execute(
+        AUDITOR,
+        {
+            "verb": Verb.ANSWER_SECTION,
+            "audit_id": audit.id,
+            "section": "risk",
+            "grade": "inadequate",
+        },
+        card_id="section-4",
+    )
+    assert again["type"] == "application/vnd.microsoft.activity.message"
+    assert (await app.service.get(audit.id)).answers["risk"].grade is Grade.GOOD
+
+    await teams.execute(
+        AUDITOR,
+        {
+            "verb": Verb.FAMILY_FEEDBACK,
+            "audit_id": audit.id,
+            "sought_from": "parent,child",
+            "summary": "Feels listened to",
+        },
+    )
+    submitted = await teams.execute(
+        AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id}, card_id="review"
+    )
+    assert submitted["type"] == "application/vnd.microsoft.card.adaptive", submitted
+    assert (await app.service.get(audit.id)).status is Status.SUBMITTED
+
+    # Someone else's audit: refused, nothing written.
+    refused = await teams.execute(
+        "stranger@council.example",
+        {
+            "verb": Verb.MODERATE_SECTION,
+            "audit_id": audit.id,
+            "section": "risk",
+            "decision": "agree",
+        },
+        card_id="x",
+    )
+    assert refused["type"] == "application/vnd.microsoft.activity.message"
+    assert (await app.service.get(audit.id)).moderation is None
+
+    for n, section in enumerate(template.graded_sections):
+        if section.id == template.overall_section:
+            continue
+        data = {
+            "verb": Verb.MODERATE_SECTION,
+            "audit_id": audit.id,
+            "section": section.id,
+            "decision": "agree",
+        }
+        if section.id == "identity":
+            data |= {
+                "decision": "regrade",
+                "grade": "requires_improvement",
+                "reason": "Identity not explored",
+            }
+        # The moderator's client falls back to Action.Submit: the bot updates the card.
+        await teams.submit(MOD, data, card_id=f"mod-{n}")
+    assert any(s.method == "PUT" for s in connector.sent)
+    await teams.execute(
+        MOD,
+        {
+            "verb": Verb.COMPLETE_MODERATION,
+            "audit_id": audit.id,
+            "grade": "good",
+            "evidence": "Read the file",
+            "impact": "Agreed",
+        },
+    )
+    await teams.execute(
+        QA_MANAGER, {"verb": Verb.PANEL, "audit_id": audit.id, "outcome": "agreed", "notes": ""}
+    )
+    await teams.execute(QA_MANAGER, {"verb": Verb.CLOSE_AUDIT, "audit_id": audit.id})
+    closed = await app.service.get(audit.id)
+    assert closed.status is Status.CLOSED
+    assert closed.moderation.sections["identity"].grade is Grade.REQUIRES_IMPROVEMENT
+    # The auditor hears of the regrade through a proactive card.
+    await _until(lambda: _has_card_mentioning(connector, AUDITOR, "Requires Improvement"))
+
+
+async def test_connector_throttling_is_waited_out(teams, connector, app):
+    await teams.install(AUDITOR)
+    connector.throttle_next = 1  # the first proactive card meets a 429
+    [audit] = await _allocate(app, 1)
+    clock = app.service.clock
+    assert isinstance(clock, FixedClock)
+    await _until(lambda: _throttled(app))
+    assert not await _has_card_mentioning(connector, AUDITOR, audit.child_id)
+    clock.advance(timedelta(seconds=5))  # past the Retry-After
+    await _until(lambda: _has_card_mentioning(connector, AUDITOR, audit.child_id))
+
+
+async def _throttled(app: App) -> bool:
+    async with app.db.reading() as conn:
+        rows = await repo.outbox_rows(conn)
+    return any("slow down" in (r["last_error"] or "") for r in rows)

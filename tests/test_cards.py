@@ -1,0 +1,974 @@
+"""Cards built from real audits taken through the real workflow.
+
+Every card is checked against the official Adaptive Card 1.5 schema, the
+Teams size limit, its golden JSON (UPDATE_GOLDEN=1 rewrites them), the verb
+and audit id on every button, and what it may show: the auditor's answers
+appear on the audit's own form cards and receipts, never in a notice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditbot.demo import sample_value
+from audits import commands as c
+from audits.catalog import Catalog
+from audits.grades import Grade
+from audits.model import Audit, Status
+from audits.policies import Policy
+from audits.roles import Role, StandingRoles
+from audits.templates import Template
+from audits.workdays import WorkingCalendar
+from audits.workflow import (
+    FEEDBACK_SOURCES,
+    SYSTEM,
+    Context,
+    Notice,
+    NoticeKind,
+    allocate,
+    apply,
+    roles_of,
+)
+from cards import (
+    MAX_CARD_BYTES,
+    MyAuditRow,
+    Verb,
+    action_completion_card,
+    action_data,
+    agreed_actions_card,
+    allocation_card,
+    case_of_concern_alert_card,
+    close_card,
+    escalation_card,
+    family_feedback_card,
+    help_card,
+    iro_comments_card,
+    moderation_card,
+    moderation_summary_card,
+    my_audits_card,
+    notice_card,
+    nudge_card,
+    panel_card,
+    plan_card,
+    receipt_card,
+    review_card,
+    section_card,
+    section_receipt_card,
+    sign_off_card,
+    size_of,
+    validate,
+    welcome_card,
+    words,
+)
+from cards.actions import PERSONAL_VERBS
+from tests.helpers import QA_MANAGER, QA_OFFICER, allocation
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday, as in conftest
+GOLDEN = Path(__file__).parent / "golden" / "cards"
+UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
+
+# A child's name typed into answers: it must never reach a notice.
+NAME = "Jo Bloggs"
+# What people type that a renderer could take for formatting or code.
+MARKUP = (
+    "**bold** <b>html</b> ${template} {{DATE(2026-11-02T09:00:00Z, SHORT)}} "
+    "[link](https://example.org) # heading _it_"
+)
+EVIDENCE = f"{NAME} was seen at home on 12 October. {MARKUP}"
+IMPACT = f"{NAME} is safer and her plan is moving on."
+
+
+# ------------------------------------------------------------------ journeys
+
+
+class Journey:
+    """One audit taken through the pure workflow, collecting every notice it sends."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        calendar: WorkingCalendar,
+        standing: StandingRoles,
+        audit_id: str,
+        child: str,
+        n: int,
+    ) -> None:
+        self.template: Template = catalog.template("swindon-practice-evaluation")
+        self.policy: Policy = catalog.policy("swindon")
+        self.calendar, self.standing, self.now = calendar, standing, START
+        self.notices: list[Notice] = []
+        outcome = allocate(audit_id, allocation(child, n=n), self._ctx(SYSTEM))
+        self.audit: Audit = outcome.audit
+        self.notices += outcome.notices
+
+    def _ctx(self, actor: str) -> Context:
+        return Context(actor, self.now, self.template, self.policy, self.calendar, self.standing)
+
+    def do(self, actor: str, command: c.Command) -> Audit:
+        outcome = apply(self.audit, command, self._ctx(actor))
+        self.audit = outcome.audit
+        self.notices += outcome.notices
+        return self.audit
+
+    def later(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def fill(
+        self,
+        grades: dict[str, Grade] | None = None,
+        overall: Grade = Grade.GOOD,
+        overrides: dict[str, dict[str, Any]] | None = None,
+    ) -> Audit:
+        """Every section answered as the auditor, with the child's name in the free text."""
+        grades, overrides = grades or {}, overrides or {}
+        today = self.calendar.local_date(self.now)
+        auditor = self.audit.participants.auditor
+        for section in self.template.sections:
+            values = {
+                q.id: overrides.get(section.id, {}).get(q.id, sample_value(q, today))
+                for q in section.questions
+                if not q.prefill
+            }
+            values = {
+                key: value
+                for key, value in values.items()
+                if all(values.get(d) == w for d, w in (section.question(key).when or {}).items())
+            }
+            graded = section.kind.value == "graded"
+            grade = (
+                overall
+                if section.id == self.template.overall_section
+                else grades.get(section.id, Grade.GOOD)
+            )
+            self.do(
+                auditor,
+                c.AnswerSection(
+                    section.id,
+                    grade=grade.value if graded else None,
+                    evidence=EVIDENCE if graded else None,
+                    impact=IMPACT if graded else None,
+                    values=values,
+                ),
+            )
+        return self.do(
+            auditor,
+            c.RecordFamilyFeedback(
+                sought_from=("parent", "carer"),
+                summary=f"{NAME}'s mother said the social worker listens. {MARKUP}",
+            ),
+        )
+
+    def moderate(self, overall: Grade, regrade: dict[str, Grade] | None = None) -> Audit:
+        regrade = regrade or {}
+        moderator = self.audit.participants.moderator
+        for s in self.template.graded_sections:
+            if s.id == self.template.overall_section:
+                continue
+            if s.id in regrade:
+                self.do(
+                    moderator,
+                    c.ModerateSection(
+                        s.id,
+                        agree=False,
+                        grade=regrade[s.id].value,
+                        reason=f"The records on {NAME} do not show it",
+                    ),
+                )
+            else:
+                self.do(moderator, c.ModerateSection(s.id, agree=True))
+        return self.do(
+            moderator,
+            c.CompleteModeration(
+                grade=overall.value,
+                evidence=f"Read the file on {NAME}",
+                impact="Discussed with the auditor",
+            ),
+        )
+
+
+@dataclass
+class Scenes:
+    template: Template
+    policy: Policy
+    allocated: Audit
+    filled: Audit
+    moderating: Audit
+    submitted: Audit
+    panel_agreed: Audit
+    with_action: Audit
+    concern: Audit
+    action_done: Audit
+    reason_needed: Audit
+    outstanding: Audit
+    notices: list[Notice] = field(default_factory=list)
+
+
+def _scenes(catalog: Catalog, calendar: WorkingCalendar, standing: StandingRoles) -> Scenes:
+    # A Good audit the whole way: comments, answers, moderation with one
+    # regrade, returned by the panel, agreed, deadline moved, closed.
+    a = Journey(catalog, calendar, standing, "202611-001", "1000001", n=1)
+    allocated = a.audit
+    a.later(hours=20)
+    a.do("iro1@council.example", c.AddIroComments(f"{NAME} says the plan is on track. {MARKUP}"))
+    filled = a.fill(overrides={"case-summary": {"summary": f"{NAME} lives with her mother."}})
+    submitted = a.do(a.audit.participants.auditor, c.Submit())
+    moderator = a.audit.participants.moderator
+    a.do(
+        moderator,
+        c.ModerateSection(
+            "risk", agree=False, grade="requires_improvement", reason=f"No visit to {NAME} {MARKUP}"
+        ),
+    )
+    moderating = a.do(moderator, c.ModerateSection("involvement", agree=True))
+    a.audit = submitted  # moderate it all again from the start, for a complete record
+    a.moderate(Grade.GOOD, regrade={"risk": Grade.REQUIRES_IMPROVEMENT})
+    a.do(QA_MANAGER, c.RecordPanel("returned", f"More evidence about {NAME}'s permanence"))
+    a.do(a.audit.participants.auditor, c.AnswerSection("permanency", evidence=EVIDENCE + " More."))
+    a.do(a.audit.participants.auditor, c.Submit())
+    panel_agreed = a.do(QA_MANAGER, c.RecordPanel("agreed", ""))
+    a.do(QA_OFFICER, c.ExtendDeadline("closure", "2026-11-20", "QA manager on leave"))
+    a.do(QA_MANAGER, c.CloseAudit())
+
+    # Inadequate: reassigned social worker, an action, a case of concern with
+    # its plan, the action returned and signed off, the re-audit, closed.
+    b = Journey(catalog, calendar, standing, "202611-002", "1000002", n=2)
+    b.do(QA_OFFICER, c.Reassign(Role.SOCIAL_WORKER, "sw9@council.example", "Long-term sick"))
+    b.fill(
+        grades={"risk": Grade.INADEQUATE},
+        overall=Grade.INADEQUATE,
+        overrides={"risk": {"risks_addressed": "no"}},
+    )
+    auditor = b.audit.participants.auditor
+    with_action = b.do(
+        auditor,
+        c.AddAction(
+            f"Hold a strategy discussion about {NAME} this week",
+            "tm2@council.example",
+            "2026-11-09",
+        ),
+    )
+    concern = b.do(auditor, c.Submit())
+    b.later(hours=5)
+    b.do("sm2@council.example", c.ConfirmPlan(f"Weekly visits to {NAME}", "tm2@council.example"))
+    action_done = b.do("tm2@council.example", c.CompleteAction(1, f"Met {NAME}'s family {MARKUP}"))
+    b.do("sm2@council.example", c.ReturnAction(1, f"Minutes about {NAME} are missing"))
+    b.do("tm2@council.example", c.CompleteAction(1, "Minutes attached"))
+    b.do("sm2@council.example", c.SignOffAction(1))
+    b.moderate(Grade.INADEQUATE)
+    b.later(weeks=6)
+    b.do(QA_MANAGER, c.RecordReaudit("requires improvement", f"{NAME} is seen weekly"))
+    b.do(QA_OFFICER, c.CloseCaseOfConcern(f"Actions for {NAME} embedded"))
+
+    # Good overall with a limiting judgement not met: accepted only with a reason.
+    r = Journey(catalog, calendar, standing, "202611-003", "1000003", n=3)
+    reason_needed = r.fill(overrides={"involvement": {"child_seen_alone": "no"}})
+
+    # Outstanding overall over sections that are not: refused by the policy.
+    o = Journey(catalog, calendar, standing, "202611-004", "1000004", n=4)
+    outstanding = o.fill(overall=Grade.OUTSTANDING)
+
+    return Scenes(
+        template=a.template,
+        policy=a.policy,
+        allocated=allocated,
+        filled=filled,
+        moderating=moderating,
+        submitted=submitted,
+        panel_agreed=panel_agreed,
+        with_action=with_action,
+        concern=concern,
+        action_done=action_done,
+        reason_needed=reason_needed,
+        outstanding=outstanding,
+        notices=a.notices + b.notices + r.notices + o.notices,
+    )
+
+
+@pytest.fixture(scope="session")
+def scenes(catalog: Catalog, calendar: WorkingCalendar, standing: StandingRoles) -> Scenes:
+    return _scenes(catalog, calendar, standing)
+
+
+def _first(scenes: Scenes, kind: NoticeKind) -> Notice:
+    return next(n for n in scenes.notices if n.kind is kind)
+
+
+def _rows(s: Scenes) -> list[MyAuditRow]:
+    """An auditor's list a week after allocation: one audit overdue, one not."""
+    now = START + timedelta(days=7)
+    return [
+        MyAuditRow.of(
+            audit,
+            audit.participants.auditor,
+            roles_of(audit, audit.participants.auditor, StandingRoles()),
+            now,
+        )
+        for audit in (s.reason_needed, s.allocated, s.concern)
+    ] + [MyAuditRow("202611-009", "1000009", "moderator", "Allocated", None, None, False)]
+
+
+# --------------------------------------------------------------- the cards
+
+Builder = Callable[[Scenes], dict[str, Any]]
+A1, A2, A3 = "202611-001", "202611-002", "202611-003"
+DUE = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)
+
+# name -> (builder, the audit its buttons must name; None for personal cards)
+CARDS: dict[str, tuple[Builder, str | None]] = {
+    "welcome": (lambda s: welcome_card(None), None),
+    "welcome-named": (lambda s: welcome_card("Ava Auditor"), None),
+    "help": (lambda s: help_card(), None),
+    "my-audits": (lambda s: my_audits_card(_rows(s)), None),
+    "my-audits-empty": (lambda s: my_audits_card([]), None),
+    "allocation-auditor": (lambda s: allocation_card(s.allocated, Role.AUDITOR, DUE), A1),
+    "allocation-social-worker": (
+        lambda s: allocation_card(s.allocated, Role.SOCIAL_WORKER, DUE),
+        A1,
+    ),
+    "allocation-moderator": (lambda s: allocation_card(s.allocated, Role.MODERATOR, None), A1),
+    "allocation-iro": (
+        lambda s: allocation_card(
+            s.allocated, Role.IRO, s.allocated.deadlines["iro_comments"].due_at
+        ),
+        A1,
+    ),
+    "family-feedback-empty": (lambda s: family_feedback_card(s.allocated), A1),
+    "family-feedback": (lambda s: family_feedback_card(s.filled, s.policy), A1),
+    "family-feedback-submitted": (lambda s: family_feedback_card(s.submitted), A1),
+    "section-about": (lambda s: section_card(s.filled, s.template, "about"), A1),
+    "section-empty": (lambda s: section_card(s.allocated, s.template, "involvement"), A1),
+    "section-involvement": (lambda s: section_card(s.filled, s.template, "involvement"), A1),
+    "section-decision-making": (
+        lambda s: section_card(s.filled, s.template, "decision-making"),
+        A1,
+    ),
+    "section-submitted": (lambda s: section_card(s.submitted, s.template, "risk"), A1),
+    "review-missing": (lambda s: review_card(s.allocated, s.template, s.policy), A1),
+    "review-ready": (lambda s: review_card(s.filled, s.template, s.policy), A1),
+    "review-reason": (lambda s: review_card(s.reason_needed, s.template, s.policy), A3),
+    "review-refused": (lambda s: review_card(s.outstanding, s.template, s.policy), "202611-004"),
+    "iro-comments": (lambda s: iro_comments_card(s.filled), A1),
+    "moderation-risk": (lambda s: moderation_card(s.moderating, s.template, "risk"), A1),
+    "moderation-plans": (lambda s: moderation_card(s.moderating, s.template, "plans"), A1),
+    "moderation-summary": (lambda s: moderation_summary_card(s.moderating, s.template), A1),
+    "moderation-summary-inadequate": (
+        lambda s: moderation_summary_card(s.concern, s.template),
+        A2,
+    ),
+    "case-of-concern-service-manager": (
+        lambda s: case_of_concern_alert_card(s.concern, Role.SERVICE_MANAGER),
+        A2,
+    ),
+    "case-of-concern-qa-manager": (
+        lambda s: case_of_concern_alert_card(s.concern, Role.QA_MANAGER),
+        A2,
+    ),
+    "plan": (lambda s: plan_card(s.concern), A2),
+    "panel": (
+        lambda s: panel_card(s.panel_agreed.model_copy(update={"status": Status.MODERATED})),
+        A1,
+    ),
+    "close": (lambda s: close_card(s.panel_agreed), A1),
+    "agreed-actions": (lambda s: agreed_actions_card(s.with_action, s.template), A2),
+    "agreed-actions-moderator": (
+        lambda s: agreed_actions_card(s.concern, s.template, moderation=True),
+        A2,
+    ),
+    "action-completion": (lambda s: action_completion_card(s.concern, 1), A2),
+    "sign-off": (lambda s: sign_off_card(s.action_done, 1), A2),
+    "nudge": (
+        lambda s: nudge_card(A1, "1000001", "audit_completion", DUE, False, now=START),
+        A1,
+    ),
+    "nudge-overdue": (
+        lambda s: nudge_card(
+            A1, "1000001", "iro_comments", START, True, now=START + timedelta(hours=30)
+        ),
+        A1,
+    ),
+    "nudge-action": (lambda s: nudge_card(A2, "1000002", "action-1", DUE, False), A2),
+    "escalation": (
+        lambda s: escalation_card(
+            A1, "1000001", "moderation", "moderator1@council.example", DUE, DUE
+        ),
+        A1,
+    ),
+    "escalation-later": (
+        lambda s: escalation_card(
+            A1, "1000001", "iro_comments", "iro1@council.example", START, START + timedelta(days=1)
+        ),
+        A1,
+    ),
+    "receipt-section": (lambda s: section_receipt_card(s.filled, s.template, "risk"), A1),
+    "receipt": (
+        lambda s: receipt_card("Family feedback saved", [("Sought from", "Parent, Carer")]),
+        None,
+    ),
+}
+for _kind in NoticeKind:
+    CARDS[f"notice-{_kind.value}"] = (
+        lambda s, kind=_kind: notice_card(kind, _first(s, kind).data),
+        None,  # filled in by the test from the notice itself
+    )
+
+# Cards that reach people who do not work on the audit's answers.
+NOTICES = [
+    name
+    for name in CARDS
+    if name.startswith(("notice-", "allocation-", "nudge", "escalation", "case-of-concern"))
+] + ["my-audits"]
+# Cards of the audit form itself, where the auditor's answers belong.
+FORM_CARDS = ["section-involvement", "receipt-section", "moderation-risk"]
+
+
+def _build(name: str, scenes: Scenes) -> tuple[dict[str, Any], str | None]:
+    builder, audit_id = CARDS[name]
+    if name.startswith("notice-"):
+        audit_id = _first(scenes, NoticeKind(name.removeprefix("notice-"))).data["audit_id"]
+    return builder(scenes), audit_id
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+
+
+def _of_type(card: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    return [n for n in _walk(card) if str(n.get("type", "")).startswith(prefix)]
+
+
+def _inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n["id"]: n for n in _of_type(card, "Input.")}
+
+
+def _texts(card: dict[str, Any]) -> list[str]:
+    return [n["text"] for n in _of_type(card, "TextRun")]
+
+
+def _buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        n for n in _of_type(card, "Action.") if n["type"] in ("Action.Execute", "Action.Submit")
+    ]
+
+
+# ------------------------------------------------------- every card, checked
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_card_is_valid_adaptive_card_1_5(name: str, scenes: Scenes) -> None:
+    card, _ = _build(name, scenes)
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
+    validate(card)
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_card_fits_in_a_teams_message(name: str, scenes: Scenes) -> None:
+    card, _ = _build(name, scenes)
+    assert size_of(card) < MAX_CARD_BYTES
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_every_button_carries_a_verb_and_the_audit_id(name: str, scenes: Scenes) -> None:
+    card, audit_id = _build(name, scenes)
+    for action in _of_type(card, "Action.Execute"):
+        verb = Verb(action["verb"])
+        assert action["data"]["verb"] == verb.value
+        fallback = action["fallback"]
+        assert fallback["type"] == "Action.Submit" and fallback["data"] == action["data"]
+        if verb in PERSONAL_VERBS:
+            assert "audit_id" not in action["data"]
+        elif name.startswith("my-audits"):
+            assert action["data"]["audit_id"].startswith("2026")
+        else:
+            assert action["data"]["audit_id"] == audit_id
+    # No bare Submit button: every Submit is the fallback of an Execute.
+    submits = _of_type(card, "Action.Submit")
+    assert len(submits) == len(_of_type(card, "Action.Execute"))
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_inputs_never_overwrite_button_data(name: str, scenes: Scenes) -> None:
+    card, _ = _build(name, scenes)
+    data_keys = {key for b in _buttons(card) for key in b.get("data", {})}
+    assert not data_keys & set(_inputs(card))
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_text_inputs_are_bounded_and_required_ones_explain_themselves(
+    name: str, scenes: Scenes
+) -> None:
+    card, _ = _build(name, scenes)
+    limits = {"evidence": 10_000, "impact": 10_000, "comments": 10_000, "summary": 4_000}
+    for input_id, node in _inputs(card).items():
+        if node["type"] == "Input.Text":
+            assert node["maxLength"] <= 10_000, input_id
+            if input_id in limits:
+                assert node["maxLength"] == limits[input_id], input_id
+        if node.get("isRequired"):
+            assert node.get("errorMessage"), input_id
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_text_is_never_markdown(name: str, scenes: Scenes) -> None:
+    """All text is TextRun (plain in every client); nothing in it is evaluated."""
+    card, _ = _build(name, scenes)
+    assert not _of_type(card, "TextBlock")
+    assert not _of_type(card, "FactSet")
+    for text in _texts(card):
+        assert "{{" not in text and "${" not in text
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_card_matches_its_golden_file(name: str, scenes: Scenes) -> None:
+    card, _ = _build(name, scenes)
+    path = GOLDEN / f"{name}.json"
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert path.exists(), f"no golden file {path.name}: run with UPDATE_GOLDEN=1"
+    assert json.loads(path.read_text(encoding="utf-8")) == card, (
+        f"{name} differs from {path}; if the change is intended, run with UPDATE_GOLDEN=1"
+    )
+
+
+# ------------------------------------------------------------- who sees what
+
+
+@pytest.mark.parametrize("name", NOTICES)
+def test_notices_never_show_what_people_typed(name: str, scenes: Scenes) -> None:
+    card, _ = _build(name, scenes)
+    dumped = json.dumps(card, ensure_ascii=False)
+    assert NAME not in dumped
+    assert "**bold**" not in dumped
+    assert any(child in dumped for child in ("1000001", "1000002", "1000003"))
+
+
+def test_every_notice_the_workflow_sends_has_a_card_without_answers(scenes: Scenes) -> None:
+    assert {n.kind for n in scenes.notices} == set(NoticeKind)
+    for notice in scenes.notices:
+        card = notice_card(notice.kind.value, notice.data)
+        validate(card)
+        assert size_of(card) < MAX_CARD_BYTES
+        dumped = json.dumps(card, ensure_ascii=False)
+        assert NAME not in dumped and notice.data["child_id"] in dumped
+
+
+@pytest.mark.parametrize("name", FORM_CARDS)
+def test_form_cards_show_the_answers(name: str, scenes: Scenes) -> None:
+    card, _ = _build(name, scenes)
+    assert NAME in json.dumps(card, ensure_ascii=False)
+
+
+def test_typed_markup_is_shown_as_typed(scenes: Scenes) -> None:
+    receipt = section_receipt_card(scenes.filled, scenes.template, "risk")
+    [shown] = [t for t in _texts(receipt) if "**bold**" in t]
+    # Markdown and HTML arrive as plain characters; template and date syntax
+    # carry an invisible word joiner so no client or templating evaluates them.
+    assert "**bold** <b>html</b>" in shown and "[link](https://example.org) # heading _it_" in shown
+    assert shown.replace("\u2060", "") == EVIDENCE
+    # In the form, the box holds exactly what is stored, to be edited.
+    form = _inputs(section_card(scenes.filled, scenes.template, "risk"))
+    assert form["evidence"]["value"] == EVIDENCE
+
+
+def test_notice_card_refuses_an_unknown_kind() -> None:
+    with pytest.raises(ValueError):
+        notice_card("birthday", {"audit_id": A1, "child_id": "1000001"})
+    with pytest.raises(KeyError):
+        notice_card(NoticeKind.CLOSED, {"child_id": "1000001"})
+
+
+# ------------------------------------------------------------ section cards
+
+
+def test_section_card_is_prefilled_with_what_is_saved(scenes: Scenes) -> None:
+    card = section_card(scenes.filled, scenes.template, "involvement")
+    inputs = _inputs(card)
+    assert inputs["grade"]["value"] == "good"
+    assert [c["title"] for c in inputs["grade"]["choices"]] == [
+        "Outstanding",
+        "Good",
+        "Requires Improvement",
+        "Inadequate",
+    ]
+    assert inputs["evidence"]["value"] == EVIDENCE and inputs["impact"]["value"] == IMPACT
+    assert inputs["evidence"]["isMultiline"] and inputs["evidence"]["maxLength"] == 10_000
+    assert inputs["q.child_seen"]["value"] == "yes"
+    assert inputs["q.child_seen_alone"]["style"] == "compact"
+    assert [c["value"] for c in inputs["q.child_seen_alone"]["choices"]] == ["yes", "no", "na"]
+    assert inputs["q.child_seen"]["label"] == "Limiting judgement: Has the child been seen?"
+    # The template's prompts label the boxes.
+    assert inputs["evidence"]["label"] == scenes.template.section("involvement").evidence_prompt
+    assert "Section 2 of 12" in " ".join(_texts(card))
+    [save, pause] = card["actions"]
+    assert (save["verb"], save["title"], save["data"]["section"]) == (
+        "answer_section",
+        "Save and next",
+        "involvement",
+    )
+    assert (pause["verb"], pause["title"]) == ("save_and_pause", "Save and pause")
+
+
+def test_guidance_is_collapsed_behind_a_button(scenes: Scenes) -> None:
+    card = section_card(scenes.filled, scenes.template, "decision-making")
+    [box] = [n for n in _walk(card) if n.get("id") == "guidance"]
+    assert box["isVisible"] is False
+    [toggle] = _of_type(card, "Action.ToggleVisibility")
+    assert toggle["title"] == "Show guidance"
+    assert toggle["targetElements"] == [{"elementId": "guidance"}]
+    prompts = scenes.template.section("decision-making").prompts
+    assert {f"{p}" for p in prompts} <= set(_texts(box))
+    assert "Section 3 of 12" in " ".join(_texts(card))
+
+
+def test_details_section_shows_allocation_read_only_and_conditions(scenes: Scenes) -> None:
+    card = section_card(scenes.filled, scenes.template, "about")
+    inputs = _inputs(card)
+    assert "grade" not in inputs and "evidence" not in inputs
+    assert "q.child_id" not in inputs and "q.auditor" not in inputs  # from the allocation
+    texts = _texts(card)
+    assert "1000001" in texts and "auditor1@council.example" in texts
+    assert "Only if the answer to 'Audited previously?' is Yes" in texts
+    assert inputs["q.audited_previously"]["value"] == "yes"
+    assert inputs["q.age_band"]["value"] == "0"
+    assert inputs["q.audit_date"]["type"] == "Input.Date"
+
+
+def test_section_card_for_a_submitted_audit_is_read_only(scenes: Scenes) -> None:
+    card = section_card(scenes.submitted, scenes.template, "risk")
+    assert not _inputs(card) and "actions" not in card
+    assert words.not_editable(Status.SUBMITTED) in _texts(card)
+
+
+def test_receipt_has_no_buttons(scenes: Scenes) -> None:
+    card = section_receipt_card(scenes.filled, scenes.template, "decision-making")
+    assert not _of_type(card, "Action.")
+    texts = _texts(card)
+    assert texts[0] == "Saved: 3. Decision making is effective and timely"
+    assert "Good" in texts and EVIDENCE.replace("${", "$\u2060{").replace("{{", "{\u2060{") in texts
+
+
+# ------------------------------------------------------ review and submission
+
+
+def test_review_lists_what_is_missing_and_offers_no_submit(scenes: Scenes) -> None:
+    card = review_card(scenes.allocated, scenes.template, scenes.policy)
+    texts = _texts(card)
+    assert words.STILL_TO_DO in texts
+    assert (
+        "1. Risk is identified, responded to and reduced in a timely way: grade; evidence; "
+        "impact; Are risks identified and being addressed?; Is the child's welfare safeguarded?"
+    ) in texts
+    assert "Family feedback: the audit will not be accepted without feedback" in texts
+    assert Verb.SUBMIT not in {a["verb"] for a in _of_type(card, "Action.Execute")}
+
+
+def test_review_offers_submit_when_everything_is_answered(scenes: Scenes) -> None:
+    card = review_card(scenes.filled, scenes.template, scenes.policy)
+    assert words.READY_TO_SUBMIT in _texts(card)
+    assert card["actions"][0]["verb"] == Verb.SUBMIT
+    assert "grade_reason" not in _inputs(card)
+
+
+def test_review_asks_for_a_reason_when_a_limiting_judgement_is_not_met(scenes: Scenes) -> None:
+    card = review_card(scenes.reason_needed, scenes.template, scenes.policy)
+    reason = _inputs(card)["grade_reason"]
+    assert reason["isRequired"] is True and reason["maxLength"] == 4_000
+    texts = " ".join(_texts(card))
+    assert "Has the child been seen alone?" in texts and "give your reason" in texts
+    assert card["actions"][0]["verb"] == Verb.SUBMIT
+
+
+def test_review_refuses_an_outstanding_that_the_sections_do_not_support(scenes: Scenes) -> None:
+    card = review_card(scenes.outstanding, scenes.template, scenes.policy)
+    assert "Change the grades before you submit" in " ".join(_texts(card))
+    assert Verb.SUBMIT not in {a["verb"] for a in _of_type(card, "Action.Execute")}
+
+
+# --------------------------------------------------------------- moderation
+
+
+def test_moderation_card_shows_the_auditors_work_and_the_decision_so_far(scenes: Scenes) -> None:
+    card = moderation_card(scenes.moderating, scenes.template, "risk")
+    texts = _texts(card)
+    assert "Good" in " ".join(texts) and any(t.startswith(NAME) for t in texts)
+    inputs = _inputs(card)
+    assert inputs["decision"]["value"] == "regrade" and inputs["decision"]["isRequired"]
+    assert inputs["grade"]["value"] == "requires_improvement"
+    assert inputs["reason"]["value"].startswith("No visit to")
+    [save, _overall] = card["actions"]
+    assert save["data"] == {"verb": "moderate_section", "audit_id": A1, "section": "risk"}
+
+
+def test_the_overall_section_is_not_moderated_section_by_section(scenes: Scenes) -> None:
+    with pytest.raises(ValueError):
+        moderation_card(scenes.moderating, scenes.template, "final-judgement")
+
+
+def test_moderation_summary_lists_sections_and_flags_inadequate(scenes: Scenes) -> None:
+    texts = _texts(moderation_summary_card(scenes.moderating, scenes.template))
+    assert (
+        "1. Risk is identified, responded to and reduced in a timely way: Good → Requires Improvement"
+        in texts
+    )
+    assert (
+        "2. Children, young people and families are appropriately involved: agreed (Good)" in texts
+    )
+    assert "3. Decision making is effective and timely: not moderated yet" in texts
+    flagged = _texts(moderation_summary_card(scenes.concern, scenes.template))
+    assert words.FLAGGED_INADEQUATE in flagged and "12. Final judgement" in flagged
+
+
+def test_moderation_complete_notice_lists_the_regrades(scenes: Scenes) -> None:
+    card = notice_card(
+        NoticeKind.MODERATION_COMPLETE, _first(scenes, NoticeKind.MODERATION_COMPLETE).data
+    )
+    assert (
+        "1. Risk is identified, responded to and reduced in a timely way: Good → Requires Improvement"
+        in _texts(card)
+    )
+
+
+# ------------------------------------------------- allocation, concern, actions
+
+
+def test_allocation_says_what_to_do_first_for_each_role(scenes: Scenes) -> None:
+    auditor = _texts(allocation_card(scenes.allocated, Role.AUDITOR, DUE))
+    assert any("book the session with the social worker" in t for t in auditor)
+    assert "23 Nov 2026, 17:30 (UK time)" in auditor
+    social_worker = _texts(allocation_card(scenes.allocated, Role.SOCIAL_WORKER, DUE))
+    assert any("alongside the auditor" in t for t in social_worker)
+    moderator = _texts(allocation_card(scenes.allocated, Role.MODERATOR, DUE))
+    assert any("after the auditor submits it" in t for t in moderator)
+    iro = allocation_card(
+        scenes.allocated, Role.IRO, scenes.allocated.deadlines["iro_comments"].due_at
+    )
+    assert "5 Nov 2026, 09:00 (UK time)" in _texts(iro)
+    assert iro["actions"][0]["verb"] == Verb.IRO_COMMENTS
+    assert _inputs(iro)["comments"]["isRequired"] is True
+    with pytest.raises(ValueError):
+        allocation_card(scenes.allocated, Role.QA_MANAGER, DUE)
+
+
+def test_case_of_concern_alert_is_urgent(scenes: Scenes) -> None:
+    card = case_of_concern_alert_card(scenes.concern, Role.SERVICE_MANAGER)
+    assert card["body"][0]["style"] == "attention"
+    texts = _texts(card)
+    assert "1000002" in texts and "the auditor" in texts
+    assert "3 Nov 2026, 09:00 (UK time)" in texts  # 24 hours after submission
+    [button] = card["actions"]
+    assert button["data"] == {"verb": "open_audit", "audit_id": A2, "card": "plan"}
+    qa = case_of_concern_alert_card(scenes.concern, Role.QA_MANAGER)
+    assert "card" not in qa["actions"][0]["data"]
+
+
+def test_plan_card_is_a_management_decision(scenes: Scenes) -> None:
+    card = plan_card(scenes.concern)
+    inputs = _inputs(card)
+    assert inputs["plan"]["isRequired"] and inputs["owner"]["style"] == "email"
+    assert words.MANAGEMENT_DECISION in _texts(card)
+    assert card["actions"][0]["verb"] == Verb.CONFIRM_PLAN
+
+
+def test_sign_off_keeps_the_return_reason_apart(scenes: Scenes) -> None:
+    card = sign_off_card(scenes.action_done, 1)
+    sign_off, show = card["actions"]
+    assert sign_off["verb"] == Verb.SIGN_OFF_ACTION and sign_off["associatedInputs"] == "none"
+    assert sign_off["data"] == {"verb": "sign_off_action", "audit_id": A2, "action": 1}
+    assert show["type"] == "Action.ShowCard"
+    inner = show["card"]
+    assert _inputs(inner)["reason"]["isRequired"] is True
+    assert inner["actions"][0]["verb"] == Verb.RETURN_ACTION
+    assert not _inputs({"body": card["body"]})  # nothing to fill in to sign off
+    assert any(t.startswith(f"Met {NAME}") for t in _texts(card))  # the owner's evidence
+
+
+def test_action_completion_asks_for_evidence(scenes: Scenes) -> None:
+    card = action_completion_card(scenes.concern, 1)
+    assert _inputs(card)["evidence"]["isRequired"] is True
+    assert card["actions"][0]["data"] == {"verb": "complete_action", "audit_id": A2, "action": 1}
+    done = action_completion_card(scenes.action_done, 1)
+    assert "actions" not in done
+
+
+def test_panel_and_close(scenes: Scenes) -> None:
+    panel = panel_card(scenes.panel_agreed)
+    outcome = _inputs(panel)["outcome"]
+    assert [c["value"] for c in outcome["choices"]] == ["agreed", "returned"]
+    assert panel["actions"][0]["verb"] == Verb.PANEL
+    close = close_card(scenes.panel_agreed)
+    assert "Good" in _texts(close) and close["actions"][0]["verb"] == Verb.CLOSE_AUDIT
+
+
+def test_family_feedback_choices_are_the_workflows(scenes: Scenes) -> None:
+    card = family_feedback_card(scenes.filled)
+    sought = _inputs(card)["sought_from"]
+    assert sought["isMultiSelect"] is True and sought["value"] == "parent,carer"
+    assert tuple(c["value"] for c in sought["choices"]) == FEEDBACK_SOURCES
+    assert _inputs(card)["summary"]["maxLength"] == 4_000
+
+
+# ----------------------------------------------------- nudges and escalations
+
+
+def test_nudge_wording() -> None:
+    soon = _texts(
+        nudge_card(A1, "1000001", "audit_completion", DUE, False, now=DUE - timedelta(days=2))
+    )
+    assert "Reminder: audit" in soon
+    assert "Due in 2 days, by 23 Nov 2026, 17:30 (UK time)" in soon
+    late = _texts(
+        nudge_card(A1, "1000001", "iro_comments", START, True, now=START + timedelta(hours=5))
+    )
+    assert "Overdue: IRO/CP chair comments" in late
+    assert "Overdue since 2 Nov 2026, 09:00 (UK time) (5 hours ago)" in late
+    action = nudge_card(A2, "1000002", "action-1", DUE, False)
+    assert action["actions"][0]["data"] == {
+        "verb": "open_audit",
+        "audit_id": A2,
+        "card": "action",
+        "action": 1,
+    }
+
+
+def test_escalation_says_what_is_late_since_when_and_whose_it_is() -> None:
+    texts = _texts(
+        escalation_card(A1, "1000001", "moderation", "moderator1@council.example", DUE, DUE)
+    )
+    assert "moderation" in texts and "moderator1@council.example" in texts
+    assert "Overdue since 23 Nov 2026, 17:30 (UK time)" in texts
+
+
+def test_my_audits_lists_overdue_first_with_open_buttons(scenes: Scenes) -> None:
+    rows = _rows(scenes)
+    card = my_audits_card(rows)
+    opens = [a["data"] for a in _of_type(card, "Action.Execute")]
+    assert {d["verb"] for d in opens} == {"open_audit"}
+    overdue = sorted((r for r in rows if r.overdue), key=lambda r: r.next_due or DUE)
+    assert overdue and opens[0]["audit_id"] == overdue[0].audit_id
+    assert "Nothing due" in _texts(card)
+
+
+# ------------------------------------------------------------ the big cards
+
+
+def _long(seed: str) -> str:
+    # Curly quotes and accents, as pasted from Word, cost 6 bytes each on the wire.
+    return (f"{seed} ‘café’ – " * 1_000)[:10_000]
+
+
+def test_the_biggest_section_card_still_fits(scenes: Scenes) -> None:
+    audit = scenes.filled.model_copy(deep=True)
+    for section_id in ("involvement", "about", "case-summary"):
+        answer = audit.answers[section_id]
+        if section_id == "involvement":
+            answer.evidence, answer.impact = _long("evidence"), _long("impact")
+        else:
+            for q in scenes.template.section(section_id).questions:
+                if q.type.value == "text" and not q.prefill:
+                    answer.values[q.id] = _long(q.id)
+    for section_id in ("involvement", "about", "case-summary"):
+        card = section_card(audit, scenes.template, section_id)
+        validate(card)
+        assert size_of(card) < MAX_CARD_BYTES, section_id
+        # The boxes are still there: an empty one keeps the saved answer.
+        assert _inputs(card)
+    card = section_card(audit, scenes.template, "involvement")
+    assert any("too long to show" in t for t in _texts(card))
+
+
+def test_the_biggest_moderation_receipt_and_summary_cards_still_fit(scenes: Scenes) -> None:
+    audit = scenes.moderating.model_copy(deep=True)
+    audit.answers["risk"].evidence = _long("evidence")
+    audit.answers["risk"].impact = _long("impact")
+    audit.grade_reason = _long("reason")
+    assert audit.moderation is not None
+    audit.moderation.sections["risk"].reason = _long("because")
+    for card in (
+        moderation_card(audit, scenes.template, "risk"),
+        moderation_summary_card(audit, scenes.template),
+        section_receipt_card(audit, scenes.template, "risk"),
+        receipt_card(
+            "Saved", [("Evidence", _long("e")), ("Impact", _long("i")), ("More", _long("m"))]
+        ),
+    ):
+        validate(card)
+        assert size_of(card) < MAX_CARD_BYTES
+
+
+def test_my_audits_with_hundreds_of_audits_still_fits() -> None:
+    rows = [
+        MyAuditRow(
+            f"202611-{i:03d}", f"{1000000 + i}", "auditor", "In progress", "audit", DUE, i % 3 == 0
+        )
+        for i in range(300)
+    ]
+    card = my_audits_card(rows)
+    validate(card)
+    assert size_of(card) < MAX_CARD_BYTES
+    assert any(t.startswith("…and ") for t in _texts(card))
+
+
+def test_the_biggest_sign_off_card_still_fits(scenes: Scenes) -> None:
+    audit = scenes.action_done.model_copy(deep=True)
+    audit.actions[0].text = _long("action")
+    audit.actions[0].evidence = _long("done")
+    for card in (sign_off_card(audit, 1), action_completion_card(audit, 1)):
+        validate(card)
+        assert size_of(card) < MAX_CARD_BYTES
+
+
+def test_many_agreed_actions_still_fit(scenes: Scenes) -> None:
+    audit = scenes.with_action.model_copy(deep=True)
+    first = audit.actions[0]
+    audit.actions = [
+        first.model_copy(update={"number": n, "text": _long("action")[:4_000]})
+        for n in range(1, 12)
+    ]
+    card = agreed_actions_card(audit, scenes.template)
+    validate(card)
+    assert size_of(card) < MAX_CARD_BYTES
+
+
+# ------------------------------------------------------------ button data
+
+
+def test_action_data() -> None:
+    assert action_data(Verb.ANSWER_SECTION, A1, section="risk", card=None) == {
+        "verb": "answer_section",
+        "audit_id": A1,
+        "section": "risk",
+    }
+    assert action_data(Verb.MY_AUDITS, None) == {"verb": "my_audits"}
+    with pytest.raises(ValueError):
+        action_data(Verb.SUBMIT, None)
+    with pytest.raises(ValueError):
+        action_data(Verb.SUBMIT, A1, audit_id="202611-999")
+
+
+def test_verbs_are_snake_case_and_distinct() -> None:
+    assert [v.value for v in Verb] == [v.name.lower() for v in Verb]
+    assert len(set(Verb)) == len(Verb) == 19
+
+
+def test_due_date_words_use_uk_time() -> None:
+    summer = datetime(2026, 7, 1, 16, 30, tzinfo=UTC)
+    assert words.when(summer) == "1 Jul 2026, 17:30 (UK time)"
+    assert words.day(date(2026, 11, 9)) == "9 Nov 2026"
+
+
+def test_every_golden_file_belongs_to_a_card() -> None:
+    assert {p.stem for p in GOLDEN.glob("*.json")} == set(CARDS)

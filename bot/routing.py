@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cards.actions import Verb
-
 from audits import commands as c
 from audits.errors import InvalidInput
+from cards.actions import Verb
 
 MAX_FIELD = 10_000  # characters of one typed answer (evidence, impact, comments)
 

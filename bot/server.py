@@ -40,9 +40,12 @@ def make_adapter(credentials: BotCredentials) -> CloudAdapter:
 
     async def on_error(context, error: Exception) -> None:  # type: ignore[no-untyped-def]
         log.error("turn failed: %s", type(error).__name__, exc_info=error)
-        await context.send_activity(
-            "Sorry, something went wrong. Nothing was lost; please try again."
-        )
+        try:
+            await context.send_activity(
+                "Sorry, something went wrong. Nothing was lost; please try again."
+            )
+        except Exception:  # the connector itself may be what failed
+            log.warning("could not tell the person that the turn failed")
 
     adapter.on_turn_error = on_error
     return adapter

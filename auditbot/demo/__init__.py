@@ -23,6 +23,7 @@ ROLES_FILE = HERE / "roles.yaml"
 DEMO_DB = Path("var/demo.db")
 DEMO_SANDBOX = Path("var/demo-sandbox")
 MAIL_SENDER = "auditbot@council.example"
+BOT_PORT = 3978
 QA_MANAGER = "maya.qamanager@council.example"
 
 
@@ -137,23 +138,33 @@ async def _demo(settings: Settings, state: Path, port: int | None, serve: bool) 
             shown = await _story(app, clock)
             if app.dispatcher is not None:
                 await app.dispatcher.drain()
+            _print_what_to_try(sandbox.base_url, shown)
+            if serve:
+                await _serve_bot(app)
         finally:
             await app.close()
-        env = (
-            f"AUDITBOT_DATABASE_URL=sqlite+aiosqlite:///{DEMO_DB} AUDITBOT_ROLES_FILE={ROLES_FILE}"
-        )
-        print("Demo data loaded into", DEMO_DB)
-        print(f"Microsoft 365 sandbox: {sandbox.base_url}/  (calendars, files, tracker, mail)")
-        print("Try:")
-        print(f"  {env} .venv/bin/auditbot audits")
-        print(f"  {env} .venv/bin/auditbot show {shown}")
-        print(f"  {env} .venv/bin/auditbot audits --overdue")
-        if serve:
-            print("The sandbox keeps running; press Ctrl-C to stop.", flush=True)
-            await asyncio.Event().wait()
     finally:
         await sandbox.stop()
     return 0
+
+
+def _print_what_to_try(sandbox_url: str, shown: str) -> None:
+    env = f"AUDITBOT_DATABASE_URL=sqlite+aiosqlite:///{DEMO_DB} AUDITBOT_ROLES_FILE={ROLES_FILE}"
+    print("Demo data loaded into", DEMO_DB)
+    print(f"Microsoft 365 sandbox: {sandbox_url}/  (calendars, files, tracker, mail)")
+    print("Try:")
+    print(f"  {env} .venv/bin/auditbot audits")
+    print(f"  {env} .venv/bin/auditbot show {shown}")
+    print(f"  {env} .venv/bin/auditbot audits --overdue")
+
+
+async def _serve_bot(app: App) -> None:
+    from auditbot.serve import serving
+
+    async with serving(app, "127.0.0.1", BOT_PORT):
+        print(f"Bot: http://127.0.0.1:{BOT_PORT}/api/messages (anonymous, for local clients)")
+        print("Everything keeps running; press Ctrl-C to stop.", flush=True)
+        await asyncio.Event().wait()
 
 
 async def _story(app: App, clock: MovableClock) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -163,8 +164,110 @@ async def _serve_bot(app: App) -> None:
 
     async with serving(app, "127.0.0.1", BOT_PORT):
         print(f"Bot: http://127.0.0.1:{BOT_PORT}/api/messages (anonymous, for local clients)")
+        playground = await _start_playground()
         print("Everything keeps running; press Ctrl-C to stop.", flush=True)
-        await asyncio.Event().wait()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if playground is not None and playground.returncode is None:
+                playground.terminate()
+                await playground.wait()
+
+
+PLAYGROUND = Path("var/playground")
+PLAYGROUND_PACKAGE = "@microsoft/m365agentsplayground"
+PLAYGROUND_USER = "ava.auditor@council.example"  # who you are in the Playground
+
+
+def playground_config(you: str, others: list[str]) -> str:
+    """The Playground's users, with the object ids the sandbox directory gives them."""
+    from sandbox import sandbox_user_id
+
+    def person(upn: str, n: int, indent: str) -> str:
+        first, _, last = upn.split("@")[0].partition(".")
+        return (
+            f"{indent}id: user-{n}\n{indent}name: {first.title()} {last.title()}\n"
+            f"{indent}userPrincipleName: {upn}\n{indent}aadObjectId: {sandbox_user_id(upn)}\n"
+            f"{indent}givenName: {first.title()}\n{indent}surname: {last.title()}\n"
+            f"{indent}email: {upn}\n"
+        )
+
+    users = "".join("  - " + person(upn, n, "    ")[4:] for n, upn in enumerate(others, 1))
+    return (
+        'version: "0.1.1"\n'
+        "tenantId: 6d3b0f1e-5a8c-4a7e-9c11-2f1a0c0de001\n"
+        "bot:\n  id: 00000000-0000-0000-0000-00000000000011\n  name: auditbot\n"
+        f"currentUser:\n{person(you, 0, '  ')}"
+        f"users:\n{users}"
+        "personalChat:\n  id: __PERSONAL_CHAT_ID__\n"
+        "groupChat:\n  id: __GROUP_CHAT_ID__\n  name: Group Chat\n"
+        "team:\n  id: team-id\n  name: QA Team\n"
+        "  aadGroupId: 00000000-0000-0000-0000-000000000031\n"
+        "  channels:\n    - id: channel-general-id\n      name: General\n"
+    )
+
+
+async def _start_playground() -> asyncio.subprocess.Process | None:
+    """The Microsoft 365 Agents Playground, a Teams-like client, where Node.js is present."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        print("Node.js is not installed: the Agents Playground is skipped.")
+        return None
+    cli = PLAYGROUND / "node_modules" / PLAYGROUND_PACKAGE / "cli.js"
+    if not cli.exists():
+        print("Installing the Agents Playground (first run only)...", flush=True)
+        install = await asyncio.create_subprocess_exec(
+            npm,
+            "install",
+            "--prefix",
+            str(PLAYGROUND),
+            "--no-audit",
+            "--no-fund",
+            PLAYGROUND_PACKAGE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        if await install.wait() != 0:
+            print("Could not install the Agents Playground: skipped.")
+            return None
+    # The Playground takes at most five other users: the people of the first audit.
+    others = [
+        "sam.social@council.example",
+        "ira.iro@council.example",
+        "mo.moderator@council.example",
+        "sol.service@council.example",
+        QA_MANAGER,
+    ]
+    (PLAYGROUND / ".m365agentsplayground.yml").write_text(
+        playground_config(PLAYGROUND_USER, others)
+    )
+    # On a machine without a desktop the Playground exits when it cannot open a browser.
+    bin_dir = PLAYGROUND / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    opener = bin_dir / "xdg-open"
+    opener.write_text("#!/bin/sh\nexit 0\n")
+    opener.chmod(0o755)
+    log = (PLAYGROUND / "playground.log").open("w")
+    env = {**os.environ, "PATH": f"{bin_dir.resolve()}{os.pathsep}{os.environ.get('PATH', '')}"}
+    process = await asyncio.create_subprocess_exec(
+        node,
+        str(cli.resolve()),
+        "start",
+        "-e",
+        f"http://127.0.0.1:{BOT_PORT}/api/messages",
+        "-c",
+        "msteams",
+        "--disable-telemetry",
+        cwd=str(PLAYGROUND),
+        env=env,
+        stdout=log,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    print(
+        f"Agents Playground: http://localhost:56150  (you are {PLAYGROUND_USER}, an auditor;"
+        " type 'my audits')"
+    )
+    return process
 
 
 async def _story(app: App, clock: MovableClock) -> str:

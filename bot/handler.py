@@ -127,7 +127,8 @@ class AuditBot(ActivityHandler):
             await _send_card(turn_context, reply.follow_up)
         if reply.replace is not None:
             return _invoke(CARD, reply.replace)
-        return _message(reply.text or words.SAVED)
+        # Nothing replaces the card when it only opened another one below it.
+        return _message(reply.text or (words.OPENED if reply.follow_up else words.SAVED))
 
     # ----------------------------------------------------------- card actions
 

@@ -506,6 +506,7 @@ REASSIGNED_AWAY_TEXT = "There is nothing more for you to do on it."
 # ------------------------------------------------------------------- replies
 
 SAVED = "Saved."
+OPENED = "Opened below."
 ALREADY_SAVED = "That card has already been saved."
 UNKNOWN = "Sorry, I did not understand that. Here is what you can type."
 WHO_ARE_YOU = (

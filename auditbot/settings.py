@@ -25,7 +25,7 @@ class Settings(BaseSettings):
 
     # Bot Framework (Azure Bot registration).
     app_id: str | None = Field(None, alias="MicrosoftAppId")
-    app_password: str | None = Field(None, alias="MicrosoftAppPassword")
+    app_password: str | None = Field(None, alias="MicrosoftAppPassword", repr=False)
     app_tenant_id: str | None = Field(None, alias="MicrosoftAppTenantId")
     app_type: str = Field("SingleTenant", alias="MicrosoftAppType")
     allowed_tenants: str = Field("", alias="AUDITBOT_ALLOWED_TENANTS")

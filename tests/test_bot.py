@@ -233,32 +233,7 @@ async def test_a_whole_audit_in_chat(teams, connector, app):
     )
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
 
-    for n, section in enumerate(template.sections):
-        data: dict[str, Any] = {
-            "verb": Verb.ANSWER_SECTION,
-            "audit_id": audit.id,
-            "section": section.id,
-        }
-        if section.kind.value == "graded":
-            data |= {
-                "grade": Grade.GOOD.value,
-                "evidence": "Case notes, plan, visits",
-                "impact": "Safer at home",
-            }
-        for q in section.questions:
-            if q.prefill or (q.when and q.id != "practitioner"):
-                continue
-            if q.id == "audited_previously":
-                data[f"q.{q.id}"] = "no"
-                continue
-            data[f"q.{q.id}"] = {
-                "yes_no": "yes",
-                "yes_no_na": "yes",
-                "date": "2026-11-02",
-                "choice": q.options[0].id if q.options else "",
-            }.get(q.type.value, "Written answer")
-        reply = await teams.execute(AUDITOR, data, card_id=f"section-{n}")
-        assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
+    await _answer_everything(teams, app, audit, overall="good")
 
     # The same card pressed twice is applied once.
     again = await teams.execute(
@@ -358,3 +333,75 @@ async def _throttled(app: App) -> bool:
     async with app.db.reading() as conn:
         rows = await repo.outbox_rows(conn)
     return any("slow down" in (r["last_error"] or "") for r in rows)
+
+
+async def _answer_everything(teams: Teams, app: App, audit, overall: str) -> None:
+    template = app.catalog.template(audit.template)
+    for n, section in enumerate(template.sections):
+        data: dict[str, Any] = {
+            "verb": Verb.ANSWER_SECTION,
+            "audit_id": audit.id,
+            "section": section.id,
+        }
+        if section.kind.value == "graded":
+            grade = overall if section.id == template.overall_section else "good"
+            data |= {"grade": grade, "evidence": "Case notes", "impact": "Unclear"}
+        for q in section.questions:
+            if q.prefill or (q.when and q.id != "practitioner"):
+                continue
+            data[f"q.{q.id}"] = (
+                "no"
+                if q.id == "audited_previously"
+                else {
+                    "yes_no": "yes",
+                    "yes_no_na": "yes",
+                    "date": "2026-11-02",
+                    "choice": q.options[0].id if q.options else "",
+                }.get(q.type.value, "Written answer")
+            )
+        reply = await teams.execute(AUDITOR, data, card_id=f"section-{n}")
+        assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
+
+
+async def test_a_case_of_concern_in_chat(teams, connector, app):
+    [audit] = await _allocate(app, 1)
+    await teams.install("sol.service@council.example")
+    await _answer_everything(teams, app, audit, overall="inadequate")
+    await teams.execute(
+        AUDITOR,
+        {
+            "verb": Verb.FAMILY_FEEDBACK,
+            "audit_id": audit.id,
+            "not_sought_reason": "Family declined to take part",
+        },
+    )
+    await teams.execute(
+        AUDITOR,
+        {
+            "verb": Verb.ADD_ACTION,
+            "audit_id": audit.id,
+            "text": "Hold a strategy discussion about the risks this week",
+            "owner": "tia.manager@council.example",
+            "due": "2026-11-06",
+        },
+    )
+    done = await teams.execute(AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id})
+    assert done["type"] == "application/vnd.microsoft.card.adaptive", done
+    # The service manager is alerted at once, in Teams.
+    await _until(
+        lambda: _has_card_mentioning(connector, "sol.service@council.example", audit.child_id)
+    )
+    alert = str(connector.cards_to(conversation("sol.service@council.example")))
+    assert Verb.CONFIRM_PLAN.value in alert or Verb.OPEN_AUDIT.value in alert
+    confirmed = await teams.execute(
+        "sol.service@council.example",
+        {
+            "verb": Verb.CONFIRM_PLAN,
+            "audit_id": audit.id,
+            "plan": "Strategy discussion on Friday; weekly visits until the review",
+            "owner": "tia.manager@council.example",
+        },
+    )
+    assert confirmed["type"] == "application/vnd.microsoft.card.adaptive", confirmed
+    coc = (await app.service.get(audit.id)).case_of_concern
+    assert coc is not None and coc.plan_by == "sol.service@council.example"

@@ -30,7 +30,7 @@ from audits.workdays import as_utc
 from bot.routing import command_for
 from cards import words
 from cards.actions import Card, Verb
-from store import m365
+from store import m365, repo
 
 log = logging.getLogger(__name__)
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -154,6 +154,10 @@ class AuditBot(ActivityHandler):
             return Reply(None, None, words.ALREADY_SAVED)
         except NotAllowed as exc:
             log.warning("refused %s on audit %s for %s", verb.value, audit_id, person)
+            async with self.service.db.transaction() as conn:
+                await repo.record_refusal(
+                    conn, self.service.clock.now(), person, audit_id, verb.value, str(exc)
+                )
             return Reply(None, None, str(exc))
         except AuditError as exc:
             return Reply(None, None, str(exc))

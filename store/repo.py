@@ -14,7 +14,16 @@ from audits.errors import Conflict, NotFound
 from audits.model import Audit, Status
 from audits.roles import Role
 from audits.workflow import Change, Notice
-from store.schema import audits, deadlines, history, outbox, participants, processed, timers
+from store.schema import (
+    audits,
+    deadlines,
+    history,
+    outbox,
+    participants,
+    processed,
+    refusals,
+    timers,
+)
 
 # Outbox and timer row states.
 PENDING, CLAIMED, SENT, DEAD, FIRED, CANCELLED = (
@@ -509,3 +518,18 @@ async def mark_processed(
 async def was_processed(conn: AsyncConnection, key: str) -> bool:
     found = await conn.execute(sa.select(processed.c.key).where(processed.c.key == key))
     return found.first() is not None
+
+
+async def record_refusal(
+    conn: AsyncConnection, at: datetime, actor: str, audit_id: str | None, action: str, reason: str
+) -> None:
+    await conn.execute(
+        refusals.insert().values(
+            at=at, actor=actor, audit_id=audit_id or None, action=action[:64], reason=reason[:500]
+        )
+    )
+
+
+async def refusal_rows(conn: AsyncConnection) -> list[dict[str, Any]]:
+    found = await conn.execute(sa.select(refusals).order_by(refusals.c.id))
+    return [dict(r._mapping) for r in found.all()]

@@ -222,3 +222,20 @@ processed = sa.Table(
     sa.Column("audit_id", sa.String(32)),
     sa.Column("at", UTCDateTime, nullable=False),
 )
+
+# Attempts refused for want of a role: who tried what on which audit, for QA to see.
+refusals = sa.Table(
+    "refusals",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(254), nullable=False),
+    sa.Column("audit_id", sa.String(32)),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+)

@@ -277,6 +277,13 @@ async def test_a_whole_audit_in_chat(teams, connector, app):
     )
     assert refused["type"] == "application/vnd.microsoft.activity.message"
     assert (await app.service.get(audit.id)).moderation is None
+    async with app.db.reading() as conn:
+        [attempt] = await repo.refusal_rows(conn)
+    assert (attempt["actor"], attempt["audit_id"], attempt["action"]) == (
+        "stranger@council.example",
+        audit.id,
+        "moderate_section",
+    )
 
     for n, section in enumerate(template.graded_sections):
         if section.id == template.overall_section:

@@ -146,7 +146,18 @@ class AuditBot(ActivityHandler):
             audit = await self.service.get(audit_id)
             command = command_for(verb, data)
             if command is None:
-                return Reply(None, self._open(person, audit, verb, data))
+                card = self._open(person, audit, verb, data)
+                if _asks_for(card, "comments"):
+                    # Typing the comments in the chat will do as well as the card.
+                    async with self.service.db.transaction() as conn:
+                        await m365.await_text(
+                            conn,
+                            person,
+                            audit.id,
+                            Verb.IRO_COMMENTS.value,
+                            self.service.clock.now(),
+                        )
+                return Reply(None, card)
             outcome = await self.service.execute(
                 person, audit_id, command, key=f"{key}:{verb.value}" if key else None
             )
@@ -161,6 +172,9 @@ class AuditBot(ActivityHandler):
             return Reply(None, None, str(exc))
         except AuditError as exc:
             return Reply(None, None, str(exc))
+        if verb is Verb.IRO_COMMENTS:  # answered: a later message is not comments again
+            async with self.service.db.transaction() as conn:
+                await m365.take_awaited(conn, person)
         audit = outcome.audit
         receipt = cards.receipt_card(outcome.message, _receipt_lines(audit, verb, data))
         return Reply(receipt, self._next(person, audit, verb, data))
@@ -282,9 +296,24 @@ class AuditBot(ActivityHandler):
             await _send_card(turn_context, await self._resume(person))
         elif said[0] == "status" and len(said) == 2:
             await _send_card(turn_context, await self._status(person, said[1]))
-        else:
+        elif not await self._typed_answer(turn_context, person, text):
             await turn_context.send_activity(words.UNKNOWN)
             await _send_card(turn_context, cards.help_card())
+
+    async def _typed_answer(self, turn_context: TurnContext, person: str, text: str) -> bool:
+        """The answer to a question the bot asked, typed instead of put in the card."""
+        async with self.service.db.transaction() as conn:
+            awaited = await m365.take_awaited(conn, person)
+        if awaited is None:
+            return False
+        audit_id, verb = awaited
+        data = {"verb": verb, "audit_id": audit_id, "comments": text}
+        reply = await self._card_action(person, data, _card_key(turn_context.activity))
+        if reply.text:
+            await turn_context.send_activity(reply.text)
+        if reply.replace is not None:
+            await _send_card(turn_context, reply.replace)
+        return True
 
     async def _mine(self, person: str) -> list[Audit]:
         rows = await self.service.list(person=person)
@@ -327,6 +356,18 @@ class AuditBot(ActivityHandler):
             if audit.child_id == child_id:
                 return self._open(person, audit, Verb.OPEN_AUDIT, {})
         return cards.receipt_card(words.NO_SUCH_CHILD.format(child_id=child_id), [])
+
+
+def _asks_for(card: dict[str, Any], input_id: str) -> bool:
+    """Whether a card has an input with this id, anywhere in it."""
+    if card.get("id") == input_id and str(card.get("type", "")).startswith("Input."):
+        return True
+    return any(
+        _asks_for(child, input_id)
+        for value in card.values()
+        for child in (value if isinstance(value, list) else [value])
+        if isinstance(child, dict)
+    )
 
 
 def _first_unanswered(audit: Audit, template: Template) -> str | None:

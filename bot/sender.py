@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -18,12 +19,17 @@ from botbuilder.schema import ConversationReference
 from botframework.connector.models import ErrorResponseException
 
 from cards import notice_card
+from cards.actions import Verb
 from scheduling.dispatcher import GiveUp, RetryLater
 from store import m365
 from store.db import Database
 
 log = logging.getLogger(__name__)
-NO_CONVERSATION_WAIT = 6 * 3600.0  # re-checked sooner: a new conversation releases the row
+NO_CONVERSATION_WAIT = 6 * 3600.0
+# Notices whose card asks a question that may be answered by typing, and its verb.
+TYPED_ANSWERS = {
+    "iro_comments_requested": Verb.IRO_COMMENTS.value
+}  # re-checked sooner: a new conversation releases the row
 
 
 class TeamsSender:
@@ -53,6 +59,16 @@ class TeamsSender:
         ref = ConversationReference().deserialize(reference)
         async with self._threads[ref.conversation.id], self._app:
             await self.send_card(ref, card)
+        if row["kind"] in TYPED_ANSWERS:
+            # The card asks for comments: a plain reply in the chat will do too.
+            async with self.db.transaction() as conn:
+                await m365.await_text(
+                    conn,
+                    row["recipient"],
+                    row["payload"]["audit_id"],
+                    TYPED_ANSWERS[row["kind"]],
+                    datetime.now(UTC),
+                )
 
     async def send_card(self, ref: ConversationReference, card: dict[str, Any]) -> None:
         failed: list[ErrorResponseException] = []

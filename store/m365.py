@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.schema import (
+    awaiting_text,
     calendar_events,
     conversations,
     deadlines,
@@ -181,3 +182,24 @@ async def conversation_of(conn: AsyncConnection, upn: str) -> dict[str, Any] | N
     )
     row = found.first()
     return dict(row.reference) if row else None
+
+
+async def await_text(
+    conn: AsyncConnection, person: str, audit_id: str, verb: str, now: datetime
+) -> None:
+    """The bot asked `person` a question whose answer they may simply type."""
+    await conn.execute(awaiting_text.delete().where(awaiting_text.c.person == person))
+    await conn.execute(
+        awaiting_text.insert().values(person=person, audit_id=audit_id, verb=verb, asked_at=now)
+    )
+
+
+async def take_awaited(conn: AsyncConnection, person: str) -> tuple[str, str] | None:
+    """The question waiting for this person's typed answer (audit id, verb), now answered."""
+    row = (
+        await conn.execute(sa.select(awaiting_text).where(awaiting_text.c.person == person))
+    ).first()
+    if row is None:
+        return None
+    await conn.execute(awaiting_text.delete().where(awaiting_text.c.person == person))
+    return row.audit_id, row.verb

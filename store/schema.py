@@ -239,3 +239,13 @@ refusals = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("reason", sa.String(500), nullable=False),
 )
+
+# A question the bot asked that takes a typed answer: the person's next message answers it.
+awaiting_text = sa.Table(
+    "awaiting_text",
+    metadata,
+    sa.Column("person", sa.String(254), primary_key=True),
+    sa.Column("audit_id", sa.String(32), nullable=False),
+    sa.Column("verb", sa.String(64), nullable=False),
+    sa.Column("asked_at", UTCDateTime, nullable=False),
+)

@@ -412,3 +412,27 @@ async def test_a_case_of_concern_in_chat(teams, connector, app):
     assert confirmed["type"] == "application/vnd.microsoft.card.adaptive", confirmed
     coc = (await app.service.get(audit.id)).case_of_concern
     assert coc is not None and coc.plan_by == "sol.service@council.example"
+
+
+async def test_the_iro_can_simply_type_their_comments(teams, connector, app):
+    await teams.install(IRO)
+    [audit] = await _allocate(app, 1)
+    # The request for comments arrives as a card; a plain reply answers it.
+    await _until(lambda: _has_card_mentioning(connector, IRO, audit.child_id))
+    await _until(lambda: _awaiting(app, IRO))
+    await teams.say(IRO, "Child's views are clear in reviews; the plan is on track.")
+    comments = (await app.service.get(audit.id)).iro_comments
+    assert [c.text for c in comments] == [
+        "Child's views are clear in reviews; the plan is on track."
+    ]
+    # Only one answer per question: the next message is not taken as comments again.
+    await teams.say(IRO, "thanks")
+    assert len((await app.service.get(audit.id)).iro_comments) == 1
+
+
+async def _awaiting(app: App, who: str) -> bool:
+    async with app.db.transaction() as conn:
+        found = await m365.take_awaited(conn, who)
+        if found:
+            await m365.await_text(conn, who, found[0], found[1], START)
+    return found is not None

@@ -8,7 +8,6 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -299,13 +298,9 @@ def render_audit(app: App, audit: Audit, history: list[dict[str, Any]]) -> str:
     add("History")
     for h in history:
         add(
-            f"  {_when(h['at'])}  {h['actor']:<30} {h['what']}: {_short(h['old'])} → {_short(h['new'])}"
+            f"  {uk_time(h['at'])}  {h['actor']:<30} {h['what']}: {_short(h['old'])} → {_short(h['new'])}"
         )
     return "\n".join(out)
-
-
-def _when(at: datetime) -> str:
-    return uk_time(at)
 
 
 def _short(value: Any) -> str:

@@ -78,7 +78,7 @@ UPLOAD_CHUNK = 320 * 1024 * 10  # upload session chunks must be multiples of 320
 OUTLOOK_CONCURRENCY = 4  # Exchange allows 4 concurrent requests per app per mailbox
 _ERRORS: dict[str, Any] = {"XXX": ODataError}
 BATCH_SIZE = 20  # Graph takes at most 20 requests in one $batch
-DIRECTORY_RETRIES = 5
+DIRECTORY_RETRIES = 8
 
 
 @dataclass(frozen=True)

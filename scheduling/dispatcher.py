@@ -37,6 +37,9 @@ class GiveUp(Exception):
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 10
+    # Being told to wait (429/503 with Retry-After) is not the request failing:
+    # it gets a far larger budget before the row is given up.
+    max_throttled_attempts: int = 100
     base_delay: float = 2.0
     max_delay: float = 600.0
 
@@ -107,7 +110,8 @@ class Dispatcher:
                     await repo.mark_sent(conn, row["id"], self.clock.now())
 
     async def _retry(self, row: dict[str, Any], reason: str, after: float | None) -> None:
-        if row["attempts"] >= self.policy.max_attempts:
+        limit = self.policy.max_attempts if after is None else self.policy.max_throttled_attempts
+        if row["attempts"] >= limit:
             await self._failed(row, f"gave up after {row['attempts']} attempts: {reason}", None)
             return
         wait = after if after is not None else self.policy.backoff(row["attempts"], self.rng)

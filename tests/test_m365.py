@@ -249,6 +249,13 @@ async def test_faults_still_give_exactly_one_of_everything(app, sandbox):
             .all()
         )
     assert max(attempts) > 1  # faults were met and ridden out
+    async with app.db.reading() as conn:
+        dead = (
+            await conn.execute(
+                sa.select(outbox.c.kind, outbox.c.last_error).where(outbox.c.status == repo.DEAD)
+            )
+        ).all()
+    assert dead == []
     for upn in (
         "ava.auditor@council.example",
         "ira.iro@council.example",

@@ -385,12 +385,6 @@ def _tls(ca_bundle: str | None) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
 
 
-def _select(*fields: str) -> Any:
-    from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
-
-    return UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(select=list(fields))
-
-
 def _odata_literal(value: str) -> str:
     return value.replace("'", "''")
 

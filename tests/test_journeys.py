@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from auditbot.demo import fill_audit
+from auditbot.demo import fill_audit, moderate_audit
 from auditbot.service import AuditService
 from audits import commands as c
 from audits.errors import Incomplete, InvalidInput, WrongState
@@ -29,31 +29,8 @@ async def _outbox(service: AuditService, audit_id: str) -> list[dict]:
 
 
 async def _moderate_all(service, audit, template, overall: Grade, regrade=None):
-    regrade = regrade or {}
-    for s in template.graded_sections:
-        if s.id == template.overall_section:
-            continue
-        if s.id in regrade:
-            await service.execute(
-                audit.participants.moderator,
-                audit.id,
-                c.ModerateSection(
-                    s.id,
-                    agree=False,
-                    grade=regrade[s.id].value,
-                    reason="Evidence does not support it",
-                ),
-            )
-        else:
-            await service.execute(
-                audit.participants.moderator, audit.id, c.ModerateSection(s.id, agree=True)
-            )
-    return await service.execute(
-        audit.participants.moderator,
-        audit.id,
-        c.CompleteModeration(
-            grade=overall.value, evidence="Read the file", impact="Discussed with the auditor"
-        ),
+    return await moderate_audit(
+        service, audit.id, audit.participants.moderator, template, overall, regrade
     )
 
 

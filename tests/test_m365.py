@@ -19,7 +19,7 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.sites.item.lists.item.items.items_request_builder import ItemsRequestBuilder
 
 from auditbot.app import App, build
-from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit
+from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit, moderate_audit
 from auditbot.settings import Settings
 from audits import commands as c
 from audits.allocation_csv import AllocationRefused, parse_allocation_csv
@@ -181,12 +181,7 @@ async def _close(app: App, audit, grade: Grade = Grade.GOOD):
         ),
     )
     await app.service.execute(p.auditor, audit.id, c.Submit())
-    for s in template.graded_sections:
-        if s.id != template.overall_section:
-            await app.service.execute(p.moderator, audit.id, c.ModerateSection(s.id, agree=True))
-    await app.service.execute(
-        p.moderator, audit.id, c.CompleteModeration(grade.value, "Read it", "Discussed")
-    )
+    await moderate_audit(app.service, audit.id, p.moderator, template, grade)
     if grade is Grade.INADEQUATE:
         return
     await app.service.execute(QA_MANAGER, audit.id, c.RecordPanel("agreed", ""))

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from auditbot.demo import fill_audit
+from auditbot.demo import fill_audit, moderate_audit
 from audits import commands as c
 from audits.errors import AuditError, Incomplete, InvalidInput, NotAllowed, NotFound, WrongState
 from audits.grades import Grade
@@ -41,10 +41,7 @@ async def _at(service, catalog, stage: str) -> str:
     await service.execute(AUDITOR, audit_id, c.Submit())
     if stage in ("submitted", "concern"):
         return audit_id
-    for s in template.graded_sections:
-        if s.id != template.overall_section:
-            await service.execute(MOD, audit_id, c.ModerateSection(s.id, agree=True))
-    await service.execute(MOD, audit_id, c.CompleteModeration("good", "Read it", "Agreed"))
+    await moderate_audit(service, audit_id, MOD, template, Grade.GOOD)
     if stage == "moderated":
         return audit_id
     await service.execute(QA_MANAGER, audit_id, c.RecordPanel("agreed", ""))

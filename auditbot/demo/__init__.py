@@ -17,6 +17,7 @@ from audits.allocation_csv import parse_allocation_csv
 from audits.clock import MovableClock
 from audits.grades import Grade
 from audits.templates import AnswerType, Question, Template
+from audits.workflow import Outcome
 
 HERE = Path(__file__).parent
 SAMPLE_CSV = HERE / "allocation.csv"
@@ -304,7 +305,7 @@ async def _story(app: App, clock: MovableClock) -> str:
     )
     await service.execute(good.participants.auditor, good.id, c.Submit())
     clock.advance(timedelta(days=2))
-    await _moderate(
+    await moderate_audit(
         service,
         good.id,
         good.participants.moderator,
@@ -345,7 +346,7 @@ async def _story(app: App, clock: MovableClock) -> str:
             concern.participants.team_manager,
         ),
     )
-    await _moderate(
+    await moderate_audit(
         service,
         concern.id,
         concern.participants.moderator,
@@ -373,7 +374,7 @@ async def _story(app: App, clock: MovableClock) -> str:
         ),
     )
     await service.execute(returned.participants.auditor, returned.id, c.Submit())
-    await _moderate(
+    await moderate_audit(
         service,
         returned.id,
         returned.participants.moderator,
@@ -389,31 +390,31 @@ async def _story(app: App, clock: MovableClock) -> str:
     return good.id
 
 
-async def _moderate(
+async def moderate_audit(
     service: AuditService,
     audit_id: str,
     moderator: str,
     template: Template,
-    regrade: dict[str, Grade],
     overall: Grade,
-) -> None:
+    regrade: dict[str, Grade] | None = None,
+) -> Outcome:
+    """Moderates every section as the moderator (agreeing unless regraded), then completes."""
+    regrade = regrade or {}
     for section in template.graded_sections:
         if section.id == template.overall_section:
             continue
-        if section.id in regrade:
-            await service.execute(
-                moderator,
-                audit_id,
-                c.ModerateSection(
-                    section.id,
-                    agree=False,
-                    grade=regrade[section.id].value,
-                    reason="Identity is recorded but its impact on family life is not explored.",
-                ),
+        decision = (
+            c.ModerateSection(
+                section.id,
+                agree=False,
+                grade=regrade[section.id].value,
+                reason="The evidence recorded does not support this grade.",
             )
-        else:
-            await service.execute(moderator, audit_id, c.ModerateSection(section.id, agree=True))
-    await service.execute(
+            if section.id in regrade
+            else c.ModerateSection(section.id, agree=True)
+        )
+        await service.execute(moderator, audit_id, decision)
+    return await service.execute(
         moderator,
         audit_id,
         c.CompleteModeration(

@@ -22,6 +22,17 @@ from audits.workdays import uk_time
 from audits.workflow import SYSTEM
 from store.db import DatabaseUnavailable
 
+# Command groups kept in their own modules. Each has `add_parsers(sub)`,
+# `COMMANDS` (async, given the built App) and `PLAIN_COMMANDS` (given only the
+# arguments, for commands that need neither settings nor a database).
+_EXTENSIONS = ("auditbot.cli_reports", "auditbot.cli_ops", "auditbot.cli_templates")
+
+
+def _extensions() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(name) for name in _EXTENSIONS]
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -64,12 +75,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the settings that point auditbot at it, and exit",
     )
+    for extension in _extensions():
+        extension.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    commands = dict(_COMMANDS)
+    plain: dict[str, Callable[[argparse.Namespace], int]] = {}
+    for extension in _extensions():
+        commands.update(extension.COMMANDS)
+        plain.update(extension.PLAIN_COMMANDS)
     try:
+        if args.command in plain:
+            return plain[args.command](args)
         settings = load_settings(Path(".env") if Path(".env").is_file() else None)
         logging.basicConfig(
             level=settings.log_level.upper(),
@@ -83,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             return _sandbox(args)
         app = build(settings)
-        return asyncio.run(_run(app, _COMMANDS[args.command], args))
+        return asyncio.run(_run(app, commands[args.command], args))
     except (AuditError, DatabaseUnavailable) as exc:
         print(f"auditbot: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,18 @@
+"""`auditbot templates check FILE`: validate a council's own audit tool or policy."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from auditbot.app import App
+
+
+def add_parsers(sub: Any) -> None:
+    """Adds this module's subcommands to the `auditbot` parser."""
+
+
+COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {}
+PLAIN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}

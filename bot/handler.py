@@ -21,13 +21,13 @@ from msrest.serialization import Model
 
 import cards
 from auditbot.service import AlreadyApplied, AuditService
-from audits.errors import AuditError, NotAllowed
+from audits.errors import AuditError, InvalidInput, NotAllowed
 from audits.model import AUDITOR_EDITABLE, Audit, Status
 from audits.roles import Role
 from audits.templates import SectionKind, Template
 from audits.wording import step_title
 from audits.workdays import as_utc
-from bot.routing import command_for
+from bot.routing import MAX_FIELD, command_for
 from cards import words
 from cards.actions import Card, Verb
 from store import m365, repo
@@ -144,6 +144,8 @@ class AuditBot(ActivityHandler):
             return Reply(None, await self._my_audits(person))
         try:
             audit = await self.service.get(audit_id)
+            if verb is Verb.TYPE_ANSWER:
+                return Reply(None, await self._ask_to_type(person, audit, data))
             command = command_for(verb, data)
             if command is None:
                 card = self._open(person, audit, verb, data)
@@ -174,10 +176,33 @@ class AuditBot(ActivityHandler):
             return Reply(None, None, str(exc))
         if verb is Verb.IRO_COMMENTS:  # answered: a later message is not comments again
             async with self.service.db.transaction() as conn:
-                await m365.take_awaited(conn, person)
+                await m365.answered(conn, person)
         audit = outcome.audit
         receipt = cards.receipt_card(outcome.message, _receipt_lines(audit, verb, data))
         return Reply(receipt, self._next(person, audit, verb, data))
+
+    async def _ask_to_type(self, person: str, audit: Audit, data: dict[str, Any]) -> dict[str, Any]:
+        """ "Type evidence in chat": the person's next message is that section's evidence."""
+        template = self._template(audit)
+        section, field = str(data.get("section") or ""), str(data.get("field") or "")
+        if field not in words.TYPED_FIELDS or section not in {
+            s.id for s in template.graded_sections
+        }:
+            raise InvalidInput("That card is out of date: open the audit again")
+        if Role.AUDITOR not in audit.participants.roles_of(person):
+            raise NotAllowed("Only the auditor of this audit can answer it")
+        if audit.status not in AUDITOR_EDITABLE:
+            raise NotAllowed(f"This audit can no longer be changed here ({audit.status.label})")
+        async with self.service.db.transaction() as conn:
+            await m365.await_text(
+                conn,
+                person,
+                audit.id,
+                Verb.SAVE_AND_PAUSE.value,
+                self.service.clock.now(),
+                {"section": section, "field": field},
+            )
+        return cards.type_answer_card(audit, template, section, field, MAX_FIELD)
 
     def _template(self, audit: Audit) -> Template:
         return self.service.catalog.template(audit.template)
@@ -302,17 +327,32 @@ class AuditBot(ActivityHandler):
 
     async def _typed_answer(self, turn_context: TurnContext, person: str, text: str) -> bool:
         """The answer to a question the bot asked, typed instead of put in the card."""
-        async with self.service.db.transaction() as conn:
-            awaited = await m365.take_awaited(conn, person)
+        async with self.service.db.reading() as conn:
+            awaited = await m365.awaited_text(conn, person)
         if awaited is None:
             return False
-        audit_id, verb = awaited
-        data = {"verb": verb, "audit_id": audit_id, "comments": text}
+        if len(text) > MAX_FIELD:  # still waiting: a shorter text will do
+            await turn_context.send_activity(words.typed_too_long(MAX_FIELD))
+            return True
+        data: dict[str, Any] = {"verb": awaited.verb, "audit_id": awaited.audit_id}
+        if awaited.verb == Verb.IRO_COMMENTS.value:
+            data["comments"] = text
+        else:
+            data["section"] = awaited.detail.get("section")
+            data[awaited.detail.get("field", "evidence")] = text
         reply = await self._card_action(person, data, _card_key(turn_context.activity))
+        async with self.service.db.transaction() as conn:
+            await m365.answered(conn, person)  # saved or refused: asked once, answered once
         if reply.text:
             await turn_context.send_activity(reply.text)
         if reply.replace is not None:
             await _send_card(turn_context, reply.replace)
+            if awaited.verb != Verb.IRO_COMMENTS.value:
+                audit = await self.service.get(awaited.audit_id)
+                section = str(data["section"])
+                await _send_card(
+                    turn_context, cards.section_card(audit, self._template(audit), section)
+                )
         return True
 
     async def _mine(self, person: str) -> list[Audit]:

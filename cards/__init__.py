@@ -19,6 +19,7 @@ from cards.form import (
     review_card,
     section_card,
     section_receipt_card,
+    type_answer_card,
 )
 from cards.home import MyAuditRow, help_card, my_audits_card, welcome_card
 from cards.moderation import moderation_card, moderation_summary_card
@@ -55,6 +56,7 @@ __all__ = [
     "section_receipt_card",
     "sign_off_card",
     "size_of",
+    "type_answer_card",
     "validate",
     "welcome_card",
     "words",

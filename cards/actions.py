@@ -45,6 +45,7 @@ class Verb(StrEnum):
     SIGN_OFF_ACTION = "sign_off_action"
     RETURN_ACTION = "return_action"
     ADD_ACTION = "add_action"
+    TYPE_ANSWER = "type_answer"  # with `section` and `field`: the next message is the answer
     MY_AUDITS = "my_audits"
     HELP = "help"
 
@@ -75,6 +76,7 @@ _NO_INPUTS = frozenset(
         Verb.REVIEW,
         Verb.CLOSE_AUDIT,
         Verb.SIGN_OFF_ACTION,
+        Verb.TYPE_ANSWER,
         Verb.MY_AUDITS,
         Verb.HELP,
     }

@@ -110,7 +110,45 @@ def _section(
                 section=section.id,
             ),
             button(words.SAVE_AND_PAUSE, Verb.SAVE_AND_PAUSE, audit.id, section=section.id),
+            *(
+                [
+                    button(
+                        words.TYPE_EVIDENCE,
+                        Verb.TYPE_ANSWER,
+                        audit.id,
+                        section=section.id,
+                        field="evidence",
+                    ),
+                    button(
+                        words.TYPE_IMPACT,
+                        Verb.TYPE_ANSWER,
+                        audit.id,
+                        section=section.id,
+                        field="impact",
+                    ),
+                ]
+                if graded
+                else []
+            ),
         ],
+    )
+
+
+def type_answer_card(
+    audit: Audit, template: Template, section_id: str, field: str, limit: int
+) -> dict[str, Any]:
+    """Asks for a section's evidence or impact as the next chat message."""
+    section = template.section(section_id)
+    what = words.TYPED_FIELDS[field]
+    prompt = section.evidence_prompt if field == "evidence" else section.impact_prompt
+    return k.card(
+        [
+            k.heading(section.label),
+            p.about(audit.id, audit.child_id),
+            k.text(prompt, subtle=True),
+            k.text(words.type_it(what, section.label, limit), bold=True),
+        ],
+        [],
     )
 
 

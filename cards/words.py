@@ -96,6 +96,22 @@ OPEN_AUDIT = "Open the audit"
 START_AUDIT = "Start the audit"
 SAVE_AND_NEXT = "Save and next"
 SAVE_AND_PAUSE = "Save and pause"
+TYPE_EVIDENCE = "Type evidence in chat"
+TYPE_IMPACT = "Type impact in chat"
+TYPED_FIELDS = {"evidence": "evidence", "impact": "impact"}
+
+
+def type_it(what: str, section: str, limit: int) -> str:
+    return (
+        f"Type the {what} for '{section}' as your next message (up to {limit:,} characters). "
+        f"It replaces what is saved there now."
+    )
+
+
+def typed_too_long(limit: int) -> str:
+    return f"That is too long: at most {limit:,} characters. Nothing was saved; please send a shorter text."
+
+
 SHOW_GUIDANCE = "Show guidance"
 CHECK_AND_SUBMIT = "Check and submit"
 SUBMIT = "Submit for moderation"

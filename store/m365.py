@@ -4,6 +4,7 @@ tracker items it made, and Teams conversations."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -185,21 +186,37 @@ async def conversation_of(conn: AsyncConnection, upn: str) -> dict[str, Any] | N
 
 
 async def await_text(
-    conn: AsyncConnection, person: str, audit_id: str, verb: str, now: datetime
+    conn: AsyncConnection,
+    person: str,
+    audit_id: str,
+    verb: str,
+    now: datetime,
+    detail: dict[str, str] | None = None,
 ) -> None:
     """The bot asked `person` a question whose answer they may simply type."""
     await conn.execute(awaiting_text.delete().where(awaiting_text.c.person == person))
     await conn.execute(
-        awaiting_text.insert().values(person=person, audit_id=audit_id, verb=verb, asked_at=now)
+        awaiting_text.insert().values(
+            person=person, audit_id=audit_id, verb=verb, asked_at=now, detail=detail
+        )
     )
 
 
-async def take_awaited(conn: AsyncConnection, person: str) -> tuple[str, str] | None:
-    """The question waiting for this person's typed answer (audit id, verb), now answered."""
+@dataclass(frozen=True)
+class Awaited:
+    audit_id: str
+    verb: str
+    detail: dict[str, str]
+
+
+async def awaited_text(conn: AsyncConnection, person: str) -> Awaited | None:
+    """The question waiting for this person's typed answer, if any (left waiting)."""
     row = (
         await conn.execute(sa.select(awaiting_text).where(awaiting_text.c.person == person))
     ).first()
-    if row is None:
-        return None
+    return None if row is None else Awaited(row.audit_id, row.verb, dict(row.detail or {}))
+
+
+async def answered(conn: AsyncConnection, person: str) -> None:
+    """The question waiting for this person was answered: later messages are not answers."""
     await conn.execute(awaiting_text.delete().where(awaiting_text.c.person == person))
-    return row.audit_id, row.verb

@@ -248,4 +248,6 @@ awaiting_text = sa.Table(
     sa.Column("audit_id", sa.String(32), nullable=False),
     sa.Column("verb", sa.String(64), nullable=False),
     sa.Column("asked_at", UTCDateTime, nullable=False),
+    # What the typed text answers beyond the verb, e.g. {"section": "risk", "field": "evidence"}.
+    sa.Column("detail", JSONType),
 )

@@ -431,8 +431,51 @@ async def test_the_iro_can_simply_type_their_comments(teams, connector, app):
 
 
 async def _awaiting(app: App, who: str) -> bool:
-    async with app.db.transaction() as conn:
-        found = await m365.take_awaited(conn, who)
-        if found:
-            await m365.await_text(conn, who, found[0], found[1], START)
-    return found is not None
+    async with app.db.reading() as conn:
+        return await m365.awaited_text(conn, who) is not None
+
+
+async def test_the_auditor_can_type_evidence_and_impact_in_chat(teams, connector, app):
+    await teams.install(AUDITOR)
+    [audit] = await _allocate(app, 1)
+    section = app.catalog.template(audit.template).graded_sections[0]
+    ask = {"verb": Verb.TYPE_ANSWER, "audit_id": audit.id, "section": section.id}
+    # The button opens a prompt below the card; the card itself is left as it was.
+    answer = await teams.execute(AUDITOR, {**ask, "field": "evidence"})
+    assert answer["type"] == "application/vnd.microsoft.activity.message", answer
+    prompt = str(connector.cards_to(conversation(AUDITOR))[-1])
+    assert "next message" in prompt and audit.child_id in prompt
+    await teams.say(AUDITOR, "Case notes from May to October; the plan of 3 October.")
+    saved = (await app.service.get(audit.id)).answers[section.id]
+    assert saved.evidence == "Case notes from May to October; the plan of 3 October."
+    # A receipt, then the section's card again to carry on with the grade.
+    receipt, again = connector.cards_to(conversation(AUDITOR))[-2:]
+    assert "Case notes from May to October" in str(receipt)
+    assert section.label in str(again)
+    # Answered once: the next message is not evidence again.
+    await teams.say(AUDITOR, "thanks")
+    assert (await app.service.get(audit.id)).answers[section.id].evidence == saved.evidence
+
+    # Too long: a clear message, nothing stored, and a shorter text still answers.
+    await teams.execute(AUDITOR, {**ask, "field": "impact"})
+    await teams.say(AUDITOR, "x" * 10_001)
+    assert (await app.service.get(audit.id)).answers[section.id].impact is None
+    assert "too long" in str(connector.sent[-1]).lower()
+    await teams.say(AUDITOR, "Visits are now weekly and the child says she feels safer.")
+    assert (await app.service.get(audit.id)).answers[section.id].impact.startswith("Visits")
+
+
+async def test_only_the_auditor_may_type_answers(teams, connector, app):
+    [audit] = await _allocate(app, 1)
+    section = app.catalog.template(audit.template).graded_sections[0]
+    ask = {"verb": Verb.TYPE_ANSWER, "audit_id": audit.id, "section": section.id}
+    answer = await teams.execute(IRO, {**ask, "field": "evidence"})
+    assert "auditor" in str(answer).lower()
+    assert not await _awaiting(app, IRO)
+    async with app.db.reading() as conn:
+        refusals = await repo.refusal_rows(conn)
+    assert [(r["actor"], r["action"]) for r in refusals] == [(IRO, Verb.TYPE_ANSWER.value)]
+    # A made-up section or field is refused too, and nothing waits for text.
+    await teams.execute(AUDITOR, {**ask, "section": "nonsense", "field": "evidence"})
+    await teams.execute(AUDITOR, {**ask, "field": "grade"})
+    assert not await _awaiting(app, AUDITOR)

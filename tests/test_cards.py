@@ -64,6 +64,7 @@ from cards import (
     section_receipt_card,
     sign_off_card,
     size_of,
+    type_answer_card,
     validate,
     welcome_card,
     words,
@@ -351,6 +352,10 @@ CARDS: dict[str, tuple[Builder, str | None]] = {
         A1,
     ),
     "section-submitted": (lambda s: section_card(s.submitted, s.template, "risk"), A1),
+    "type-evidence": (
+        lambda s: type_answer_card(s.allocated, s.template, "risk", "evidence", 10_000),
+        A1,
+    ),
     "review-missing": (lambda s: review_card(s.allocated, s.template, s.policy), A1),
     "review-ready": (lambda s: review_card(s.filled, s.template, s.policy), A1),
     "review-reason": (lambda s: review_card(s.reason_needed, s.template, s.policy), A3),
@@ -613,13 +618,19 @@ def test_section_card_is_prefilled_with_what_is_saved(scenes: Scenes) -> None:
     # The template's prompts label the boxes.
     assert inputs["evidence"]["label"] == scenes.template.section("involvement").evidence_prompt
     assert "Section 2 of 12" in " ".join(_texts(card))
-    [save, pause] = card["actions"]
+    [save, pause, evidence, impact] = card["actions"]
     assert (save["verb"], save["title"], save["data"]["section"]) == (
         "answer_section",
         "Save and next",
         "involvement",
     )
     assert (pause["verb"], pause["title"]) == ("save_and_pause", "Save and pause")
+    # Long answers may be typed in the chat instead.
+    assert [(a["verb"], a["data"]["field"]) for a in (evidence, impact)] == [
+        ("type_answer", "evidence"),
+        ("type_answer", "impact"),
+    ]
+    assert "associatedInputs" in evidence and evidence["associatedInputs"] == "none"
 
 
 def test_guidance_is_collapsed_behind_a_button(scenes: Scenes) -> None:
@@ -961,7 +972,7 @@ def test_action_data() -> None:
 
 def test_verbs_are_snake_case_and_distinct() -> None:
     assert [v.value for v in Verb] == [v.name.lower() for v in Verb]
-    assert len(set(Verb)) == len(Verb) == 19
+    assert len({v.value for v in Verb}) == len(Verb)
 
 
 def test_due_date_words_use_uk_time() -> None:

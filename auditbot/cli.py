@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from auditbot.app import App, build
+from auditbot.logs import configure_logging
 from auditbot.settings import load_settings
 from audits.allocation_csv import parse_allocation_csv
+from audits.commands import ExtendDeadline, Reassign
 from audits.errors import AuditError
 from audits.grades import Grade
 from audits.model import Audit, Status
@@ -43,6 +44,24 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the bot (POST /api/messages) and its outbox runner")
     p.add_argument("--port", type=int, default=3978)
     p.add_argument("--host", default="0.0.0.0")
+
+    p = sub.add_parser(
+        "runner", help="run only the timers (nudges, escalations) and the outbox, no endpoint"
+    )
+
+    p = sub.add_parser("extend", help="move a deadline, with a reason (QA staff)")
+    p.add_argument("audit_id", metavar="AUDIT_ID")
+    p.add_argument("step", metavar="STEP", help="e.g. audit_completion, moderation, action-2")
+    p.add_argument("--to", required=True, metavar="YYYY-MM-DD", help="the new due date")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", required=True, metavar="EMAIL", help="the QA officer or manager")
+
+    p = sub.add_parser("reassign", help="give an audit role to someone else (QA staff)")
+    p.add_argument("audit_id", metavar="AUDIT_ID")
+    p.add_argument("role", metavar="ROLE", help="auditor, iro, moderator, social_worker, ...")
+    p.add_argument("person", metavar="EMAIL")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", required=True, metavar="EMAIL", help="the QA officer or manager")
 
     p = sub.add_parser("allocate", help="allocate the month's audits from a CSV file")
     p.add_argument("file", type=Path, metavar="FILE.csv")
@@ -91,11 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in plain:
             return plain[args.command](args)
         settings = load_settings(Path(".env") if Path(".env").is_file() else None)
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            stream=sys.stderr,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        configure_logging(settings, default_format="json" if args.command == "serve" else "text")
         if args.command == "demo":
             from auditbot.demo import run_demo
 
@@ -143,6 +158,31 @@ async def _serve(app: App, args: argparse.Namespace) -> int:
     async with serving(app, args.host, args.port):
         print(f"auditbot listening on http://{args.host}:{args.port}/api/messages", flush=True)
         await asyncio.Event().wait()
+    return 0
+
+
+async def _runner(app: App, args: argparse.Namespace) -> int:
+    from auditbot.serve import run_runner
+
+    print("auditbot runner: sending nudges, escalations and the outbox", flush=True)
+    await run_runner(app)
+    return 0
+
+
+async def _extend(app: App, args: argparse.Namespace) -> int:
+    command = ExtendDeadline(args.step, args.to, args.reason)
+    outcome = await app.service.execute(args.by, args.audit_id, command)
+    await _send_outbox(app)
+    due = outcome.audit.deadlines[args.step].due_at
+    print(f"{args.audit_id}: {args.step} now due {uk_time(due)}")
+    return 0
+
+
+async def _reassign(app: App, args: argparse.Namespace) -> int:
+    command = Reassign(args.role, args.person, args.reason)
+    await app.service.execute(args.by, args.audit_id, command)
+    await _send_outbox(app)
+    print(f"{args.audit_id}: {args.role} is now {args.person}")
     return 0
 
 
@@ -338,6 +378,9 @@ async def _db(app: App, args: argparse.Namespace) -> int:
 
 _COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {
     "serve": _serve,
+    "runner": _runner,
+    "extend": _extend,
+    "reassign": _reassign,
     "allocate": _allocate,
     "audits": _audits,
     "show": _show,

@@ -1,24 +1,35 @@
-"""`auditbot serve`: the bot endpoint and, beside it, the runner that sends the outbox."""
+"""`auditbot serve`: the bot endpoint and, beside it, the runner (timers and outbox).
+
+`auditbot runner` runs the runner alone, for installations with several bot
+instances: they may all run it too, since timers and outbox rows are claimed
+so that each is handled once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
 
 from auditbot.app import App
+from audits.clock import MovableClock
 from bot.handler import AuditBot
 from bot.sender import TeamsSender
 from bot.server import BotCredentials, create_web_app, make_adapter
 from scheduling.dispatcher import Dispatcher
+from scheduling.runner import Runner, run
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 log = logging.getLogger(__name__)
-RUNNER_INTERVAL = 1.0  # seconds between outbox polls when idle
 
 
 @dataclass
@@ -26,6 +37,7 @@ class BotServer:
     web_app: web.Application
     bot: AuditBot
     dispatcher: Dispatcher
+    runner: Runner
     port: int = 0  # the port it listens on, once started
 
 
@@ -44,22 +56,41 @@ def build_bot_server(app: App) -> BotServer:
     bot = AuditBot(app.service, tenants)
     senders = dict(app.dispatcher.senders) if app.dispatcher else {}
     senders["teams"] = TeamsSender(adapter, app.db, s.app_id)
-    dispatcher = Dispatcher(
-        app.db, app.service.clock, senders, worker=f"{socket.gethostname()}-serve"
-    )
-    return BotServer(create_web_app(adapter, bot), bot, dispatcher)
+    worker = f"{socket.gethostname()}-{os.getpid()}"
+    dispatcher = Dispatcher(app.db, app.service.clock, senders, worker=worker)
+    runner = make_runner(app, worker)
+    web_app = create_web_app(adapter, bot)
+    web_app.router.add_post("/dev/clock", _dev_clock(app, runner))
+    return BotServer(web_app, bot, dispatcher, runner)
 
 
-async def run_outbox(dispatcher: Dispatcher, stop: asyncio.Event) -> None:
-    while not stop.is_set():
+def make_runner(app: App, worker: str) -> Runner:
+    svc = app.service
+    return Runner(svc.db, svc.catalog, svc.calendar, svc.standing, svc.clock, worker)
+
+
+def _dev_clock(app: App, runner: Runner) -> Handler:
+    """POST /dev/clock {"advance": "PT72H"}: demo mode only; moves time on and lets the
+    runner catch up, so "what happens after 72 hours" is seen in seconds."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        clock = app.service.clock
+        if not app.settings.demo_mode or not isinstance(clock, MovableClock):
+            return web.json_response({"error": "the clock moves only in demo mode"}, status=404)
         try:
-            handled = await dispatcher.run_once()
-        except Exception:
-            log.exception("outbox round failed")
-            handled = 0
-        if not handled:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), RUNNER_INTERVAL)
+            body = await request.json()
+            by = TypeAdapter(timedelta).validate_python(body["advance"])
+            now = clock.advance(by)
+        except (ValueError, KeyError, TypeError, ValidationError):
+            return web.json_response(
+                {"error": 'send {"advance": "PT72H"}: an ISO 8601 duration, forward'},
+                status=400,
+            )
+        runner.wake()
+        log.warning("demo clock moved on by %s to %s", by, now.isoformat())
+        return web.json_response({"now": now.isoformat()})
+
+    return handle
 
 
 @contextlib.asynccontextmanager
@@ -73,13 +104,21 @@ async def serving(app: App, host: str, port: int) -> AsyncIterator[BotServer]:
     await site.start()
     server.port = _bound_port(site, port)
     stop = asyncio.Event()
-    outbox_task = asyncio.create_task(run_outbox(server.dispatcher, stop))
+    background = asyncio.create_task(run(server.runner, server.dispatcher, stop))
     try:
         yield server
     finally:
         stop.set()
-        await outbox_task
+        await background
         await runner.cleanup()
+
+
+async def run_runner(app: App) -> None:
+    """`auditbot runner`: timers and outbox, without the bot endpoint."""
+    await app.start()
+    server = build_bot_server(app)  # its adapter sends the cards; nothing listens
+    stop = asyncio.Event()
+    await run(server.runner, server.dispatcher, stop)
 
 
 def _bound_port(site: web.TCPSite, asked: int) -> int:

@@ -18,6 +18,7 @@ from audits.catalog import Catalog
 from audits.clock import Clock
 from audits.errors import AuditError, Conflict
 from audits.model import Audit
+from audits.reminders import Reminder, plan
 from audits.roles import StandingRoles
 from audits.workdays import WorkingCalendar
 from audits.workflow import Context, Outcome, allocate, apply
@@ -84,6 +85,7 @@ class AuditService:
                 audit_id = f"{cycle.replace('-', '')}-{number + offset:03d}"
                 outcome = allocate(audit_id, a, ctx)
                 version = await repo.insert_audit(conn, outcome.audit, now)
+                await repo.sync_reminders(conn, audit_id, self.reminders(outcome.audit))
                 await repo.append_history(
                     conn, audit_id, version, actor, now, "allocate", outcome.changes
                 )
@@ -162,6 +164,7 @@ class AuditService:
             if not outcome.changes:  # e.g. "save" pressed on an unchanged card
                 return outcome
             new_version = await repo.save_audit(conn, outcome.audit, version, ctx.now)
+            await repo.sync_reminders(conn, audit_id, self.reminders(outcome.audit))
             name = type(command).__name__
             await repo.append_history(
                 conn, audit_id, new_version, actor, ctx.now, name, outcome.changes
@@ -172,6 +175,10 @@ class AuditService:
             )
         log.info("audit %s: %s by %s (v%d)", audit_id, name, actor, new_version)
         return outcome
+
+    def reminders(self, audit: Audit) -> list[Reminder]:
+        """The nudges and escalations the audit's open deadlines are owed, by its policy."""
+        return plan(audit, self.catalog.policy(audit.policy), self.calendar)
 
     async def get(self, audit_id: str) -> Audit:
         async with self.db.reading() as conn:

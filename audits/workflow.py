@@ -38,6 +38,7 @@ from audits.model import (
     Status,
 )
 from audits.policies import Policy, RuleAction, StepId
+from audits.reminders import people_in_role
 from audits.roles import AUDIT_ROLES, Role, StandingRoles, person
 from audits.templates import MAX_TEXT, Question, SectionKind, Template
 from audits.workdays import WorkingCalendar, as_utc
@@ -67,6 +68,8 @@ class NoticeKind(StrEnum):
     REASSIGNED_TO = "reassigned_to"
     REASSIGNED_AWAY = "reassigned_away"
     DEADLINE_MOVED = "deadline_moved"
+    NUDGE = "nudge"  # sent by the scheduler: a deadline is near, or has passed
+    ESCALATION = "escalation"  # sent by the scheduler: someone else's deadline has passed
 
 
 @dataclass(frozen=True)
@@ -683,19 +686,7 @@ def _open_case_of_concern(rec: _Recorder, raised_by: Role) -> None:
 
 
 def _people(rec: _Recorder, role: Role) -> list[str]:
-    standing = rec.ctx.standing
-    match role:
-        case Role.QA_MANAGER:
-            return list(standing.qa_managers)
-        case Role.QA_OFFICER:
-            return list(standing.qa_officers)
-        case Role.PANEL:
-            return list(standing.panel)
-        case Role.HEAD_OF_SERVICE:
-            head = standing.heads_of_service.get(rec.audit.strand)
-            return [head] if head else []
-    who = rec.audit.participants.of(role)
-    return [who] if who else []
+    return people_in_role(rec.audit, role, rec.ctx.standing)
 
 
 def _moderate_section(rec: _Recorder, cmd: c.ModerateSection) -> Outcome:

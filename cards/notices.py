@@ -23,6 +23,7 @@ from cards.actions import Card, Verb, button, open_card
 from cards.allocation import allocated
 from cards.closing import panel
 from cards.concern import concern_alert
+from cards.reminders import escalation_card, nudge_card
 
 Data = Mapping[str, Any]
 
@@ -239,6 +240,25 @@ def _deadline_moved(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
     )
 
 
+def _nudge(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
+    due = p.parse_instant(data["due"])
+    assert due is not None
+    return nudge_card(
+        audit_id,
+        child_id,
+        str(data["step"]),
+        due,
+        bool(data.get("overdue")),
+        now=p.parse_instant(data.get("at")),
+    )
+
+
+def _escalation(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
+    due = p.parse_instant(data["due"])
+    assert due is not None
+    return escalation_card(audit_id, child_id, str(data["step"]), str(data["owner"]), due, due)
+
+
 _BUILDERS: dict[NoticeKind, Callable[[str, str, Data], dict[str, Any]]] = {
     NoticeKind.ALLOCATED: _allocated,
     NoticeKind.IRO_COMMENTS_REQUESTED: _allocated,
@@ -259,4 +279,6 @@ _BUILDERS: dict[NoticeKind, Callable[[str, str, Data], dict[str, Any]]] = {
     NoticeKind.REASSIGNED_TO: _reassigned_to,
     NoticeKind.REASSIGNED_AWAY: _reassigned_away,
     NoticeKind.DEADLINE_MOVED: _deadline_moved,
+    NoticeKind.NUDGE: _nudge,
+    NoticeKind.ESCALATION: _escalation,
 }

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audits.errors import Conflict, NotFound
 from audits.model import Audit, Status
+from audits.reminders import Reminder
 from audits.roles import Role
 from audits.workflow import Change, Notice
 from store.schema import (
@@ -130,51 +131,71 @@ async def _sync_people_and_deadlines(conn: AsyncConnection, audit: Audit) -> Non
                 for d in audit.deadlines.values()
             ],
         )
-    await _sync_timers(conn, audit)
 
 
-async def _sync_timers(conn: AsyncConnection, audit: Audit) -> None:
-    """One durable timer per open deadline; a finished or removed deadline cancels its timer."""
+async def sync_reminders(
+    conn: AsyncConnection, audit_id: str, reminders: Sequence[Reminder]
+) -> None:
+    """One durable timer per reminder of the audit's open deadlines.
+
+    A reminder whose time moved (an extension, a return from the panel) is
+    pending again, even if it had fired; one no longer planned (the step is
+    done) is cancelled. A new owner takes over the timers as they stand.
+    """
     rows = (
         await conn.execute(
             sa.select(timers.c.key, timers.c.due_at, timers.c.owner, timers.c.status).where(
-                timers.c.audit_id == audit.id, timers.c.kind == "deadline"
+                timers.c.audit_id == audit_id
             )
         )
     ).all()
     existing = {r.key: r for r in rows}
-    wanted = {f"{audit.id}:{d.step}": d for d in audit.deadlines.values() if d.open}
-    for key, d in wanted.items():
+    wanted = {r.key: r for r in reminders}
+    for key, r in wanted.items():
+        payload = {
+            "to_role": r.to_role.value if r.to_role else None,
+            "due_at": r.due_at.isoformat(),
+            "urgent": r.urgent,
+        }
         row = existing.get(key)
         if row is None:
             await conn.execute(
                 timers.insert().values(
                     key=key,
-                    audit_id=audit.id,
-                    kind="deadline",
-                    step=d.step,
-                    owner=d.owner,
-                    due_at=d.due_at,
+                    audit_id=audit_id,
+                    kind=r.kind.value,
+                    step=r.step,
+                    owner=r.owner,
+                    due_at=r.at,
                     status=PENDING,
-                    payload={"urgent": d.urgent},
+                    payload=payload,
                 )
             )
-        elif (row.due_at, row.owner) != (d.due_at, d.owner) or row.status == CANCELLED:
+        elif row.due_at != r.at or row.status == CANCELLED:
             await conn.execute(
                 timers.update()
                 .where(timers.c.key == key)
                 .values(
-                    due_at=d.due_at,
-                    owner=d.owner,
+                    due_at=r.at,
+                    owner=r.owner,
+                    payload=payload,
                     status=PENDING,
                     claimed_by=None,
                     claimed_until=None,
                     fired_at=None,
                 )
             )
-    stale = [k for k, r in existing.items() if k not in wanted and r.status == PENDING]
+        elif row.owner != r.owner:
+            await conn.execute(
+                timers.update().where(timers.c.key == key).values(owner=r.owner, payload=payload)
+            )
+    stale = [k for k, r in existing.items() if k not in wanted and r.status in (PENDING, CLAIMED)]
     if stale:
-        await conn.execute(timers.update().where(timers.c.key.in_(stale)).values(status=CANCELLED))
+        await conn.execute(
+            timers.update()
+            .where(timers.c.key.in_(stale))
+            .values(status=CANCELLED, claimed_by=None, claimed_until=None)
+        )
 
 
 async def append_history(
@@ -417,16 +438,22 @@ async def claim_due_timers(
     On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several instances claim at
     once without taking the same row; SQLite's BEGIN IMMEDIATE serialises them.
     """
-    lapsed = sa.and_(timers.c.status == CLAIMED, timers.c.claimed_until < now)
-    query = (
-        sa.select(timers.c.id)
-        .where(sa.or_(timers.c.status == PENDING, lapsed), timers.c.due_at <= now)
-        .order_by(timers.c.due_at)
-        .limit(limit)
-    )
-    if _is_postgres(conn):
-        query = query.with_for_update(skip_locked=True)
-    ids = list((await conn.execute(query)).scalars())
+    ids: list[int] = []
+    # Two index range scans (status, due_at), not one OR: cheap with many timers waiting.
+    for status, lapsed in ((PENDING, False), (CLAIMED, True)):
+        query = (
+            sa.select(timers.c.id)
+            .where(timers.c.status == status, timers.c.due_at <= now)
+            .order_by(timers.c.due_at)
+            .limit(limit - len(ids))
+        )
+        if lapsed:
+            query = query.where(timers.c.claimed_until < now)
+        if _is_postgres(conn):
+            query = query.with_for_update(skip_locked=True)
+        ids += list((await conn.execute(query)).scalars())
+        if len(ids) >= limit:
+            break
     if not ids:
         return []
     await conn.execute(
@@ -438,13 +465,41 @@ async def claim_due_timers(
     return [dict(r._mapping) for r in rows]
 
 
-async def finish_timer(conn: AsyncConnection, timer_id: int, worker: str, now: datetime) -> bool:
+async def finish_timer(
+    conn: AsyncConnection, timer_id: int, worker: str, now: datetime, status: str = FIRED
+) -> bool:
+    """Ends `worker`'s claim; False when the claim was lost (lapsed, or the timer moved)."""
     result = await conn.execute(
         timers.update()
         .where(timers.c.id == timer_id, timers.c.claimed_by == worker, timers.c.status == CLAIMED)
-        .values(status=FIRED, fired_at=now)
+        .values(status=status, fired_at=now if status != CANCELLED else None)
     )
     return bool(result.rowcount)
+
+
+async def reschedule_timer(conn: AsyncConnection, timer_id: int, worker: str, at: datetime) -> None:
+    await conn.execute(
+        timers.update()
+        .where(timers.c.id == timer_id, timers.c.claimed_by == worker, timers.c.status == CLAIMED)
+        .values(status=PENDING, due_at=at, claimed_by=None, claimed_until=None)
+    )
+
+
+async def outbox_key_exists(conn: AsyncConnection, key: str) -> bool:
+    found = await conn.execute(sa.select(outbox.c.id).where(outbox.c.key == key))
+    return found.first() is not None
+
+
+async def next_timer_due(conn: AsyncConnection) -> datetime | None:
+    """When the earliest pending timer falls due (None: nothing is waiting)."""
+    found = await conn.execute(
+        sa.select(timers.c.due_at)
+        .where(timers.c.status == PENDING)
+        .order_by(timers.c.due_at)
+        .limit(1)
+    )
+    value: datetime | None = found.scalar()
+    return value
 
 
 async def claim_outbox(
@@ -533,3 +588,46 @@ async def record_refusal(
 async def refusal_rows(conn: AsyncConnection) -> list[dict[str, Any]]:
     found = await conn.execute(sa.select(refusals).order_by(refusals.c.id))
     return [dict(r._mapping) for r in found.all()]
+
+
+# ------------------------------------------------------------ operations
+
+
+async def outbox_backlog(
+    conn: AsyncConnection, status: str = PENDING, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Outbox rows in `status` (pending or dead), oldest first, for the `auditbot outbox` list."""
+    query = (
+        sa.select(
+            outbox.c.id,
+            outbox.c.channel,
+            outbox.c.kind,
+            outbox.c.recipient,
+            outbox.c.audit_id,
+            outbox.c.attempts,
+            outbox.c.last_error,
+            outbox.c.created_at,
+            outbox.c.available_at,
+        )
+        .where(outbox.c.status == status)
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in (await conn.execute(query)).all()]
+
+
+async def requeue_dead(conn: AsyncConnection, row_id: int, now: datetime) -> str | None:
+    """Puts a dead-lettered row back in the queue with a fresh retry budget.
+
+    Returns None when done, else the row's status ("missing" when there is no such row).
+    """
+    result = await conn.execute(
+        outbox.update()
+        .where(outbox.c.id == row_id, outbox.c.status == DEAD)
+        .values(status=PENDING, attempts=0, available_at=now, claimed_by=None)
+    )
+    if result.rowcount:
+        return None
+    found = await conn.execute(sa.select(outbox.c.status).where(outbox.c.id == row_id))
+    status = found.scalar()
+    return str(status) if status is not None else "missing"

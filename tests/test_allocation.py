@@ -91,7 +91,14 @@ def test_optional_columns_and_byte_order_mark(catalog):
         ),
         (
             _csv(ROW.format(child="1") + ",,bristol-form,", header=HEADER + ",due,template,policy"),
-            [(2, "unknown audit tool 'bristol-form' (known: swindon-practice-evaluation)")],
+            [
+                (
+                    2,
+                    "unknown audit tool 'bristol-form' (known: bristol-child-case-audit, "
+                    "child-journey-audit, good-practice-audit, swindon-early-help, "
+                    "swindon-practice-evaluation, swindon-youth-justice)",
+                )
+            ],
         ),
         (
             _csv(ROW.format(child="1") + ",,,leeds", header=HEADER + ",due,template,policy"),
@@ -158,7 +165,8 @@ async def test_only_qa_staff_allocate(service):
 async def test_allocation_writes_state_history_outbox_and_timers_together(service):
     [outcome] = await service.allocate(SYSTEM, rows(allocation("1000001")))
     counts = await _counts(service)
-    assert counts == {"audits": 1, "history": len(outcome.changes), "outbox": 4, "timers": 2}
+    # Ten reminders: six for the IRO's 72 hours, four for the audit itself.
+    assert counts == {"audits": 1, "history": len(outcome.changes), "outbox": 4, "timers": 10}
     audit = await service.get(outcome.audit.id)
     assert audit.answers["about"].values["child_id"] == "1000001"
     assert audit.answers["about"].values["qaro"] == "iro1@council.example"

@@ -26,18 +26,27 @@ async def test_timers_follow_deadlines(service, clock):
     [o] = await service.allocate(SYSTEM, rows(allocation()))
     audit_id = o.audit.id
     found = await _timers(service)
-    assert set(found) == {f"{audit_id}:iro_comments", f"{audit_id}:audit_completion"}
-    assert found[f"{audit_id}:iro_comments"]["due_at"] == clock.now() + timedelta(hours=72)
+    iro = {k for k in found if ":iro_comments:" in k}
+    assert iro == {
+        f"{audit_id}:iro_comments:{kind}"
+        for kind in ("nudge:1", "nudge:2", "nudge:3", "overdue:1", "escalation:1", "escalation:2")
+    }
+    overdue = found[f"{audit_id}:iro_comments:overdue:1"]
+    assert overdue["due_at"] == clock.now() + timedelta(hours=72)
 
     await service.execute("iro1@council.example", audit_id, c.AddIroComments("Seen the plan"))
     await service.execute(
         QA_MANAGER, audit_id, c.ExtendDeadline("audit_completion", "2026-12-04", "Worker on leave")
     )
     found = await _timers(service)
-    assert found[f"{audit_id}:iro_comments"]["status"] == repo.CANCELLED
-    completion = found[f"{audit_id}:audit_completion"]
+    assert {found[k]["status"] for k in iro} == {repo.CANCELLED}
+    completion = found[f"{audit_id}:audit_completion:overdue:1"]
     assert completion["status"] == repo.PENDING
-    assert completion["due_at"].isoformat() == "2026-12-04T17:30:00+00:00"
+    # Due at 17:30 on the new day; the owner hears at the next working morning.
+    assert completion["due_at"].isoformat() == "2026-12-07T09:00:00+00:00"
+    assert found[f"{audit_id}:audit_completion:nudge:2"]["due_at"].isoformat() == (
+        "2026-12-04T09:00:00+00:00"
+    )
 
 
 async def test_due_timers_are_claimed_once_and_overdue_fire_after_downtime(service, clock):
@@ -47,7 +56,7 @@ async def test_due_timers_are_claimed_once_and_overdue_fire_after_downtime(servi
     later = clock.now() + timedelta(days=40)  # the bot was down: every deadline has passed
     async with service.db.transaction() as conn:
         claimed = await repo.claim_due_timers(conn, later, "w1")
-    assert len(claimed) == 4
+    assert len(claimed) == 20  # 10 reminders for each of the two audits
     async with service.db.transaction() as conn:
         assert await repo.claim_due_timers(conn, later, "w2") == []
         for t in claimed:
@@ -71,8 +80,8 @@ async def test_concurrent_claims_never_share_a_timer(service, clock):
             got += [t["id"] for t in batch]
 
     a, b, d = await asyncio.gather(claim("a"), claim("b"), claim("d"))
-    assert len(a) + len(b) + len(d) == 40
-    assert len(set(a) | set(b) | set(d)) == 40
+    assert len(a) + len(b) + len(d) == 200
+    assert len(set(a) | set(b) | set(d)) == 200
 
 
 async def test_outbox_claim_retry_and_dead_letter(service, clock):

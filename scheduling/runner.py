@@ -1,0 +1,204 @@
+"""The runner: fires due timers (nudges, overdue notices, escalations) and sends the outbox.
+
+At least once, never twice: a timer is claimed in one short transaction
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL), then fired in another that writes
+its outbox rows and marks it fired together. A runner that dies between the
+two leaves a claim that lapses and is taken again; one that dies after has
+nothing left to do but send. Several runners may share one database.
+
+Firing looks at the audit as it is now, not as it was when the timer was set:
+a step already done is cancelled, a moved deadline is rescheduled. After
+downtime, the nudges of a step that piled up go out once (the latest), and a
+deadline that has passed sends its overdue notice and escalations, each once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from audits.catalog import Catalog
+from audits.clock import Clock
+from audits.errors import NotFound
+from audits.model import Audit
+from audits.reminders import Reminder, ReminderKind, people_in_role, plan
+from audits.roles import StandingRoles
+from audits.workdays import WorkingCalendar
+from audits.workflow import Change, NoticeKind
+from scheduling.dispatcher import Dispatcher
+from store import repo
+from store.db import Database
+
+log = logging.getLogger(__name__)
+
+SCHEDULER = "auditbot (scheduler)"
+IDLE_WAIT = 0.5  # seconds between looks at the timers and the outbox when idle
+
+
+class Runner:
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        calendar: WorkingCalendar,
+        standing: StandingRoles,
+        clock: Clock,
+        worker: str,
+        batch: int = 100,
+    ) -> None:
+        self.db, self.catalog, self.calendar = db, catalog, calendar
+        self.standing, self.clock, self.worker, self.batch = standing, clock, worker, batch
+        self.heartbeat: datetime | None = None  # wall-clock time of the last finished tick
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look again now (the clock moved, or something new may be due)."""
+        self._wake.set()
+
+    async def tick(self) -> int:
+        """Fires every timer due now; returns how many were handled."""
+        handled = 0
+        while True:
+            now = self.clock.now()
+            async with self.db.transaction() as conn:
+                claimed = await repo.claim_due_timers(conn, now, self.worker, self.batch)
+            for row in sorted(claimed, key=lambda r: (r["due_at"], r["key"])):
+                try:
+                    await self._fire(row, now)
+                except Exception:  # the claim lapses and another round tries again
+                    log.exception("timer %s failed", row["key"])
+            handled += len(claimed)
+            if len(claimed) < self.batch:
+                break
+        self.heartbeat = datetime.now(UTC)
+        return handled
+
+    async def _fire(self, row: dict[str, Any], now: datetime) -> None:
+        async with self.db.transaction() as conn:
+            try:
+                audit = await repo.load_audit(conn, row["audit_id"])
+            except NotFound:
+                await repo.finish_timer(conn, row["id"], self.worker, now, repo.CANCELLED)
+                return
+            planned = plan(audit, self.catalog.policy(audit.policy), self.calendar)
+            reminder = next((r for r in planned if r.key == row["key"]), None)
+            if reminder is None:  # the step is done, or no longer reminded
+                await repo.finish_timer(conn, row["id"], self.worker, now, repo.CANCELLED)
+                return
+            if reminder.at > now:  # moved since it was set
+                await repo.reschedule_timer(conn, row["id"], self.worker, reminder.at)
+                return
+            if not await repo.finish_timer(conn, row["id"], self.worker, now):
+                return  # the claim lapsed and another runner has it
+            if _superseded(reminder, planned, now):
+                log.info("timer %s collapsed into a later reminder", reminder.key)
+                return
+            items = self._outbox_items(audit, reminder, now)
+            fresh = [i for i in items if not await repo.outbox_key_exists(conn, i.key)]
+            await repo.enqueue_items(conn, fresh, now)
+            version = await repo.version_of(conn, audit.id)
+            await repo.append_history(
+                conn,
+                audit.id,
+                version,
+                SCHEDULER,
+                now,
+                reminder.kind.value,
+                [
+                    Change(f"{reminder.kind.value}.{reminder.step}", None, i.recipient)
+                    for i in items
+                ],
+            )
+        log.info("timer %s fired: %d notice(s)", reminder.key, len(fresh))
+
+    def _outbox_items(self, audit: Audit, r: Reminder, now: datetime) -> list[repo.OutboxItem]:
+        data: dict[str, Any] = {
+            "audit_id": audit.id,
+            "child_id": audit.child_id,
+            "step": r.step,
+            "due": r.due_at.isoformat(),
+            "at": now.isoformat(),
+        }
+        if r.kind is ReminderKind.ESCALATION:
+            assert r.to_role is not None
+            people = people_in_role(audit, r.to_role, self.standing)
+            if not people:
+                log.warning("timer %s: nobody holds %s to escalate to", r.key, r.to_role.value)
+            kind = NoticeKind.ESCALATION
+            data |= {"owner": r.owner, "role": r.to_role.value}
+        else:
+            people = [r.owner]
+            kind = NoticeKind.NUDGE
+            data["overdue"] = r.kind is ReminderKind.OVERDUE
+        return [
+            repo.OutboxItem(
+                key=f"{r.key}@{r.at.isoformat()}:{person}",
+                channel="teams",
+                kind=kind.value,
+                recipient=person,
+                lane=f"teams:{person}",
+                payload=data,
+                audit_id=audit.id,
+                urgent=r.urgent,
+            )
+            for person in people
+        ]
+
+    async def wait(self, seconds: float) -> None:
+        """Sleeps up to `seconds`, or until woken."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    async def seconds_to_next(self) -> float:
+        async with self.db.reading() as conn:
+            due = await repo.next_timer_due(conn)
+        if due is None:
+            return IDLE_WAIT
+        return max(0.0, min(IDLE_WAIT, (due - self.clock.now()).total_seconds()))
+
+
+def _superseded(r: Reminder, planned: Sequence[Reminder], now: datetime) -> bool:
+    """A nudge is not sent when a later reminder to the same owner for the same step is
+    already due too: after downtime, one catch-up, not every missed one."""
+    if r.kind is ReminderKind.ESCALATION:
+        return False
+    return any(
+        o.step == r.step
+        and o.kind is not ReminderKind.ESCALATION
+        and o.key != r.key
+        and r.at < o.at <= now
+        for o in planned
+    )
+
+
+async def run(runner: Runner, dispatcher: Dispatcher | None, stop: asyncio.Event) -> None:
+    """Timers and outbox until `stop` is set; a failing round is logged and retried."""
+    while not stop.is_set():
+        busy = 0
+        try:
+            busy += await runner.tick()
+            if dispatcher is not None:
+                busy += await dispatcher.run_once()
+        except Exception:
+            log.exception("runner round failed")
+        if stop.is_set():
+            break
+        if not busy:
+            waited = asyncio.ensure_future(runner.wait(await _safe_wait(runner)))
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waited, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (waited, stopped):
+                task.cancel()
+
+
+async def _safe_wait(runner: Runner) -> float:
+    try:
+        return await runner.seconds_to_next()
+    except Exception:
+        log.exception("cannot read the next timer")
+        return IDLE_WAIT

@@ -22,6 +22,7 @@ from audits.policies import Duration, Nudge, Policy, Step, StepId
 from audits.roles import Role, StandingRoles
 from audits.workdays import UK, WorkingCalendar, as_utc
 
+MIN_NOTICE = timedelta(hours=1)  # a nudge held for working hours still comes this early
 LAST_NUDGE = time(17, 0)  # a nudge moved back out of the night goes at 17:00 the day before
 
 
@@ -91,7 +92,7 @@ def _for_deadline(
         if not start <= at < due:
             continue
         sent = when(at)
-        if sent >= due:  # out of hours right before the deadline: the working day before
+        if sent > due - MIN_NOTICE:  # out of hours right before the deadline: the day before
             sent = _end_of_previous_working_day(calendar, at)
         # A nudge after the deadline, before the step began, or twice at once is no use.
         if start <= sent < due and sent not in planned:

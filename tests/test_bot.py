@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from auditbot.demo import ROLES_FILE, SAMPLE_CSV
 from auditbot.serve import BotServer, serving
 from auditbot.settings import Settings
 from audits.allocation_csv import parse_allocation_csv
-from audits.clock import FixedClock
+from audits.clock import FixedClock, MovableClock
 from audits.grades import Grade
 from audits.model import Status
 from audits.workflow import SYSTEM
@@ -479,3 +479,55 @@ async def test_only_the_auditor_may_type_answers(teams, connector, app):
     await teams.execute(AUDITOR, {**ask, "section": "nonsense", "field": "evidence"})
     await teams.execute(AUDITOR, {**ask, "field": "grade"})
     assert not await _awaiting(app, AUDITOR)
+
+
+async def test_serve_refuses_to_move_the_clock(teams, server):
+    async with aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{server.port}/dev/clock"
+        async with http.post(url, json={"advance": "PT72H"}) as response:
+            assert response.status == 404
+            assert "demo mode" in (await response.json())["error"]
+
+
+async def test_in_demo_mode_moving_the_clock_brings_the_nudges_and_escalations(tmp_path, connector):
+    settings = Settings.model_validate(
+        {
+            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
+            "AUDITBOT_ALLOWED_TENANTS": TENANT,
+            "AUDITBOT_DEMO": True,
+        }
+    )
+    demo = build(settings, clock=MovableClock(START))
+    await demo.start()
+    async with demo.db.transaction() as conn:
+        everyone = [*PEOPLE, "quinn.qa@council.example"]
+        await m365.save_people(conn, [(p, object_id(p), True) for p in everyone], START)
+    async with serving(demo, "127.0.0.1", 0) as running:
+        teams = Teams(running, connector)
+        for who in (IRO, "quinn.qa@council.example"):
+            await teams.install(who)
+        [audit] = await _allocate(demo, 1)
+        url = f"http://127.0.0.1:{running.port}/dev/clock"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json={"advance": "soon"}) as response:
+                assert response.status == 400
+            async with http.post(url, json={"advance": "PT72H"}) as response:
+                assert response.status == 200
+                moved = datetime.fromisoformat((await response.json())["now"])
+        assert moved >= START + timedelta(hours=72)
+
+        def late_for(who: str) -> Any:
+            async def seen() -> bool:
+                return any(
+                    "Escalation" in str(c) or "Overdue" in str(c)
+                    for c in connector.cards_to(conversation(who))
+                )
+
+            return seen
+
+        await _until(late_for(IRO))  # "Overdue: IRO/CP chair comments"
+        await _until(late_for("quinn.qa@council.example"))  # the QA officer's escalation
+        escalation = str(connector.cards_to(conversation("quinn.qa@council.example"))[-1])
+        assert audit.child_id in escalation and IRO in escalation
+    await demo.close()

@@ -165,6 +165,10 @@ async def _serve_bot(app: App) -> None:
 
     async with serving(app, "127.0.0.1", BOT_PORT):
         print(f"Bot: http://127.0.0.1:{BOT_PORT}/api/messages (anonymous, for local clients)")
+        print(
+            "Move time on (demo only), e.g. to see the IRO/CP chair's 72 hours escalate:\n"
+            f'  curl -X POST http://127.0.0.1:{BOT_PORT}/dev/clock -d \'{{"advance": "PT72H"}}\''
+        )
         playground = await _start_playground()
         print("Everything keeps running; press Ctrl-C to stop.", flush=True)
         try:

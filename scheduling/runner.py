@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from audits.catalog import Catalog
@@ -28,7 +28,7 @@ from audits.model import Audit
 from audits.reminders import Reminder, ReminderKind, people_in_role, plan
 from audits.roles import StandingRoles
 from audits.workdays import WorkingCalendar
-from audits.workflow import Change, NoticeKind
+from audits.workflow import Change, Notice, NoticeKind
 from scheduling.dispatcher import Dispatcher
 from store import repo
 from store.db import Database
@@ -36,6 +36,7 @@ from store.db import Database
 log = logging.getLogger(__name__)
 
 SCHEDULER = "auditbot (scheduler)"
+LAPSED_EVERY = timedelta(seconds=30)  # how often an idle runner looks for lapsed claims
 IDLE_WAIT = 0.5  # seconds between looks at the timers and the outbox when idle
 
 
@@ -54,6 +55,7 @@ class Runner:
         self.standing, self.clock, self.worker, self.batch = standing, clock, worker, batch
         self.heartbeat: datetime | None = None  # wall-clock time of the last finished tick
         self._wake = asyncio.Event()
+        self._lapsed_checked: datetime | None = None
 
     def wake(self) -> None:
         """Look again now (the clock moved, or something new may be due)."""
@@ -64,6 +66,15 @@ class Runner:
         handled = 0
         while True:
             now = self.clock.now()
+            # Cheap, and takes no write lock. Lapsed claims (a runner died) are looked
+            # for less often: a claim's lease is minutes long anyway.
+            lapsed = self._lapsed_checked is None or now - self._lapsed_checked > LAPSED_EVERY
+            async with self.db.reading() as conn:
+                due = await repo.any_timer_due(conn, now, lapsed=lapsed)
+            if lapsed:
+                self._lapsed_checked = now
+            if not due:
+                break
             async with self.db.transaction() as conn:
                 claimed = await repo.claim_due_timers(conn, now, self.worker, self.batch)
             for row in sorted(claimed, key=lambda r: (r["due_at"], r["key"])):
@@ -116,36 +127,18 @@ class Runner:
         log.info("timer %s fired: %d notice(s)", reminder.key, len(fresh))
 
     def _outbox_items(self, audit: Audit, r: Reminder, now: datetime) -> list[repo.OutboxItem]:
-        data: dict[str, Any] = {
-            "audit_id": audit.id,
-            "child_id": audit.child_id,
-            "step": r.step,
-            "due": r.due_at.isoformat(),
-            "at": now.isoformat(),
-        }
-        if r.kind is ReminderKind.ESCALATION:
-            assert r.to_role is not None
-            people = people_in_role(audit, r.to_role, self.standing)
-            if not people:
-                log.warning("timer %s: nobody holds %s to escalate to", r.key, r.to_role.value)
-            kind = NoticeKind.ESCALATION
-            data |= {"owner": r.owner, "role": r.to_role.value}
-        else:
-            people = [r.owner]
-            kind = NoticeKind.NUDGE
-            data["overdue"] = r.kind is ReminderKind.OVERDUE
         return [
             repo.OutboxItem(
-                key=f"{r.key}@{r.at.isoformat()}:{person}",
+                key=f"{r.key}@{r.at.isoformat()}:{n.to}",
                 channel="teams",
-                kind=kind.value,
-                recipient=person,
-                lane=f"teams:{person}",
-                payload=data,
+                kind=n.kind.value,
+                recipient=n.to,
+                lane=f"teams:{n.to}",
+                payload=n.data,
                 audit_id=audit.id,
-                urgent=r.urgent,
+                urgent=n.urgent,
             )
-            for person in people
+            for n in reminder_notices(audit, r, now, self.standing)
         ]
 
     async def wait(self, seconds: float) -> None:
@@ -160,6 +153,29 @@ class Runner:
         if due is None:
             return IDLE_WAIT
         return max(0.0, min(IDLE_WAIT, (due - self.clock.now()).total_seconds()))
+
+
+def reminder_notices(
+    audit: Audit, r: Reminder, now: datetime, standing: StandingRoles
+) -> list[Notice]:
+    """Who a fired reminder tells, and what: the child's ID, the step, when it was due,
+    and for an escalation whose step it is. Never answer text."""
+    data: dict[str, Any] = {
+        "audit_id": audit.id,
+        "child_id": audit.child_id,
+        "step": r.step,
+        "due": r.due_at.isoformat(),
+        "at": now.isoformat(),
+    }
+    if r.kind is ReminderKind.ESCALATION:
+        assert r.to_role is not None
+        people = people_in_role(audit, r.to_role, standing)
+        if not people:
+            log.warning("timer %s: nobody holds %s to escalate to", r.key, r.to_role.value)
+        data |= {"owner": r.owner, "role": r.to_role.value}
+        return [Notice(p, NoticeKind.ESCALATION, data, urgent=r.urgent) for p in people]
+    data["overdue"] = r.kind is ReminderKind.OVERDUE
+    return [Notice(r.owner, NoticeKind.NUDGE, data, urgent=r.urgent)]
 
 
 def _superseded(r: Reminder, planned: Sequence[Reminder], now: datetime) -> bool:

@@ -490,6 +490,22 @@ async def outbox_key_exists(conn: AsyncConnection, key: str) -> bool:
     return found.first() is not None
 
 
+async def any_timer_due(conn: AsyncConnection, now: datetime, lapsed: bool = True) -> bool:
+    """Is any timer due (or, with `lapsed`, a claim lapsed)? Index seeks, no lock."""
+    checks: list[tuple[str, sa.ColumnElement[bool]]] = [(PENDING, sa.true())]
+    if lapsed:
+        checks.append((CLAIMED, timers.c.claimed_until < now))
+    for status, extra in checks:
+        found = await conn.execute(
+            sa.select(timers.c.id)
+            .where(timers.c.status == status, timers.c.due_at <= now, extra)
+            .limit(1)
+        )
+        if found.first() is not None:
+            return True
+    return False
+
+
 async def next_timer_due(conn: AsyncConnection) -> datetime | None:
     """When the earliest pending timer falls due (None: nothing is waiting)."""
     found = await conn.execute(

@@ -24,6 +24,7 @@ from audits.catalog import Catalog
 from audits.grades import Grade
 from audits.model import Audit, Status
 from audits.policies import Policy
+from audits.reminders import ReminderKind, plan
 from audits.roles import Role, StandingRoles
 from audits.templates import Template
 from audits.workdays import WorkingCalendar
@@ -70,6 +71,7 @@ from cards import (
     words,
 )
 from cards.actions import PERSONAL_VERBS
+from scheduling.runner import reminder_notices
 from tests.helpers import QA_MANAGER, QA_OFFICER, allocation
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday, as in conftest
@@ -276,6 +278,18 @@ def _scenes(catalog: Catalog, calendar: WorkingCalendar, standing: StandingRoles
     o = Journey(catalog, calendar, standing, "202611-004", "1000004", n=4)
     outstanding = o.fill(overall=Grade.OUTSTANDING)
 
+    # What the scheduler sends: a nudge, an overdue notice and an escalation.
+    late = [
+        reminder
+        for reminder in plan(allocated, a.policy, calendar)
+        if reminder.step == "iro_comments" and reminder.kind is not ReminderKind.NUDGE
+    ]
+    reminded = [
+        notice
+        for reminder in plan(allocated, a.policy, calendar)[:1] + late
+        for notice in reminder_notices(allocated, reminder, reminder.at, standing)
+    ]
+
     return Scenes(
         template=a.template,
         policy=a.policy,
@@ -289,7 +303,7 @@ def _scenes(catalog: Catalog, calendar: WorkingCalendar, standing: StandingRoles
         action_done=action_done,
         reason_needed=reason_needed,
         outstanding=outstanding,
-        notices=a.notices + b.notices + r.notices + o.notices,
+        notices=a.notices + b.notices + r.notices + o.notices + reminded,
     )
 
 

@@ -3,16 +3,732 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
+import asyncio
+import json
+import ssl
+import struct
+import sys
+import uuid
+import zipfile
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from audits.errors import AuditError, ConfigError
 
 if TYPE_CHECKING:
     from auditbot.app import App
+    from auditbot.settings import Settings
+
+MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
+ICONS = {"color.png": (192, 192), "outline.png": (32, 32)}
+BOT_LOGIN_URL = "https://login.microsoftonline.com"
+BOT_SCOPE = "https://api.botframework.com/.default"
+CHECK_TIMEOUT = 20.0  # seconds for any one doctor check
 
 
 def add_parsers(sub: Any) -> None:
     """Adds this module's subcommands to the `auditbot` parser."""
+    p = sub.add_parser("outbox", help="what is waiting to be sent, or was given up (--dead)")
+    p.add_argument("action", nargs="?", choices=["retry"], help="retry ID: send a dead row again")
+    p.add_argument("row_id", nargs="?", type=int, metavar="ID")
+    p.add_argument("--dead", action="store_true", help="dead-lettered rows instead of pending")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser(
+        "doctor", help="check every setting and connection; explain each failure and its fix"
+    )
+    p.add_argument(
+        "--mailbox",
+        help="a staff mailbox to check calendar access with "
+        "(default: the first QA officer in AUDITBOT_ROLES_FILE, else AUDITBOT_MAIL_SENDER)",
+    )
+
+    p = sub.add_parser("manifest", help="the Teams app package")
+    p.add_argument("action", choices=["build"])
+    p.add_argument("--bot-id", required=True, help="the Azure Bot's MicrosoftAppId (a GUID)")
+    p.add_argument("--out", type=Path, default=Path("auditbot.zip"))
+    p.add_argument(
+        "--app-id", help="the Teams app's id (a GUID); default: derived from the bot id, stable"
+    )
+    p.add_argument("--version", dest="app_version", help="the app's version, e.g. 1.2.0")
+    p.add_argument("--domain", help="the bot's host name (default: AUDITBOT_BOT_DOMAIN)")
+    p.add_argument("--template-dir", type=Path, default=None, help=argparse.SUPPRESS)
 
 
-COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {}
-PLAIN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+# =================================================================== outbox
+
+
+async def _outbox(app: App, args: argparse.Namespace) -> int:
+    from store import repo
+
+    now = app.service.clock.now()
+    if args.action == "retry":
+        if args.row_id is None:
+            raise AuditError("outbox retry needs the row's ID (see `auditbot outbox --dead`)")
+        async with app.db.transaction() as conn:
+            status = await repo.requeue_dead(conn, args.row_id, now)
+        if status == "missing":
+            raise AuditError(f"there is no outbox row {args.row_id}")
+        if status is not None:
+            raise AuditError(f"outbox row {args.row_id} is {status}, not dead-lettered")
+        print(f"outbox row {args.row_id} queued again; the runner sends it on its next round")
+        return 0
+    if args.row_id is not None:
+        raise AuditError(f"unexpected '{args.row_id}': did you mean `outbox retry {args.row_id}`?")
+    async with app.db.reading() as conn:
+        rows = await repo.outbox_backlog(conn, repo.DEAD if args.dead else repo.PENDING)
+    if args.json:
+        print(json.dumps([_outbox_json(r, now) for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("No dead-lettered rows." if args.dead else "Nothing waiting to be sent.")
+        return 0
+    print(f"{'ID':<8}{'WHAT':<30}{'RECIPIENT':<36}{'TRIES':<7}{'AGE':<9}LAST ERROR")
+    for r in rows:
+        what = f"{r['channel']}:{r['kind']}"
+        error = (r["last_error"] or "-").replace("\n", " ")
+        print(
+            f"{r['id']:<8}{what[:29]:<30}{r['recipient'][:35]:<36}{r['attempts']:<7}"
+            f"{age(now - r['created_at']):<9}{error[:100]}"
+        )
+    return 0
+
+
+def _outbox_json(r: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "channel": r["channel"],
+        "kind": r["kind"],
+        "recipient": r["recipient"],
+        "audit_id": r["audit_id"],
+        "attempts": r["attempts"],
+        "last_error": r["last_error"],
+        "age_seconds": int((now - r["created_at"]).total_seconds()),
+        "next_try": r["available_at"].isoformat(),
+    }
+
+
+def age(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours}h"
+    if hours:
+        return f"{hours}h{minutes}m"
+    return f"{minutes}m" if minutes else f"{seconds}s"
+
+
+# ================================================================= manifest
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from auditbot.settings import load_settings
+
+    settings = load_settings(Path(".env") if Path(".env").is_file() else None)
+    manifest = build_manifest(
+        settings,
+        bot_id=args.bot_id,
+        app_id=args.app_id,
+        version=args.app_version,
+        domain=args.domain,
+        template_dir=args.template_dir,
+    )
+    write_package(manifest, args.out, args.template_dir or MANIFEST_DIR)
+    print(
+        f"{args.out}: Teams app {manifest['id']} version {manifest['version']} "
+        f"for bot {args.bot_id}"
+    )
+    return 0
+
+
+def build_manifest(
+    settings: Settings,
+    bot_id: str,
+    app_id: str | None = None,
+    version: str | None = None,
+    domain: str | None = None,
+    template_dir: Path | None = None,
+) -> dict[str, Any]:
+    """The template with its placeholders filled, checked against the official schema."""
+    from auditbot.settings import is_guid
+
+    folder = template_dir or MANIFEST_DIR
+    if not is_guid(bot_id):
+        raise ConfigError(f"--bot-id '{bot_id}' is not a GUID: use the Azure Bot's MicrosoftAppId")
+    if app_id is not None and not is_guid(app_id):
+        raise ConfigError(f"--app-id '{app_id}' is not a GUID")
+    for name, value in (
+        ("AUDITBOT_PRIVACY_URL", settings.privacy_url),
+        ("AUDITBOT_TERMS_URL", settings.terms_url),
+    ):
+        if not value:
+            raise ConfigError(
+                f"{name} is not set: the Teams app package must link to the council's "
+                "page for it (an https:// address)"
+            )
+    values = {
+        "BOT_ID": bot_id.lower(),
+        "APP_ID": (app_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"auditbot:{bot_id.lower()}"))),
+        "VERSION": version or metadata.version("auditbot"),
+        "DEVELOPER_NAME": settings.developer_name,
+        "WEBSITE_URL": settings.website_url or str(settings.privacy_url),
+        "PRIVACY_URL": str(settings.privacy_url),
+        "TERMS_URL": str(settings.terms_url),
+        "BOT_DOMAIN": _host(domain or settings.bot_domain or ""),
+    }
+    try:
+        text = (folder / "manifest.json").read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{folder / 'manifest.json'}: cannot be read ({exc.strerror})") from None
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", json.dumps(value)[1:-1])
+    manifest: dict[str, Any] = json.loads(text)
+    manifest["validDomains"] = [d for d in manifest.get("validDomains", []) if d]
+    if "{{" in json.dumps(manifest):
+        raise ConfigError(f"{folder / 'manifest.json'} has a placeholder that nothing fills")
+    problems = manifest_problems(manifest, folder)
+    if problems:
+        raise ConfigError(f"the Teams app manifest is not valid: {problems[0]}")
+    return manifest
+
+
+def manifest_problems(manifest: dict[str, Any], folder: Path | None = None) -> list[str]:
+    """What Teams would refuse: the official schema, plus https links and the icons' sizes."""
+    import jsonschema
+
+    folder = folder or MANIFEST_DIR
+    schema = json.loads((folder / "schema" / "MicrosoftTeams.schema.json").read_text("utf-8"))
+    validator = jsonschema.Draft4Validator(schema)
+    problems = [
+        f"{'.'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
+        for e in sorted(validator.iter_errors(manifest), key=lambda e: list(e.absolute_path))
+    ]
+    developer = manifest.get("developer", {})
+    for key in ("websiteUrl", "privacyUrl", "termsOfUseUrl"):
+        if not str(developer.get(key, "")).lower().startswith("https://"):
+            problems.append(f"developer.{key}: Teams needs an https:// address")
+    for icon, size in ICONS.items():
+        found = png_size(folder / icon)
+        if found != size:
+            problems.append(f"{icon}: must be a {size[0]}×{size[1]} PNG (found {found})")
+    return problems
+
+
+def write_package(manifest: dict[str, Any], out: Path, folder: Path) -> None:
+    """The zip Teams takes: manifest.json and the two icons, at the root."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        for icon in ICONS:
+            package.write(folder / icon, icon)
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """Width and height from a PNG's header; None when the file is missing or no PNG."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return int(width), int(height)
+
+
+def _host(domain: str) -> str:
+    """A host name, also from a pasted URL such as https://bot.example/api/messages."""
+    domain = domain.strip()
+    if "://" in domain:
+        domain = urlsplit(domain).hostname or ""
+    return domain.strip("/")
+
+
+# =================================================================== doctor
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool | None  # None: not applicable here, not a failure
+    detail: str
+
+    def line(self) -> str:
+        mark = {True: "ok", False: "FAIL", None: "skip"}[self.ok]
+        return f"{mark:<5} {self.name:<18} {self.detail}"
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    checks = asyncio.run(
+        run_doctor(Path(".env") if Path(".env").is_file() else None, mailbox=args.mailbox)
+    )
+    for check in checks:
+        print(check.line(), flush=True)
+    failed = [c for c in checks if c.ok is False]
+    if failed:
+        print(f"{len(failed)} check{'s' if len(failed) != 1 else ''} failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def run_doctor(
+    env_file: Path | None = None,
+    mailbox: str | None = None,
+    bot_login_url: str = BOT_LOGIN_URL,
+    bot_ca_bundle: str | None = None,
+) -> list[Check]:
+    """Every check, in order. Later checks are skipped when what they need is missing."""
+    from pydantic import ValidationError
+
+    from auditbot.settings import Settings, validation_problems
+
+    checks: list[Check] = []
+    try:
+        settings = Settings(_env_file=env_file)
+    except ValidationError as exc:
+        return [Check("settings", False, p + _SETTING_FIX) for p in validation_problems(exc)]
+    problems = settings.problems()
+    checks += [Check("settings", False, p) for p in problems]
+    if not problems:
+        checks.append(Check("settings", True, _settings_summary(settings)))
+    checks.append(_catalog_check(settings))
+    roles, roles_check = _roles_check(settings)
+    checks.append(roles_check)
+    checks.append(await _timed("database", _database_check(settings)))
+    if not settings.graph_url:
+        checks.append(
+            Check(
+                "microsoft 365",
+                None,
+                "AUDITBOT_GRAPH_URL is not set: no calendars, SharePoint filing or e-mail "
+                "(set the AUDITBOT_GRAPH_* settings to turn them on)",
+            )
+        )
+    elif not any("AUDITBOT_GRAPH_URL is set" in p for p in problems):
+        mailbox = mailbox or (roles[0] if roles else None) or settings.mail_sender
+        checks += await _graph_checks(settings, mailbox)
+    checks.append(
+        await _timed("bot credentials", _bot_check(settings, bot_login_url, bot_ca_bundle))
+    )
+    return checks
+
+
+_SETTING_FIX = " (fix it in the environment or .env; see docs/deploy.md)"
+
+
+def _settings_summary(settings: Settings) -> str:
+    database = "SQLite" if settings.database_url.startswith("sqlite") else "PostgreSQL"
+    graph = "Microsoft Graph" if settings.graph_url else "no Microsoft 365"
+    bot = f"bot {settings.app_type}" if settings.app_id else "bot anonymous"
+    tenants = ", ".join(sorted(settings.tenants)) or "any tenant"
+    return f"all well formed: {database}, {graph}, {bot}, serving {tenants}"
+
+
+def _catalog_check(settings: Settings) -> Check:
+    from audits.catalog import load_catalog
+
+    try:
+        catalog = load_catalog(settings.config_dir, settings.default_policy)
+    except AuditError as exc:
+        return Check("templates", False, f"{exc} (fix the file, or AUDITBOT_CONFIG_DIR)")
+    if settings.default_policy not in catalog.policies:
+        return Check(
+            "templates",
+            False,
+            f"AUDITBOT_DEFAULT_POLICY '{settings.default_policy}' is not a policy "
+            f"(known: {', '.join(sorted(catalog.policies))})",
+        )
+    return Check(
+        "templates",
+        True,
+        f"{_count(catalog.templates, 'audit tool')}, {_count(catalog.policies, 'policy', 'policies')}, "
+        f"default policy {settings.default_policy}",
+    )
+
+
+def _roles_check(settings: Settings) -> tuple[list[str], Check]:
+    from audits.roles import load_standing_roles
+
+    if settings.roles_file is None:
+        return [], Check(
+            "standing roles",
+            False,
+            "AUDITBOT_ROLES_FILE is not set: nobody is QA officer or QA manager, so "
+            "escalations reach no one. Point it at a YAML file like auditbot/demo/roles.yaml",
+        )
+    try:
+        roles = load_standing_roles(settings.roles_file)
+    except (AuditError, OSError) as exc:
+        return [], Check("standing roles", False, f"AUDITBOT_ROLES_FILE: {exc}")
+    if not roles.qa_officers or not roles.qa_managers:
+        return list(roles.qa_officers), Check(
+            "standing roles",
+            False,
+            f"{settings.roles_file} names no QA "
+            f"{'officer' if not roles.qa_officers else 'manager'}: escalations would reach "
+            "no one; add them to the file",
+        )
+    return list(roles.qa_officers), Check(
+        "standing roles",
+        True,
+        f"{_count(roles.qa_officers, 'QA officer')}, {_count(roles.qa_managers, 'QA manager')}, "
+        f"{_count(roles.heads_of_service, 'service area')} with a head of service",
+    )
+
+
+def _count(items: Any, one: str, many: str | None = None) -> str:
+    return f"{len(items)} {one if len(items) == 1 else (many or one + 's')}"
+
+
+async def _timed(name: str, check: Awaitable[Check]) -> Check:
+    try:
+        return await asyncio.wait_for(check, CHECK_TIMEOUT)
+    except TimeoutError:
+        return Check(name, False, f"no answer within {CHECK_TIMEOUT:g} seconds: {_NETWORK_FIX}")
+
+
+_NETWORK_FIX = "check the address, DNS, firewall and any outbound proxy from this machine"
+
+
+async def _database_check(settings: Settings) -> Check:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from store.db import Database, head_revision
+
+    try:
+        db = Database(settings.database_url)
+    except AuditError as exc:
+        return Check("database", False, str(exc))
+    try:
+        current = await db.current_revision()
+    except (OSError, SQLAlchemyError) as exc:
+        text = str(getattr(exc, "orig", None) or exc).splitlines()[0][:160]
+        return Check(
+            "database",
+            False,
+            f"cannot reach AUDITBOT_DATABASE_URL ({text}): check the host, port, user, "
+            "password and database name; on Azure allow this app through the server's firewall",
+        )
+    finally:
+        await db.dispose()
+    head = head_revision()
+    where = "SQLite file" if db.is_sqlite else f"PostgreSQL at {db.url.host}"
+    if current == head:
+        return Check("database", True, f"{where}, schema {current} (up to date)")
+    if db.is_sqlite:
+        return Check(
+            "database", True, f"{where}, schema {current or 'none'}: upgraded to {head} at start"
+        )
+    return Check(
+        "database",
+        False,
+        f"{where} has schema {current or 'none'} but this version needs {head}: "
+        "run `auditbot db upgrade`",
+    )
+
+
+# Entra ID's error codes (AADSTS…) and what an admin should change for each.
+_TOKEN_FIXES = {
+    7000215: "{secret} was refused: it is wrong or is the secret's ID. Make a new client "
+    "secret (Entra ID > App registrations > Certificates & secrets) and copy its Value",
+    7000222: "{secret} has expired: make a new client secret and set it",
+    700016: "{client} is not an app in this tenant: copy the Application (client) ID "
+    "from the app registration, and check the tenant",
+    90002: "the tenant in {authority} does not exist: use your Directory (tenant) ID",
+    900023: "the tenant in {authority} is not a valid tenant id or domain",
+    1002012: "the scope was refused (this is a bug in auditbot: please report it)",
+}
+
+
+def _token_problem(result: dict[str, Any], names: dict[str, str]) -> str:
+    codes = result.get("error_codes") or []
+    for code in codes:
+        if code in _TOKEN_FIXES:
+            return _TOKEN_FIXES[code].format(**names) + f" (AADSTS{code})"
+    description = str(result.get("error_description") or "").splitlines()
+    return f"token refused: {result.get('error')}: {description[0][:160] if description else ''}"
+
+
+def _acquire_graph_token(settings: Settings) -> dict[str, Any]:
+    import msal
+    import requests
+
+    from graph.client import GraphSettings
+
+    scope = GraphSettings.__dataclass_fields__["scope"].default
+    session = requests.Session()
+    session.trust_env = settings.graph_ca_bundle is None
+    if settings.graph_ca_bundle:
+        session.verify = settings.graph_ca_bundle
+    client = msal.ConfidentialClientApplication(
+        settings.client_id,
+        client_credential=settings.client_secret,
+        authority=settings.authority,
+        instance_discovery=False,
+        http_client=session,
+    )
+    result: dict[str, Any] = client.acquire_token_for_client([scope])
+    return result
+
+
+async def _graph_token_check(settings: Settings) -> Check:
+    import requests
+
+    names = {
+        "secret": "AUDITBOT_CLIENT_SECRET",
+        "client": "AUDITBOT_CLIENT_ID",
+        "authority": "AUDITBOT_AUTHORITY",
+    }
+    try:
+        result = await asyncio.to_thread(_acquire_graph_token, settings)
+    except requests.RequestException as exc:
+        return Check(
+            "graph token",
+            False,
+            f"cannot reach AUDITBOT_AUTHORITY {settings.authority} ({type(exc).__name__}): "
+            + _NETWORK_FIX,
+        )
+    except ValueError as exc:  # MSAL: the authority's metadata could not be read
+        return Check(
+            "graph token",
+            False,
+            f"AUDITBOT_AUTHORITY {settings.authority} is not a tenant's sign-in address "
+            f"({str(exc).splitlines()[0][:120]}): use "
+            "https://login.microsoftonline.com/<Directory (tenant) ID>",
+        )
+    if "access_token" not in result:
+        return Check("graph token", False, _token_problem(result, names))
+    return Check("graph token", True, f"app {settings.client_id} signed in at {settings.authority}")
+
+
+async def _graph_checks(settings: Settings, mailbox: str | None) -> list[Check]:
+    token = await _timed("graph token", _graph_token_check(settings))
+    if not token.ok:
+        return [token]
+    from graph.client import MsGraph
+
+    graph = MsGraph(settings.graph_settings())
+    checks = [token]
+    try:
+        for name, probe in _graph_probes(graph, mailbox):
+            if name == "tracker list" and checks[-1].ok is False:
+                probe.close()  # the list cannot be found on a site that cannot be reached
+                checks.append(Check(name, None, "not checked: the site above failed"))
+                continue
+            checks.append(await _timed(name, probe))
+    finally:
+        await graph.close()
+    return checks
+
+
+def _graph_probes(graph: Any, mailbox: str | None) -> list[tuple[str, Coroutine[Any, Any, Check]]]:
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.users.item.events.events_request_builder import EventsRequestBuilder
+
+    s = graph.settings
+    client = graph.client
+    site = client.sites.by_site_id(s.site_id)
+    probes: list[tuple[str, Coroutine[Any, Any, Check]]] = [
+        (
+            "sharepoint site",
+            _probe(
+                "sharepoint site",
+                lambda: site.drive.get(),
+                f"site {s.site_id}: document library found",
+                {
+                    404: f"AUDITBOT_SHAREPOINT_SITE '{s.site_id}' was not found: use the site id "
+                    "from GET https://graph.microsoft.com/v1.0/sites/<host>:/sites/<site name>",
+                    403: f"the app may not use site {s.site_id}: grant it Sites.Selected "
+                    "with a write permission on this site (docs/deploy.md)",
+                },
+            ),
+        ),
+        (
+            "tracker list",
+            _probe(
+                "tracker list",
+                lambda: site.lists.by_list_id(s.tracker_list).get(),
+                f"list '{s.tracker_list}' found",
+                {
+                    404: f"AUDITBOT_TRACKER_LIST '{s.tracker_list}' is not a list on the site: "
+                    "create it (docs/deploy.md) or set its id or title",
+                    403: "the app may not read the site's lists: grant Sites.Selected (write)",
+                },
+            ),
+        ),
+    ]
+    if mailbox:
+        query = EventsRequestBuilder.EventsRequestBuilderGetQueryParameters(top=1, select=["id"])
+        user = client.users.by_user_id(mailbox)
+        probes += [
+            (
+                "directory",
+                _probe(
+                    "directory",
+                    lambda: user.get(),
+                    f"{mailbox} found in the directory",
+                    {
+                        404: f"{mailbox} is not in the directory: check the address "
+                        "(--mailbox, AUDITBOT_ROLES_FILE or AUDITBOT_MAIL_SENDER)",
+                        403: "the app may not read users: grant User.Read.All and admin consent",
+                    },
+                ),
+            ),
+            (
+                "calendar",
+                _probe(
+                    "calendar",
+                    lambda: user.events.get(RequestConfiguration(query_parameters=query)),
+                    f"{mailbox}'s calendar can be read and written",
+                    {
+                        404: f"{mailbox} has no mailbox: give them an Exchange Online licence",
+                        403: f"the app may not use {mailbox}'s calendar: grant Calendars.ReadWrite, "
+                        "and include the mailbox in its Exchange RBAC scope or application "
+                        "access policy",
+                    },
+                ),
+            ),
+        ]
+    else:
+        probes.append(("calendar", _skipped("calendar", "no mailbox to try: give --mailbox")))
+    if s.mail_sender:
+        probes.append(
+            (
+                "mail sender",
+                _probe(
+                    "mail sender",
+                    lambda: client.users.by_user_id(s.mail_sender).get(),
+                    f"{s.mail_sender} found",
+                    {
+                        404: f"AUDITBOT_MAIL_SENDER '{s.mail_sender}' is not in the directory: "
+                        "use the shared mailbox's address",
+                        403: "the app may not read users: grant User.Read.All",
+                    },
+                ),
+            )
+        )
+    else:
+        probes.append(
+            (
+                "mail sender",
+                _failed(
+                    "mail sender",
+                    "AUDITBOT_MAIL_SENDER is not set: case-of-concern e-mails cannot be sent; "
+                    "set it to the shared mailbox they come from",
+                ),
+            )
+        )
+    return probes
+
+
+async def _skipped(name: str, detail: str) -> Check:
+    return Check(name, None, detail)
+
+
+async def _failed(name: str, detail: str) -> Check:
+    return Check(name, False, detail)
+
+
+async def _probe(
+    name: str, call: Callable[[], Awaitable[Any]], ok: str, fixes: dict[int, str]
+) -> Check:
+    import httpx
+    from kiota_abstractions.api_error import APIError
+
+    from graph.errors import GraphError
+
+    try:
+        await call()
+    except APIError as exc:
+        status = exc.response_status_code or 0
+        code = getattr(getattr(exc, "error", None), "code", None)
+        fix = fixes.get(status) or (
+            f"Graph answered {status}: the app's permissions are missing or not consented"
+            if status in (401, 403)
+            else f"Graph answered {status}: try again later; if it stays, see docs/deploy.md"
+        )
+        return Check(name, False, f"{fix} (HTTP {status}{' ' + code if code else ''})")
+    except GraphError as exc:
+        return Check(name, False, str(exc))
+    except httpx.HTTPError as exc:
+        return Check(
+            name, False, f"cannot reach AUDITBOT_GRAPH_URL ({type(exc).__name__}): {_NETWORK_FIX}"
+        )
+    return Check(name, True, ok)
+
+
+async def _bot_check(settings: Settings, login_url: str, ca_bundle: str | None) -> Check:
+    if not settings.app_id:
+        return Check(
+            "bot credentials",
+            None,
+            "MicrosoftAppId is not set: the bot accepts unauthenticated requests, which is "
+            "only for a local client such as the Agents Playground",
+        )
+    if settings.app_type == "UserAssignedMSI":
+        return Check(
+            "bot credentials", None, "a managed identity: only Azure can check it, at run time"
+        )
+    tenant = (
+        settings.app_tenant_id
+        if settings.app_type == "SingleTenant" and settings.app_tenant_id
+        else "botframework.com"
+    )
+    return await check_bot_credentials(
+        settings.app_id, settings.app_password or "", tenant, login_url, ca_bundle
+    )
+
+
+async def check_bot_credentials(
+    app_id: str,
+    password: str,
+    tenant: str,
+    login_url: str = BOT_LOGIN_URL,
+    ca_bundle: str | None = None,
+) -> Check:
+    """Asks the identity platform for a Bot Framework token, as the bot does to reply."""
+    import aiohttp
+
+    url = f"{login_url.rstrip('/')}/{tenant}/oauth2/v2.0/token"
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": app_id,
+        "client_secret": password,
+        "scope": BOT_SCOPE,
+    }
+    tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+    names = {
+        "secret": "MicrosoftAppPassword",
+        "client": "MicrosoftAppId",
+        "authority": "MicrosoftAppTenantId",
+    }
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=CHECK_TIMEOUT)) as http,
+            http.post(url, data=form, ssl=tls) as response,
+        ):
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return Check(
+            "bot credentials",
+            False,
+            f"cannot reach {login_url} ({type(exc).__name__}): {_NETWORK_FIX}",
+        )
+    if isinstance(body, dict) and "access_token" in body:
+        return Check("bot credentials", True, f"bot {app_id} got a Bot Framework token")
+    result = body if isinstance(body, dict) else {}
+    return Check("bot credentials", False, _token_problem(result, names))
+
+
+COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {"outbox": _outbox}
+PLAIN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "doctor": _doctor,
+    "manifest": _manifest,
+}

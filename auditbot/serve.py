@@ -20,6 +20,7 @@ from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
 from auditbot.app import App
+from auditbot.health import add_readiness_route
 from audits.clock import MovableClock
 from bot.handler import AuditBot
 from bot.sender import TeamsSender
@@ -61,6 +62,7 @@ def build_bot_server(app: App) -> BotServer:
     runner = make_runner(app, worker)
     web_app = create_web_app(adapter, bot)
     web_app.router.add_post("/dev/clock", _dev_clock(app, runner))
+    add_readiness_route(web_app, app.db, lambda: runner.heartbeat, app.service.clock)
     return BotServer(web_app, bot, dispatcher, runner)
 
 

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audits.errors import ConfigError
 from graph.client import GraphSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/auditbot.db"
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def is_guid(value: str) -> bool:
+    return bool(_GUID.match(value))
 
 
 class Settings(BaseSettings):
@@ -22,6 +32,8 @@ class Settings(BaseSettings):
     default_policy: str = Field("swindon", alias="AUDITBOT_DEFAULT_POLICY")
     demo_mode: bool = Field(False, alias="AUDITBOT_DEMO")
     log_level: str = Field("WARNING", alias="AUDITBOT_LOG_LEVEL")
+    # None: JSON lines for `serve` (a log collector reads them), text for the other commands.
+    log_format: Literal["json", "text"] | None = Field(None, alias="AUDITBOT_LOG_FORMAT")
 
     # Bot Framework (Azure Bot registration).
     app_id: str | None = Field(None, alias="MicrosoftAppId")
@@ -42,6 +54,128 @@ class Settings(BaseSettings):
     graph_ca_bundle: str | None = Field(None, alias="AUDITBOT_GRAPH_CA_BUNDLE")
     mail_sender: str | None = Field(None, alias="AUDITBOT_MAIL_SENDER")
     teams_app_id: str | None = Field(None, alias="AUDITBOT_TEAMS_APP_ID")
+
+    # The Teams app package (`auditbot manifest build`).
+    privacy_url: str | None = Field(None, alias="AUDITBOT_PRIVACY_URL")
+    terms_url: str | None = Field(None, alias="AUDITBOT_TERMS_URL")
+    website_url: str | None = Field(None, alias="AUDITBOT_WEBSITE_URL")
+    developer_name: str = Field("Children's Services QA", alias="AUDITBOT_DEVELOPER_NAME")
+    bot_domain: str | None = Field(None, alias="AUDITBOT_BOT_DOMAIN")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        try:
+            driver = make_url(value).drivername
+        except Exception:  # SQLAlchemy's ArgumentError says little more
+            raise ValueError(
+                "is not a database URL (sqlite+aiosqlite:///path.db or "
+                "postgresql+asyncpg://user:password@host/db)"
+            ) from None
+        if driver not in DATABASE_DRIVERS:
+            raise ValueError(
+                f"uses '{driver}': it must start with sqlite+aiosqlite:/// or postgresql+asyncpg://"
+            )
+        return value
+
+    @field_validator("app_type")
+    @classmethod
+    def _app_type(cls, value: str) -> str:
+        for known in APP_TYPES:
+            if value.strip().lower() == known.lower():
+                return known
+        raise ValueError(f"is '{value}': it must be one of {', '.join(APP_TYPES)}")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"is '{value}': it must be one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("developer_name")
+    @classmethod
+    def _developer_name(cls, value: str) -> str:
+        if not value.strip() or len(value) > 32:
+            raise ValueError("must be 1 to 32 characters (Teams shows it as the app's publisher)")
+        return value
+
+    @property
+    def tenants(self) -> frozenset[str]:
+        """The tenants served: AUDITBOT_ALLOWED_TENANTS, else the bot's own tenant."""
+        listed = frozenset(t.strip() for t in self.allowed_tenants.split(",") if t.strip())
+        return listed or (frozenset({self.app_tenant_id}) if self.app_tenant_id else frozenset())
+
+    def problems(self) -> list[str]:
+        """What is wrong with the settings taken together, one line each naming the setting.
+
+        Kept apart from the field validators so tests may build settings with made-up
+        tenant names; every start-up goes through `load_settings`, which checks these.
+        """
+        found: list[str] = []
+        for entry in (t.strip() for t in self.allowed_tenants.split(",")):
+            if entry and not is_guid(entry):
+                found.append(
+                    f"AUDITBOT_ALLOWED_TENANTS: '{entry}' is not a tenant id (a GUID such as "
+                    "72f988bf-86f1-41af-91ab-2d7cd011db47); separate several with commas"
+                )
+        if self.app_id and not is_guid(self.app_id):
+            found.append(
+                f"MicrosoftAppId: '{self.app_id}' is not an app id (the GUID on the Azure Bot's "
+                "Configuration page)"
+            )
+        if self.app_tenant_id and not is_guid(self.app_tenant_id):
+            found.append(
+                f"MicrosoftAppTenantId: '{self.app_tenant_id}' is not a tenant id (a GUID)"
+            )
+        if self.app_id and self.app_type != "UserAssignedMSI" and not self.app_password:
+            found.append("MicrosoftAppPassword: MicrosoftAppId is set but its client secret is not")
+        if self.app_id and self.app_type != "MultiTenant" and not self.app_tenant_id:
+            found.append(
+                f"MicrosoftAppTenantId: MicrosoftAppType is {self.app_type}, which needs the "
+                "tenant id of the bot's Entra app"
+            )
+        if self.app_password and not self.app_id:
+            found.append("MicrosoftAppId: MicrosoftAppPassword is set but the app id is not")
+        if self.graph_url:
+            found += [
+                f"{name}: AUDITBOT_GRAPH_URL is set but {name} is not"
+                for name, value in (
+                    ("AUDITBOT_AUTHORITY", self.authority),
+                    ("AUDITBOT_CLIENT_ID", self.client_id),
+                    ("AUDITBOT_CLIENT_SECRET", self.client_secret),
+                    ("AUDITBOT_SHAREPOINT_SITE", self.sharepoint_site),
+                )
+                if not value
+            ]
+        for name, url in (
+            ("AUDITBOT_GRAPH_URL", self.graph_url),
+            ("AUDITBOT_AUTHORITY", self.authority),
+            ("AUDITBOT_PRIVACY_URL", self.privacy_url),
+            ("AUDITBOT_TERMS_URL", self.terms_url),
+            ("AUDITBOT_WEBSITE_URL", self.website_url),
+        ):
+            if url and not url.lower().startswith("https://"):
+                found.append(f"{name}: '{url}' must start with https://")
+        for name, path in (
+            ("AUDITBOT_ROLES_FILE", self.roles_file),
+            (
+                "AUDITBOT_GRAPH_CA_BUNDLE",
+                Path(self.graph_ca_bundle) if self.graph_ca_bundle else None,
+            ),
+        ):
+            if path is not None and not path.is_file():
+                found.append(f"{name}: there is no file {path}")
+        if self.config_dir is not None and not self.config_dir.is_dir():
+            found.append(f"AUDITBOT_CONFIG_DIR: there is no folder {self.config_dir}")
+        return found
 
     @property
     def graph_configured(self) -> bool:
@@ -85,9 +219,22 @@ class Settings(BaseSettings):
 
 
 def load_settings(env_file: Path | None = None) -> Settings:
+    """The settings, checked: a wrong or missing one stops start-up with one line naming it."""
     try:
-        return Settings(_env_file=env_file)
+        settings = Settings(_env_file=env_file)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"setting {name}: {first['msg']}") from None
+        raise ConfigError(f"setting {validation_problems(exc)[0]}") from None
+    problems = settings.problems()
+    if problems:
+        raise ConfigError(f"setting {problems[0]}")
+    return settings
+
+
+def validation_problems(exc: ValidationError) -> list[str]:
+    """Each of pydantic's complaints as "NAME: what is wrong"."""
+    found = []
+    for error in exc.errors():
+        name = ".".join(str(p) for p in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        found.append(f"{name}: {message}")
+    return found

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from audits.catalog import Catalog
@@ -53,7 +53,7 @@ class Runner:
     ) -> None:
         self.db, self.catalog, self.calendar = db, catalog, calendar
         self.standing, self.clock, self.worker, self.batch = standing, clock, worker, batch
-        self.heartbeat: datetime | None = None  # wall-clock time of the last finished tick
+        self.heartbeat: datetime | None = None  # the clock's time at the last finished tick
         self._wake = asyncio.Event()
         self._lapsed_checked: datetime | None = None
 
@@ -85,7 +85,7 @@ class Runner:
             handled += len(claimed)
             if len(claimed) < self.batch:
                 break
-        self.heartbeat = datetime.now(UTC)
+        self.heartbeat = self.clock.now()
         return handled
 
     async def _fire(self, row: dict[str, Any], now: datetime) -> None:

@@ -531,3 +531,14 @@ async def test_in_demo_mode_moving_the_clock_brings_the_nudges_and_escalations(t
         escalation = str(connector.cards_to(conversation("quinn.qa@council.example"))[-1])
         assert audit.child_id in escalation and IRO in escalation
     await demo.close()
+
+
+async def test_the_running_server_is_ready_once_its_runner_has_looked(server):
+    async def ready() -> bool:
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{server.port}/readyz"
+            async with http.get(url) as response:
+                return response.status == 200
+
+    await _until(ready)
+    assert server.runner.heartbeat is not None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -158,6 +158,41 @@ def _option_id(q: Question, value: Any) -> str:
     raise ValueError(f"choose one of {', '.join(o.label for o in q.options)}")
 
 
+def _check_questions(questions: tuple[Question, ...], where: str = "section") -> None:
+    """Unique ids, and every `when` names an earlier yes/no or choice question and one of its answers."""
+    seen: set[str] = set()
+    for q in questions:
+        if q.id in seen:
+            raise ValueError(f"question id '{q.id}' is used twice")
+        seen.add(q.id)
+    earlier: dict[str, Question] = {}
+    for q in questions:
+        for other, wanted in (q.when or {}).items():
+            if other not in earlier:
+                raise ValueError(
+                    f"question '{q.id}' depends on '{other}', which is not an earlier "
+                    f"question of this {where}"
+                )
+            controlling = earlier[other]
+            if controlling.type not in (
+                AnswerType.YES_NO,
+                AnswerType.YES_NO_NA,
+                AnswerType.CHOICE,
+            ):
+                raise ValueError(
+                    f"question '{q.id}' can depend only on a yes/no or choice question"
+                )
+            try:
+                stored = _parse_answer(controlling, wanted)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"question '{q.id}': '{wanted}' is not an answer to '{other}' ({exc})"
+                ) from None
+            if stored != wanted:
+                raise ValueError(f"question '{q.id}': write the answer to '{other}' as '{stored}'")
+        earlier[q.id] = q
+
+
 class SectionKind(StrEnum):
     DETAILS = "details"
     GRADED = "graded"
@@ -172,43 +207,15 @@ class Section(_Strict):
     prompts: tuple[str, ...] = ()
     evidence_prompt: str = "Evidence – What records have you considered?"
     impact_prompt: str = "Impact – What difference has this made for the child?"
+    # Short names for the two boxes in the Word document, where the form's own
+    # are not "Evidence" and "Impact" (Bristol: "Strengths", "Areas for improvement").
+    evidence_label: str = "Evidence"
+    impact_label: str = "Impact"
     questions: tuple[Question, ...] = ()
 
     @model_validator(mode="after")
     def _unique_questions(self) -> Section:
-        seen: set[str] = set()
-        for q in self.questions:
-            if q.id in seen:
-                raise ValueError(f"question id '{q.id}' is used twice")
-            seen.add(q.id)
-        earlier: dict[str, Question] = {}
-        for q in self.questions:
-            for other, wanted in (q.when or {}).items():
-                if other not in earlier:
-                    raise ValueError(
-                        f"question '{q.id}' depends on '{other}', which is not an earlier "
-                        "question of this section"
-                    )
-                controlling = earlier[other]
-                if controlling.type not in (
-                    AnswerType.YES_NO,
-                    AnswerType.YES_NO_NA,
-                    AnswerType.CHOICE,
-                ):
-                    raise ValueError(
-                        f"question '{q.id}' can depend only on a yes/no or choice question"
-                    )
-                try:
-                    stored = _parse_answer(controlling, wanted)
-                except (TypeError, ValueError) as exc:
-                    raise ValueError(
-                        f"question '{q.id}': '{wanted}' is not an answer to '{other}' ({exc})"
-                    ) from None
-                if stored != wanted:
-                    raise ValueError(
-                        f"question '{q.id}': write the answer to '{other}' as '{stored}'"
-                    )
-            earlier[q.id] = q
+        _check_questions(self.questions)
         return self
 
     def question(self, question_id: str) -> Question:
@@ -238,6 +245,65 @@ class ModerationPart(_Strict):
     additional_actions_prompt: str | None = None
 
 
+ChecklistCompleter = Literal[
+    "social_worker", "team_manager", "auditor", "iro", "moderator", "service_manager"
+]
+CHECKLIST_COMPLETERS: tuple[str, ...] = get_args(ChecklistCompleter)
+
+
+class Checklist(_Strict):
+    """A pre-audit checklist: questions someone other than the auditor answers before the audit.
+
+    Shropshire: "It is the responsibility of the practitioner to ensure that they
+    have completed the 'Child Journey Audit Checklist' prior to the audit." In a
+    template file::
+
+        checklist:
+          title: "Child Journey Audit Checklist"
+          completed_by: social_worker      # the default: the practitioner
+          guidance: "Complete this before the audit."
+          questions:
+            - {id: plan_up_to_date, type: yes_no_na, text: "Is the plan up to date?"}
+
+    - `title`: the council's name for the checklist.
+    - `completed_by`: the person on the audit who answers it, one of
+      `CHECKLIST_COMPLETERS` (the audit's participants: `social_worker` is the
+      practitioner, the usual case).
+    - `guidance`: shown with the questions.
+    - `questions`: at least one, the same `Question` model as a section's
+      (answers are checked with `Question.parse`; `when` may name an earlier
+      question of the checklist). A checklist question cannot be a limiting
+      judgement (the overall grade rules look only at the sections) and
+      cannot be pre-filled from the allocation.
+
+    The checklist is not a section: it has no grade, is not moderated, and its
+    answers are not among what `missing_for_submission` asks of the auditor.
+    The workflow that asks the practitioner for it, and stores the answers,
+    is separate from the template.
+    """
+
+    title: str
+    completed_by: ChecklistCompleter = "social_worker"
+    guidance: str | None = None
+    questions: Annotated[tuple[Question, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _answerable(self) -> Checklist:
+        for q in self.questions:
+            if q.limiting:
+                raise ValueError(f"checklist question '{q.id}' cannot be a limiting judgement")
+            if q.prefill is not None:
+                raise ValueError(f"checklist question '{q.id}' cannot be pre-filled")
+        _check_questions(self.questions, where="checklist")
+        return self
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise InvalidInput(f"The {self.title} has no question '{question_id}'")
+
+
 class Template(_Strict):
     id: Annotated[str, Field(pattern=_ID)]
     name: str
@@ -248,6 +314,8 @@ class Template(_Strict):
     sections: tuple[Section, ...]
     actions: ActionsPart
     moderation: ModerationPart
+    # Optional: a pre-audit checklist for the practitioner (see `Checklist`).
+    checklist: Checklist | None = None
     kind: Literal["audit_tool"] = "audit_tool"
 
     @model_validator(mode="after")

@@ -158,7 +158,10 @@ def _graded_section(
     for prompt in section.prompts:
         _add_paragraph(doc, prompt, style="List Bullet")
     _grade_row(doc, answer.grade)
-    rows = [("Evidence", _text(answer.evidence)), ("Impact", _text(answer.impact))]
+    rows = [
+        (section.evidence_label, _text(answer.evidence)),
+        (section.impact_label, _text(answer.impact)),
+    ]
     if section.id == template.overall_section and audit.grade_reason:
         rows.append(("Reason for the overall grade", audit.grade_reason))
     _two_columns(doc, rows)

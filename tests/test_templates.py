@@ -331,7 +331,7 @@ def test_council_folder_adds_a_tool_and_replaces_a_policy(tmp_path):
     _council_tool(tmp_path)
     _swindon_policy(tmp_path, name="Our own process", default_template="council-tool")
     catalog = load_catalog(extra=tmp_path)
-    assert sorted(catalog.templates) == ["council-tool", "swindon-practice-evaluation"]
+    assert sorted(catalog.templates) == sorted([*load_catalog().templates, "council-tool"])
     assert catalog.template("council-tool").name == "Council Audit Tool"
     assert catalog.policy("swindon").name == "Our own process"
     assert catalog.policy("swindon").default_template == "council-tool"

@@ -8,7 +8,11 @@ twice, late or after a newer one still leaves the right result.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from audits.model import Audit, Deadline, Status
@@ -17,6 +21,8 @@ from store.repo import OutboxItem
 
 GRAPH = "graph"
 CALENDAR, FILE, TRACKER, INSTALL = "calendar", "file", "tracker", "install"
+REPORT = "report"  # a QA report's file (Word or Excel), filed under REPORTS_FOLDER
+REPORTS_FOLDER = "reports"
 FILED_STAGES = {
     Status.SUBMITTED: "submitted",
     Status.MODERATED: "moderated",
@@ -116,4 +122,37 @@ def effects_of(
                     audit_id=audit_id,
                 )
             )
+    return items
+
+
+def report_path(period_key: str, name: str) -> str:
+    """Where a report's file goes in the library: one path per period and file, never dated,
+    so running the same month's report again replaces its files."""
+    return f"{REPORTS_FOLDER}/{period_key}/{name}"
+
+
+def report_filings(
+    period_key: str, files: Mapping[str, bytes], made_at: datetime
+) -> list[OutboxItem]:
+    """An outbox row per file of a report. The file travels in the row (base64): what is
+    filed is what was written locally, however late the row is sent. Rows for one path
+    share a lane, so a newer run's file is uploaded after an older one's."""
+    items = []
+    for name, content in files.items():
+        path = report_path(period_key, name)
+        digest = hashlib.sha256(content).hexdigest()
+        items.append(
+            OutboxItem(
+                key=f"{REPORT}:{path}:{made_at:%Y%m%dT%H%M%S%f}:{digest[:16]}",
+                channel=GRAPH,
+                kind=REPORT,
+                recipient="",
+                lane=f"{REPORT}:{path}",
+                payload={
+                    "path": path,
+                    "sha256": digest,
+                    "content": base64.b64encode(content).decode("ascii"),
+                },
+            )
+        )
     return items

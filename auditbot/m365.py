@@ -9,13 +9,15 @@ or GiveUp here.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from auditbot.effects import CALENDAR, FILE, GRAPH, INSTALL, TRACKER, tracker_fields
+from auditbot.effects import CALENDAR, FILE, GRAPH, INSTALL, REPORT, TRACKER, tracker_fields
 from audits.catalog import Catalog
 from audits.clock import Clock
 from audits.model import Audit
@@ -52,6 +54,7 @@ class M365Senders:
             f"{GRAPH}:{FILE}": self._guarded(self.file_document),
             f"{GRAPH}:{TRACKER}": self._guarded(self.sync_tracker),
             f"{GRAPH}:{INSTALL}": self._guarded(self.install_app),
+            f"{GRAPH}:{REPORT}": self._guarded(self.file_report),
             "email": self._guarded(self.send_email),
         }
 
@@ -175,3 +178,12 @@ class M365Senders:
             if await m365.has_conversation(conn, person):
                 return
         await self.graph.install_for(person)
+
+    async def file_report(self, row: dict[str, Any]) -> None:
+        """A QA report's file, at its period's path (replacing the one filed before)."""
+        payload = row["payload"]
+        content = base64.b64decode(payload["content"])
+        if hashlib.sha256(content).hexdigest() != payload["sha256"]:
+            raise GiveUp(f"the report file for {payload['path']} is damaged in the outbox")
+        filed = await self.graph.upload(payload["path"], content)
+        log.info("report filed at %s", filed.path)

@@ -49,6 +49,7 @@ def build_bot_server(app: App) -> BotServer:
         APP_PASSWORD=s.app_password or "",
         APP_TYPE=s.app_type,
         APP_TENANTID=s.app_tenant_id or "",
+        OPENID_METADATA_URL=s.bot_openid_metadata_url,
     )
     adapter = make_adapter(credentials)
     tenants = frozenset(t.strip() for t in s.allowed_tenants.split(",") if t.strip())

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     app_tenant_id: str | None = Field(None, alias="MicrosoftAppTenantId")
     app_type: str = Field("SingleTenant", alias="MicrosoftAppType")
     allowed_tenants: str = Field("", alias="AUDITBOT_ALLOWED_TENANTS")
+    # Only for a sovereign cloud or a test: where the Bot Framework's signing keys are
+    # published (empty: Microsoft's public cloud).
+    bot_openid_metadata_url: str = Field("", alias="AUDITBOT_BOT_OPENID_METADATA_URL")
 
     # Microsoft Graph (production) or the local sandbox.
     graph_url: str | None = Field(None, alias="AUDITBOT_GRAPH_URL")

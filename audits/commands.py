@@ -129,6 +129,20 @@ class ExtendDeadline:
     reason: str
 
 
+@dataclass(frozen=True)
+class CompleteChecklist:
+    """The practitioner's answers to the template's pre-audit checklist."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GivePractitionerFeedback:
+    """The allocated social worker's feedback on the audit (Bristol: within 10 working days)."""
+
+    text: str
+
+
 Command = (
     RecordFamilyFeedback
     | AnswerSection
@@ -148,4 +162,6 @@ Command = (
     | ReturnAction
     | Reassign
     | ExtendDeadline
+    | CompleteChecklist
+    | GivePractitionerFeedback
 )

@@ -189,6 +189,16 @@ class CaseOfConcern(_Model):
     closing_note: str | None = None
 
 
+class Written(_Model):
+    """Something one person wrote or answered once: the practitioner's feedback on the
+    audit, or the pre-audit checklist."""
+
+    text: str | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+    by: str
+    at: datetime
+
+
 class Audit(_Model):
     id: str
     child_id: str
@@ -214,6 +224,8 @@ class Audit(_Model):
     actions: list[AgreedAction] = Field(default_factory=list)
     case_of_concern: CaseOfConcern | None = None
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    checklist: Written | None = None  # the template's pre-audit checklist, answered
+    practitioner_feedback: Written | None = None
 
     @property
     def auditor_grade(self) -> Grade | None:

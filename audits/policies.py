@@ -7,7 +7,7 @@ hours, days, weeks or working days.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -28,39 +28,64 @@ class StepId(StrEnum):
     COC_PLAN = "coc_plan"
     REAUDIT = "reaudit"
     ACTION = "action"
+    PRACTITIONER_FEEDBACK = "practitioner_feedback"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_KINDS = ("hours", "days", "weeks", "working_days", "day_of_month")
+
+
 class Duration(_Strict):
-    """Exactly one of: clock hours, calendar days, weeks, or working days."""
+    """Exactly one of: clock hours, calendar days, weeks, working days, or a day of the
+    month ("within the first 3 weeks of each calendar month": `day_of_month: 21`).
+
+    A day of the month falls at close of business on that day, or on the last working
+    day before it; when that leaves fewer than `lead_working_days` after the start, the
+    same day of the next month.
+    """
 
     hours: Annotated[float, Field(ge=0)] | None = None
     days: Annotated[int, Field(ge=0)] | None = None
     weeks: Annotated[int, Field(ge=0)] | None = None
     working_days: Annotated[int, Field(ge=0)] | None = None
+    day_of_month: Annotated[int, Field(ge=1, le=28)] | None = None
+    lead_working_days: Annotated[int, Field(ge=0)] = 5
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Duration:
-        given = [
-            k for k in ("hours", "days", "weeks", "working_days") if getattr(self, k) is not None
-        ]
+        given = [k for k in _KINDS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of hours, days, weeks or working_days")
+            raise ValueError("give exactly one of hours, days, weeks, working_days or day_of_month")
         return self
 
     def after(self, start: datetime, calendar: WorkingCalendar) -> datetime:
         start = as_utc(start)
         if self.working_days is not None:
             return calendar.after_working_days(start, self.working_days)
+        if self.day_of_month is not None:
+            return self._by_day_of_month(start, calendar)
         if self.hours is not None:
             return start + timedelta(hours=self.hours)
         if self.days is not None:
             return start + timedelta(days=self.days)
         assert self.weeks is not None
         return start + timedelta(weeks=self.weeks)
+
+    def _by_day_of_month(self, start: datetime, calendar: WorkingCalendar) -> datetime:
+        assert self.day_of_month is not None
+        first = calendar.local_date(start)
+        earliest = calendar.add_working_days(first, self.lead_working_days)
+        year, month = first.year, first.month
+        while True:
+            day = date(year, month, self.day_of_month)
+            while not calendar.is_working_day(day):
+                day -= timedelta(days=1)
+            if day >= earliest:
+                return calendar.close_of(day)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
     def before(self, end: datetime, calendar: WorkingCalendar) -> datetime:
         end = as_utc(end)
@@ -74,6 +99,8 @@ class Duration(_Strict):
         return end - (self.after(end, calendar) - end)
 
     def describe(self) -> str:
+        if self.day_of_month is not None:
+            return f"by the {_ordinal(self.day_of_month)} of the month"
         for key, word in (
             ("hours", "hour"),
             ("days", "day"),
@@ -85,6 +112,11 @@ class Duration(_Strict):
                 shown = f"{value:g}" if isinstance(value, float) else str(value)
                 return f"{shown} {word}{'' if value == 1 else 's'}"
         raise AssertionError  # pragma: no cover
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 11 <= n <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 class Nudge(_Strict):
@@ -110,7 +142,7 @@ class Escalation(_Strict):
 class Step(_Strict):
     label: str
     actor: Role
-    starts: Literal["allocation", "submission", "moderation", "panel", "alert", "agreed"]
+    starts: Literal["allocation", "submission", "moderation", "panel", "alert", "agreed", "closure"]
     deadline: Duration | None = None
     # When the panel returns an audit, the auditor's clock restarts with this.
     on_return: Duration | None = None
@@ -148,6 +180,12 @@ class Policy(_Strict):
     # Who signs off completed actions; the second applies when the overall grade is Inadequate.
     action_sign_off: Role = Role.TEAM_MANAGER
     action_sign_off_if_inadequate: Role = Role.SERVICE_MANAGER
+    # The latest an agreed action may be due, counted from when it is agreed; the
+    # second applies when the audit is judged Inadequate (safeguarding actions).
+    action_due_within: Duration | None = None
+    action_due_within_if_inadequate: Duration | None = None
+    # False: no QA panel; QA closes (shares) the audit once it is moderated.
+    panel: bool = True
 
     @model_validator(mode="after")
     def _known_actors(self) -> Policy:
@@ -159,6 +197,7 @@ class Policy(_Strict):
             StepId.COC_PLAN: {Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE},
             StepId.REAUDIT: {Role.QA_MANAGER, Role.QA_OFFICER, Role.AUDITOR},
             StepId.ACTION: {Role.ACTION_OWNER},
+            StepId.PRACTITIONER_FEEDBACK: {Role.SOCIAL_WORKER},
         }
         for step_id, step in self.steps.items():
             if step.actor not in expected[step_id]:

@@ -16,6 +16,7 @@ STEP_TITLES = {
     "closure": "QA closure due",
     "coc_plan": "case of concern plan due",
     "reaudit": "case of concern re-audit due",
+    "practitioner_feedback": "your feedback on the audit due",
 }
 ACTION_STEP = "action {number} due"
 
@@ -30,6 +31,7 @@ STEP_TODO = {
     "coc_plan": "Confirm the plan that keeps the child safe and takes the actions forward. "
     "It is recorded as a management decision.",
     "reaudit": "Carry out the short re-audit and record its findings in auditbot.",
+    "practitioner_feedback": "Read the moderated audit and give your feedback on it in auditbot.",
 }
 ACTION_TODO = "Complete the agreed action and record the evidence in auditbot, so your manager can sign it off."
 

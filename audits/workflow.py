@@ -36,6 +36,7 @@ from audits.model import (
     SectionAnswer,
     SectionModeration,
     Status,
+    Written,
 )
 from audits.policies import Policy, RuleAction, StepId
 from audits.reminders import people_in_role
@@ -68,6 +69,9 @@ class NoticeKind(StrEnum):
     REASSIGNED_TO = "reassigned_to"
     REASSIGNED_AWAY = "reassigned_away"
     DEADLINE_MOVED = "deadline_moved"
+    CHECKLIST_DONE = "checklist_done"
+    CHECKLIST_REQUESTED = "checklist_requested"
+    FEEDBACK_REQUESTED = "feedback_requested"
     NUDGE = "nudge"  # sent by the scheduler: a deadline is near, or has passed
     ESCALATION = "escalation"  # sent by the scheduler: someone else's deadline has passed
 
@@ -310,6 +314,14 @@ def allocate(audit_id: str, allocation: Allocation, ctx: Context) -> Outcome:
         rec.tell(
             p.iro, NoticeKind.IRO_COMMENTS_REQUESTED, role=Role.IRO.value, due=_iso(iro_due.due_at)
         )
+    checklist = ctx.template.checklist
+    if checklist is not None:
+        rec.tell(
+            p.of(Role(checklist.completed_by)),
+            NoticeKind.CHECKLIST_REQUESTED,
+            title=checklist.title,
+            due=_iso(audit_due.due_at) if audit_due else None,
+        )
     return rec.done(f"Audit {audit_id} allocated for child {a.child_id}")
 
 
@@ -496,6 +508,20 @@ def _add_action(rec: _Recorder, cmd: c.AddAction) -> Outcome:
         raise InvalidInput(f"'{cmd.due}' is not a date (use YYYY-MM-DD)") from exc
     if due < rec.ctx.calendar.local_date(rec.ctx.now):
         raise InvalidInput(f"The completion date {due.isoformat()} is in the past")
+    policy = rec.ctx.policy
+    inadequate = rec.audit.final_grade is Grade.INADEQUATE
+    limit = (
+        policy.action_due_within_if_inadequate or policy.action_due_within
+        if inadequate
+        else policy.action_due_within
+    )
+    if limit is not None:
+        latest = rec.ctx.calendar.local_date(limit.after(rec.ctx.now, rec.ctx.calendar))
+        if due > latest:
+            raise InvalidInput(
+                f"{'Actions from an Inadequate audit' if inadequate else 'Actions'} must be "
+                f"completed within {limit.describe()}: by {latest:%d %b %Y} at the latest"
+            )
     number = max((a.number for a in rec.audit.actions), default=0) + 1
     action = AgreedAction(
         number=number,
@@ -805,6 +831,11 @@ def _complete_moderation(rec: _Recorder, cmd: c.CompleteModeration) -> Outcome:
         rec.tell(qa, NoticeKind.READY_FOR_PANEL, grade=grade.value)
     if grade is Grade.INADEQUATE:
         _open_case_of_concern(rec, Role.MODERATOR)
+    closure = rec.ctx.policy.steps.get(StepId.CLOSURE)
+    if not rec.ctx.policy.panel and closure is not None:
+        closer = _first(_people(rec, closure.actor))
+        if closer:
+            rec.start(StepId.CLOSURE, closer, closure.actor)
     if audit.case_of_concern is not None:
         owner = (
             _first(_people(rec, rec.ctx.policy.steps[StepId.REAUDIT].actor))
@@ -823,6 +854,8 @@ def _first(people: list[str]) -> str | None:
 def _record_panel(rec: _Recorder, cmd: c.RecordPanel) -> Outcome:
     _require(rec, Role.PANEL, Role.QA_MANAGER, doing="record the QA panel's findings")
     audit = rec.audit
+    if not rec.ctx.policy.panel:
+        raise WrongState("This process has no QA panel: QA closes the audit once it is moderated")
     if audit.status is not Status.MODERATED:
         raise WrongState(
             f"Audit {audit.id} is {audit.status.label.lower()}, not waiting for the panel"
@@ -870,10 +903,15 @@ def _record_panel(rec: _Recorder, cmd: c.RecordPanel) -> Outcome:
 def _close(rec: _Recorder, cmd: c.CloseAudit) -> Outcome:
     _require(rec, Role.QA_MANAGER, Role.QA_OFFICER, doing="close the audit")
     audit = rec.audit
-    if audit.status is not Status.PANEL_AGREED:
+    ready = Status.PANEL_AGREED if rec.ctx.policy.panel else Status.MODERATED
+    if audit.status is not ready:
         raise WrongState(
             f"Audit {audit.id} is {audit.status.label.lower()}; "
-            "only an audit the panel has agreed can be closed"
+            + (
+                "only an audit the panel has agreed can be closed"
+                if rec.ctx.policy.panel
+                else "only a moderated audit can be closed"
+            )
         )
     rec.status(Status.CLOSED)
     audit.closed_at = rec.ctx.now
@@ -894,7 +932,62 @@ def _close(rec: _Recorder, cmd: c.CloseAudit) -> Outcome:
             role=role.value,
             grade=grade.value if grade else None,
         )
+    feedback = rec.start(
+        StepId.PRACTITIONER_FEEDBACK, audit.participants.social_worker, Role.SOCIAL_WORKER
+    )
+    if feedback is not None:
+        rec.tell(
+            audit.participants.social_worker,
+            NoticeKind.FEEDBACK_REQUESTED,
+            due=_iso(feedback.due_at),
+            grade=grade.value if grade else None,
+        )
     return rec.done(f"Audit {audit.id} closed")
+
+
+def _complete_checklist(rec: _Recorder, cmd: c.CompleteChecklist) -> Outcome:
+    checklist = rec.ctx.template.checklist
+    if checklist is None:
+        raise InvalidInput(f"'{rec.ctx.template.name}' has no pre-audit checklist")
+    role = Role(checklist.completed_by)
+    if rec.ctx.actor != rec.audit.participants.of(role):
+        raise NotAllowed(f"Only the {role.label} completes the checklist (audit {rec.audit.id})")
+    if rec.audit.status not in AUDITOR_EDITABLE:
+        raise WrongState(f"Audit {rec.audit.id} has been submitted: the checklist is closed")
+    by_id = {q.id: q for q in checklist.questions}
+    values: dict[str, Any] = {}
+    for key, value in cmd.values.items():
+        if key not in by_id:
+            raise InvalidInput(f"The checklist has no question '{key}'")
+        parsed = by_id[key].parse(value)
+        if parsed is not None:
+            values[key] = parsed
+    unanswered = [
+        q.text
+        for q in checklist.questions
+        if q.id not in values and all(values.get(k) == v for k, v in (q.when or {}).items())
+    ]
+    if unanswered:
+        raise Incomplete(f"{checklist.title} is not finished", unanswered)
+    old = rec.audit.checklist
+    rec.audit.checklist = Written(values=values, by=rec.ctx.actor, at=rec.ctx.now)
+    rec.change("checklist", old.values if old else None, values)
+    rec.tell(rec.audit.participants.auditor, NoticeKind.CHECKLIST_DONE, title=checklist.title)
+    return rec.done(f"{checklist.title} saved")
+
+
+def _practitioner_feedback(rec: _Recorder, cmd: c.GivePractitionerFeedback) -> Outcome:
+    _require(rec, Role.SOCIAL_WORKER, doing="give the practitioner's feedback")
+    deadline = rec.audit.deadlines.get(StepId.PRACTITIONER_FEEDBACK.value)
+    if deadline is None:
+        raise WrongState(f"No feedback on audit {rec.audit.id} is asked for yet")
+    text = _text(cmd.text, "Your feedback")
+    assert text is not None
+    old = rec.audit.practitioner_feedback
+    rec.audit.practitioner_feedback = Written(text=text, by=rec.ctx.actor, at=rec.ctx.now)
+    rec.change("practitioner_feedback", old.text if old else None, text)
+    rec.finish(StepId.PRACTITIONER_FEEDBACK.value)
+    return rec.done("Thank you: your feedback is saved")
 
 
 def _open_coc(rec: _Recorder) -> CaseOfConcern:
@@ -1107,6 +1200,8 @@ def _extend(rec: _Recorder, cmd: c.ExtendDeadline) -> Outcome:
 
 
 _HANDLERS: dict[type, Any] = {
+    c.CompleteChecklist: _complete_checklist,
+    c.GivePractitionerFeedback: _practitioner_feedback,
     c.AnswerSection: _answer_section,
     c.RecordFamilyFeedback: _record_family_feedback,
     c.AddIroComments: _add_iro_comments,

@@ -27,6 +27,7 @@ from audits.roles import Role
 from audits.templates import SectionKind, Template
 from audits.wording import step_title
 from audits.workdays import as_utc
+from audits.workflow import roles_of
 from bot.routing import MAX_FIELD, command_for
 from cards import words
 from cards.actions import Card, Verb
@@ -144,6 +145,10 @@ class AuditBot(ActivityHandler):
             return Reply(None, await self._my_audits(person))
         try:
             audit = await self.service.get(audit_id)
+            if not roles_of(audit, person, self.service.standing):
+                # Before anything else: opening shows the answers, and even a refusal
+                # for bad input would tell a stranger about someone else's audit.
+                raise NotAllowed(f"Only the people named on audit {audit.id} can open it")
             if verb is Verb.TYPE_ANSWER:
                 return Reply(None, await self._ask_to_type(person, audit, data))
             command = command_for(verb, data)
@@ -254,6 +259,16 @@ class AuditBot(ActivityHandler):
                 if todo
                 else cards.moderation_summary_card(audit, template)
             )
+        if Role.SOCIAL_WORKER in roles:
+            if (
+                template.checklist is not None
+                and audit.checklist is None
+                and audit.status in AUDITOR_EDITABLE
+            ):
+                return cards.checklist_card(audit, template)
+            feedback = audit.deadlines.get("practitioner_feedback")
+            if feedback is not None and feedback.open:
+                return cards.feedback_card(audit)
         if Role.IRO in roles and audit.status is not Status.CLOSED:
             return cards.iro_comments_card(audit)
         coc = audit.case_of_concern
@@ -305,6 +320,10 @@ class AuditBot(ActivityHandler):
                     return cards.action_completion_card(audit, number)
                 case Card.SIGN_OFF if number is not None:
                     return cards.sign_off_card(audit, number)
+                case Card.CHECKLIST if template.checklist is not None:
+                    return cards.checklist_card(audit, template)
+                case Card.FEEDBACK:
+                    return cards.feedback_card(audit)
         except (AuditError, KeyError, ValueError):
             return None
         return None

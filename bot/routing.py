@@ -56,6 +56,18 @@ def command_for(verb: Verb, data: dict[str, Any]) -> c.Command | None:
                 summary=_text(data, "summary"),
                 not_sought_reason=_text(data, "not_sought_reason"),
             )
+        case Verb.CHECKLIST:
+            answers = {
+                key.removeprefix("q."): value
+                for key, value in data.items()
+                if key.startswith("q.") and value not in ("", None)
+            }
+            for key, value in answers.items():
+                if isinstance(value, str) and len(value) > MAX_FIELD:
+                    raise InvalidInput(f"'{key}' is too long: at most {MAX_FIELD:,} characters")
+            return c.CompleteChecklist(answers)
+        case Verb.PRACTITIONER_FEEDBACK:
+            return c.GivePractitionerFeedback(_text(data, "feedback") or "")
         case Verb.IRO_COMMENTS:
             return c.AddIroComments(_text(data, "comments") or "")
         case Verb.SUBMIT:

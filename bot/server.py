@@ -5,17 +5,30 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
+from botbuilder.schema import Activity, CallerIdConstants
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    BotFrameworkAuthentication,
+    ClaimsIdentity,
+    ConnectorFactory,
+    UserTokenClient,
+)
 
 from bot.handler import AuditBot
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # an activity carrying a card submit is far below this
+# Activities and card data are a few levels deep; botbuilder and msrest walk them
+# recursively, so a deeply nested body would end in a RecursionError.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -26,17 +39,114 @@ class BotCredentials:
     APP_PASSWORD: str = ""
     APP_TYPE: str = "SingleTenant"
     APP_TENANTID: str = ""
+    # Where the Bot Connector publishes the keys that sign its requests; empty for
+    # Microsoft's own. Tests point it at a local issuer; production leaves it empty.
+    OPENID_METADATA_URL: str = ""
 
 
-def make_adapter(credentials: BotCredentials) -> CloudAdapter:
+@dataclass(frozen=True)
+class _PublicCloud:
+    """botbuilder's "parameterized" configuration: once one endpoint is given, all must be.
+
+    Every value is the public cloud's, as botbuilder's built-in default uses, except
+    where the channel's signing keys are published.
+    """
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str = (
+        AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+    )
+    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+    TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL: str = (
+        AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+    )
+    OAUTH_URL: str = AuthenticationConstants.OAUTH_URL
+    CALLER_ID: str = CallerIdConstants.public_azure_channel
+    VALIDATE_AUTHORITY: bool = True
+
+
+class _Refusing(BotFrameworkAuthentication):
+    """Any failure to authenticate a request is a 401.
+
+    botbuilder turns only PermissionError into 401; a token that is expired, badly
+    signed, signed by a key it has never seen, or not a JWT at all raises something
+    else from PyJWT or from its key lookup, which would surface as a 500.
+    """
+
+    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+        self._inner = inner
+
+    async def authenticate_request(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult:
+        try:
+            return await self._inner.authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except Exception as exc:
+            log.warning("refused a request whose token is not valid: %s", type(exc).__name__)
+            raise PermissionError("the request's token is not valid") from exc
+
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
+        try:
+            return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+        except PermissionError:
+            raise
+        except Exception as exc:
+            raise PermissionError("the request's token is not valid") from exc
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return self._inner.create_connector_factory(claims_identity)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        return await self._inner.create_user_token_client(claims_identity)
+
+    def create_bot_framework_client(self) -> object:
+        return self._inner.create_bot_framework_client()
+
+    def get_originating_audience(self) -> str:
+        audience: str = self._inner.get_originating_audience()
+        return audience
+
+    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        try:
+            return await self._inner.authenticate_channel_request(auth_header)
+        except PermissionError:
+            raise
+        except Exception as exc:
+            raise PermissionError("the request's token is not valid") from exc
+
+
+def _authentication(credentials: BotCredentials) -> BotFrameworkAuthentication:
     if not credentials.APP_ID:
         log.warning(
             "MicrosoftAppId is not set: the bot accepts UNAUTHENTICATED requests. "
             "Use this only with a local client such as the Agents Playground."
         )
         # botbuilder allows an empty app id only for the multi-tenant type.
-        credentials = BotCredentials(APP_TYPE="MultiTenant")
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(credentials))
+        anonymous = BotCredentials(APP_TYPE="MultiTenant")
+        return _Refusing(ConfigurationBotFrameworkAuthentication(anonymous))
+    if not credentials.OPENID_METADATA_URL:
+        return _Refusing(ConfigurationBotFrameworkAuthentication(credentials))
+    configuration = _PublicCloud(
+        APP_ID=credentials.APP_ID,
+        APP_PASSWORD=credentials.APP_PASSWORD,
+        APP_TYPE=credentials.APP_TYPE,
+        APP_TENANTID=credentials.APP_TENANTID,
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=credentials.OPENID_METADATA_URL,
+    )
+    return _Refusing(ConfigurationBotFrameworkAuthentication(configuration))
+
+
+def make_adapter(credentials: BotCredentials) -> CloudAdapter:
+    adapter = CloudAdapter(_authentication(credentials))
 
     async def on_error(context, error: Exception) -> None:  # type: ignore[no-untyped-def]
         log.error("turn failed: %s", type(error).__name__, exc_info=error)
@@ -60,12 +170,19 @@ def create_web_app(adapter: CloudAdapter, bot: AuditBot) -> web.Application:
             return web.json_response({"error": "activity too large"}, status=413)
         try:
             body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             log.warning("refused a request that is not JSON")
             return web.json_response({"error": "the body is not JSON"}, status=400)
+        if _too_deep(body):
+            log.warning("refused a request nested too deep")
+            return web.json_response({"error": "the activity is nested too deep"}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             log.warning("refused a request that is not an activity")
             return web.json_response({"error": "the body is not an activity"}, status=400)
+        problem = _envelope_problem(body)
+        if problem:
+            log.warning("refused a malformed activity: %s", problem)
+            return web.json_response({"error": problem}, status=400)
         try:
             response = await adapter.process(request, bot)
         except web.HTTPException as exc:
@@ -82,3 +199,44 @@ def create_web_app(adapter: CloudAdapter, bot: AuditBot) -> web.Application:
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app
+
+
+def _too_deep(body: object) -> bool:
+    """Whether JSON nests deeper than MAX_DEPTH (walked without recursion)."""
+    level: list[object] = [body]
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return any(isinstance(node, dict | list) for node in level)
+
+
+# Envelope fields botbuilder relies on to answer: of another type, the turn would fail
+# while answering (after the bot has run), or the invoke would get no answer at all.
+_TEXT_FIELDS = ("id", "replyToId", "name", "channelId", "text", "locale", "action")
+_OBJECT_FIELDS = ("from", "recipient", "channelData")
+
+
+def _envelope_problem(body: dict[str, Any]) -> str | None:
+    """Why an activity cannot be answered as Teams sends it, or None."""
+    service_url = body.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+        return "'serviceUrl' must be an http(s) URL"
+    conversation = body.get("conversation")
+    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
+        return "'conversation' must carry an id"
+    for key in _TEXT_FIELDS:
+        if body.get(key) is not None and not isinstance(body[key], str):
+            return f"'{key}' must be text"
+    for key in _OBJECT_FIELDS:
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            return f"'{key}' must be an object"
+    sender = body.get("from") or {}
+    if sender.get("aadObjectId") is not None and not isinstance(sender["aadObjectId"], str):
+        return "'from.aadObjectId' must be text"
+    return None

@@ -24,6 +24,7 @@ from cards.form import (
 from cards.home import MyAuditRow, help_card, my_audits_card, welcome_card
 from cards.moderation import moderation_card, moderation_summary_card
 from cards.notices import notice_card
+from cards.practitioner import checklist_card, checklist_state, feedback_card
 from cards.reminders import escalation_card, nudge_card
 from cards.schema import CardInvalid, validate
 
@@ -38,9 +39,12 @@ __all__ = [
     "agreed_actions_card",
     "allocation_card",
     "case_of_concern_alert_card",
+    "checklist_card",
+    "checklist_state",
     "close_card",
     "escalation_card",
     "family_feedback_card",
+    "feedback_card",
     "help_card",
     "iro_comments_card",
     "moderation_card",

@@ -45,9 +45,15 @@ class Verb(StrEnum):
     SIGN_OFF_ACTION = "sign_off_action"
     RETURN_ACTION = "return_action"
     ADD_ACTION = "add_action"
+    CHECKLIST = "checklist"  # the practitioner's pre-audit checklist
+    PRACTITIONER_FEEDBACK = "practitioner_feedback"
     TYPE_ANSWER = "type_answer"  # with `section` and `field`: the next message is the answer
     MY_AUDITS = "my_audits"
     HELP = "help"
+    # The QA tracker: a page of it (the filters and page number ride in `data`), and one
+    # audit's details from a row of it.
+    TRACKER_PAGE = "tracker_page"
+    AUDIT_DETAILS = "audit_details"
 
 
 class Card(StrEnum):
@@ -63,10 +69,12 @@ class Card(StrEnum):
     PLAN = "plan"
     ACTION = "action"  # with `action`: the owner's completion card
     SIGN_OFF = "sign_off"  # with `action`: the manager's sign-off card
+    CHECKLIST = "checklist"
+    FEEDBACK = "feedback"
 
 
 # Verbs about the person, not one audit: their data has no audit id.
-PERSONAL_VERBS = frozenset({Verb.MY_AUDITS, Verb.HELP})
+PERSONAL_VERBS = frozenset({Verb.MY_AUDITS, Verb.HELP, Verb.TRACKER_PAGE})
 # Verbs that only show something or need no typed input: pressing them never
 # waits for (or is blocked by) the inputs on the card.
 _NO_INPUTS = frozenset(
@@ -79,6 +87,8 @@ _NO_INPUTS = frozenset(
         Verb.TYPE_ANSWER,
         Verb.MY_AUDITS,
         Verb.HELP,
+        Verb.TRACKER_PAGE,
+        Verb.AUDIT_DETAILS,
     }
 )
 _RESERVED = ("verb", "audit_id")
@@ -139,4 +149,5 @@ _STEP_CARDS = {
     "moderation": Card.MODERATION,
     "closure": Card.CLOSE,
     "coc_plan": Card.PLAN,
+    "practitioner_feedback": Card.FEEDBACK,
 }

@@ -20,6 +20,7 @@ from cards import _kit as k
 from cards import _parts as p
 from cards import words
 from cards.actions import Card, Verb, button
+from cards.practitioner import checklist_state
 
 GUIDANCE_ID = "guidance"
 # Saved answers longer than this are the first to be left out of a card that is too big.
@@ -77,6 +78,9 @@ def _section(
     if graded:
         position = template.graded_sections.index(section) + 1
         extra.append(words.progress(position, len(template.graded_sections)))
+    checklist = checklist_state(audit, template)
+    if checklist:
+        extra.append(checklist)
     body: list[k.Element] = [k.heading(section.label), p.about(audit.id, audit.child_id, *extra)]
     notes = p.guidance(section)
     if notes and with_guidance:

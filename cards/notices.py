@@ -23,6 +23,7 @@ from cards.actions import Card, Verb, button, open_card
 from cards.allocation import allocated
 from cards.closing import panel
 from cards.concern import concern_alert
+from cards.practitioner import checklist_requested, feedback_requested
 from cards.reminders import escalation_card, nudge_card
 
 Data = Mapping[str, Any]
@@ -240,6 +241,22 @@ def _deadline_moved(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
     )
 
 
+def _checklist_requested(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
+    return checklist_requested(
+        audit_id, child_id, str(data.get("title") or ""), p.parse_instant(data.get("due"))
+    )
+
+
+def _checklist_done(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
+    return _info(words.CHECKLIST_DONE_TITLE, audit_id, child_id, k.text(str(data.get("title"))))
+
+
+def _feedback_requested(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
+    return feedback_requested(
+        audit_id, child_id, p.parse_instant(data.get("due")), data.get("grade")
+    )
+
+
 def _nudge(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
     due = p.parse_instant(data["due"])
     assert due is not None
@@ -279,6 +296,9 @@ _BUILDERS: dict[NoticeKind, Callable[[str, str, Data], dict[str, Any]]] = {
     NoticeKind.REASSIGNED_TO: _reassigned_to,
     NoticeKind.REASSIGNED_AWAY: _reassigned_away,
     NoticeKind.DEADLINE_MOVED: _deadline_moved,
+    NoticeKind.CHECKLIST_REQUESTED: _checklist_requested,
+    NoticeKind.CHECKLIST_DONE: _checklist_done,
+    NoticeKind.FEEDBACK_REQUESTED: _feedback_requested,
     NoticeKind.NUDGE: _nudge,
     NoticeKind.ESCALATION: _escalation,
 }

@@ -96,6 +96,23 @@ OPEN_AUDIT = "Open the audit"
 START_AUDIT = "Start the audit"
 SAVE_AND_NEXT = "Save and next"
 SAVE_AND_PAUSE = "Save and pause"
+AUDIT_SESSION_BY = "The audit is due by"
+CHECKLIST_INTRO = "Please complete this before the audit session with your auditor."
+CHECKLIST_SAVE = "Save the checklist"
+CHECKLIST_DONE_TITLE = "The practitioner has completed the checklist"
+CHECKLIST_STATE = "Pre-audit checklist"
+CHECKLIST_DONE = "Done"
+CHECKLIST_NOT_YET = "Not done yet"
+OPEN_CHECKLIST = "Open the checklist"
+FEEDBACK_TITLE = "Your feedback on the audit"
+FEEDBACK_INTRO = (
+    "The audit of this child's case has been moderated and shared with you. What did you "
+    "think of it, and of what it found?"
+)
+FEEDBACK_LABEL = "Your feedback"
+FEEDBACK_MISSING = "Please write your feedback"
+FEEDBACK_DUE = "Please reply by"
+SEND_FEEDBACK = "Send feedback"
 TYPE_EVIDENCE = "Type evidence in chat"
 TYPE_IMPACT = "Type impact in chat"
 TYPED_FIELDS = {"evidence": "evidence", "impact": "impact"}
@@ -472,6 +489,7 @@ STEP_TODO = {
     "closure": "Record the panel's findings and close the audit.",
     "coc_plan": "Confirm the plan that keeps the child safe and takes the actions forward.",
     "reaudit": "Carry out the short re-audit and record what you found.",
+    "practitioner_feedback": "Read the moderated audit and give your feedback on it.",
 }
 ACTION_TODO = "Complete the agreed action and record the evidence, so it can be signed off."
 
@@ -532,3 +550,66 @@ WHO_ARE_YOU = (
 NOT_FOR_YOUR_ORG = "auditbot is not available to your organisation."
 # `.format(child_id=...)`
 NO_SUCH_CHILD = "You have no audit for child's ID {child_id}."
+
+# ---------------------------------------------------------------- QA report
+
+REPORT_TITLE = "Audit report"
+REPORT_AS_AT = "Figures as at"
+REPORT_COMPLETED = "Audits completed"
+REPORT_GOOD_OR_BETTER = "Good or better"
+REPORT_AGREEMENT = "Moderator agreed the overall grade"
+REPORT_IRO_ON_TIME = "IRO/CP chair comments on time"
+REPORT_CASES_OF_CONCERN = "Cases of concern"
+REPORT_ACTIONS_OVERDUE = "Agreed actions overdue"
+REPORT_WORD = "Open the report (Word)"
+REPORT_WORKBOOK = "Open the figures (Excel)"
+REPORT_NOT_FILED = "The files are not in SharePoint yet."
+REPORT_NOTHING_DUE = "nothing due yet"
+OPEN_TRACKER = "Open the tracker"
+
+
+def report_title(period_label: str) -> str:
+    return f"{REPORT_TITLE}: {period_label}"
+
+
+def of_total(part: int, whole: int) -> str:
+    return f"{part} of {whole}"
+
+
+def percent_of(value: float | None, part: int, whole: int) -> str:
+    """'80% (16 of 20)', or 'nothing due yet' when nothing could be counted."""
+    if value is None:
+        return REPORT_NOTHING_DUE
+    return f"{value:g}% ({part} of {whole})"
+
+
+# ------------------------------------------------------------------ tracker
+
+TRACKER_TITLE = "Audit tracker"
+TRACKER_EMPTY = "No audits match."
+TRACKER_NEXT = "Next page"
+TRACKER_PREVIOUS = "Previous page"
+DETAILS = "Details"
+OWNER_LABEL = "With"
+OVERDUE = "Overdue"
+CASE_OF_CONCERN_FLAG = "Case of concern"
+FILTERED_BY = "Showing"
+
+
+def tracker_page(page: int, pages: int, total: int) -> str:
+    return f"Page {page} of {pages} · {total} audit{'' if total == 1 else 's'}"
+
+
+def tracker_filters(
+    team: str | None, status_value: Status | str | None, overdue: bool, concern: bool
+) -> str:
+    shown = []
+    if team:
+        shown.append(f"team {team}")
+    if status_value:
+        shown.append(status(status_value).lower())
+    if overdue:
+        shown.append("overdue only")
+    if concern:
+        shown.append("cases of concern only")
+    return f"{FILTERED_BY}: {', '.join(shown)}" if shown else f"{FILTERED_BY}: all audits"

@@ -23,15 +23,20 @@ def people(n: int = 1) -> Participants:
 
 
 def allocation(
-    child: str = "1000001", n: int = 1, strand: str = "help-and-protection", due=None
+    child: str = "1000001",
+    n: int = 1,
+    strand: str = "help-and-protection",
+    due=None,
+    template: str = "swindon-practice-evaluation",
+    policy: str = "swindon",
 ) -> Allocation:
     return Allocation(
         child_id=child,
         strand=strand,
         team="Safeguarding Team 1",
         participants=people(n),
-        template="swindon-practice-evaluation",
-        policy="swindon",
+        template=template,
+        policy=policy,
         due=due,
     )
 

@@ -103,12 +103,15 @@ class Journey:
         audit_id: str,
         child: str,
         n: int,
+        template: str = "swindon-practice-evaluation",
+        policy: str = "swindon",
     ) -> None:
-        self.template: Template = catalog.template("swindon-practice-evaluation")
-        self.policy: Policy = catalog.policy("swindon")
+        self.template: Template = catalog.template(template)
+        self.policy: Policy = catalog.policy(policy)
         self.calendar, self.standing, self.now = calendar, standing, START
         self.notices: list[Notice] = []
-        outcome = allocate(audit_id, allocation(child, n=n), self._ctx(SYSTEM))
+        chosen = allocation(child, n=n, template=template, policy=policy)
+        outcome = allocate(audit_id, chosen, self._ctx(SYSTEM))
         self.audit: Audit = outcome.audit
         self.notices += outcome.notices
 
@@ -278,6 +281,32 @@ def _scenes(catalog: Catalog, calendar: WorkingCalendar, standing: StandingRoles
     o = Journey(catalog, calendar, standing, "202611-004", "1000004", n=4)
     outstanding = o.fill(overall=Grade.OUTSTANDING)
 
+    # Shropshire's tool under Bristol's process: the practitioner's checklist before
+    # the audit; no panel; the social worker's feedback after QA shares it.
+    s = Journey(
+        catalog,
+        calendar,
+        standing,
+        "202611-005",
+        "1000005",
+        n=5,
+        template="child-journey-audit",
+        policy="bristol",
+    )
+    checklist = s.template.checklist
+    assert checklist is not None
+    s.do(
+        s.audit.participants.social_worker,
+        c.CompleteChecklist(
+            {q.id: sample_value(q, START.date()) for q in checklist.questions if not q.when}
+        ),
+    )
+    s.fill()
+    s.do(s.audit.participants.auditor, c.Submit())
+    s.moderate(Grade.GOOD)
+    s.do(QA_OFFICER, c.CloseAudit())
+    s.do(s.audit.participants.social_worker, c.GivePractitionerFeedback(f"{NAME}: fair audit"))
+
     # What the scheduler sends: a nudge, an overdue notice and an escalation.
     late = [
         reminder
@@ -303,7 +332,7 @@ def _scenes(catalog: Catalog, calendar: WorkingCalendar, standing: StandingRoles
         action_done=action_done,
         reason_needed=reason_needed,
         outstanding=outstanding,
-        notices=a.notices + b.notices + r.notices + o.notices + reminded,
+        notices=a.notices + b.notices + r.notices + o.notices + s.notices + reminded,
     )
 
 
@@ -572,7 +601,7 @@ def test_notices_never_show_what_people_typed(name: str, scenes: Scenes) -> None
     dumped = json.dumps(card, ensure_ascii=False)
     assert NAME not in dumped
     assert "**bold**" not in dumped
-    assert any(child in dumped for child in ("1000001", "1000002", "1000003"))
+    assert any(child in dumped for child in ("1000001", "1000002", "1000003", "1000005"))
 
 
 def test_every_notice_the_workflow_sends_has_a_card_without_answers(scenes: Scenes) -> None:

@@ -31,6 +31,8 @@ from audits.workflow import roles_of
 from bot.routing import MAX_FIELD, command_for
 from cards import words
 from cards.actions import Card, Verb
+from cards.report import report_card_from_store
+from cards.tracker import TrackerFilters, audit_details_card, tracker_card_from_store
 from store import m365, repo
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,8 @@ class AuditBot(ActivityHandler):
             return Reply(None, cards.help_card())
         if verb is Verb.MY_AUDITS:
             return Reply(None, await self._my_audits(person))
+        if verb in (Verb.TRACKER_PAGE, Verb.AUDIT_DETAILS):
+            return await self._qa_view(person, verb, data)
         try:
             audit = await self.service.get(audit_id)
             if not roles_of(audit, person, self.service.standing):
@@ -171,11 +175,7 @@ class AuditBot(ActivityHandler):
         except AlreadyApplied:
             return Reply(None, None, words.ALREADY_SAVED)
         except NotAllowed as exc:
-            log.warning("refused %s on audit %s for %s", verb.value, audit_id, person)
-            async with self.service.db.transaction() as conn:
-                await repo.record_refusal(
-                    conn, self.service.clock.now(), person, audit_id, verb.value, str(exc)
-                )
+            await self._refused(person, audit_id, verb, str(exc))
             return Reply(None, None, str(exc))
         except AuditError as exc:
             return Reply(None, None, str(exc))
@@ -328,6 +328,59 @@ class AuditBot(ActivityHandler):
             return None
         return None
 
+    # ------------------------------------------------------------------ QA views
+
+    def _is_qa(self, person: str) -> bool:
+        return person in self.service.standing.qa_staff
+
+    async def _qa_view(self, person: str, verb: Verb, data: dict[str, Any]) -> Reply:
+        """The tracker's pages (in place) and an audit's details: QA staff only."""
+        if not self._is_qa(person):
+            await self._refused(person, str(data.get("audit_id") or ""), verb, words.QA_ONLY)
+            return Reply(None, None, words.QA_ONLY)
+        now = self.service.clock.now()
+        if verb is Verb.TRACKER_PAGE:
+            filters, page = TrackerFilters.from_data(data)
+            card = await tracker_card_from_store(self.service.db, now, filters, page)
+            return Reply(card)
+        try:
+            audit = await self.service.get(str(data.get("audit_id") or ""))
+        except AuditError as exc:
+            return Reply(None, None, str(exc))
+        return Reply(None, audit_details_card(audit, now))
+
+    async def _refused(self, person: str, audit_id: str, verb: Verb, reason: str) -> None:
+        log.warning("refused %s on audit %s for %s", verb.value, audit_id[:32] or "-", person)
+        async with self.service.db.transaction() as conn:
+            await repo.record_refusal(
+                conn, self.service.clock.now(), person, audit_id[:32], verb.value, reason
+            )
+
+    async def _report(self, turn_context: TurnContext, person: str, period: str | None) -> None:
+        if not self._is_qa(person):
+            await turn_context.send_activity(words.QA_ONLY)
+            return
+        try:
+            card = await report_card_from_store(
+                self.service.db, self.service.catalog, self.service.clock.now(), period
+            )
+        except AuditError as exc:
+            await turn_context.send_activity(str(exc))
+            return
+        await _send_card(turn_context, card)
+
+    async def _tracker(self, turn_context: TurnContext, person: str, text: str) -> None:
+        if not self._is_qa(person):
+            await turn_context.send_activity(words.QA_ONLY)
+            return
+        try:
+            filters = TrackerFilters.parse(text)
+        except AuditError as exc:
+            await turn_context.send_activity(str(exc))
+            return
+        now = self.service.clock.now()
+        await _send_card(turn_context, await tracker_card_from_store(self.service.db, now, filters))
+
     # ------------------------------------------------------------------ text
 
     async def _text(self, turn_context: TurnContext, person: str, text: str) -> None:
@@ -340,6 +393,10 @@ class AuditBot(ActivityHandler):
             await _send_card(turn_context, await self._resume(person))
         elif said[0] == "status" and len(said) == 2:
             await _send_card(turn_context, await self._status(person, said[1]))
+        elif said[0] == "report" and len(said) <= 2:
+            await self._report(turn_context, person, said[1] if len(said) == 2 else None)
+        elif said[0] == "tracker":
+            await self._tracker(turn_context, person, text.strip()[len("tracker") :])
         elif not await self._typed_answer(turn_context, person, text):
             await turn_context.send_activity(words.UNKNOWN)
             await _send_card(turn_context, cards.help_card())

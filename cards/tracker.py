@@ -26,8 +26,10 @@ from adaptive_cards.card import Column, ColumnSet
 from adaptive_cards.types import Colors, Spacing, VerticalAlignment
 
 from audits.errors import InvalidInput
-from audits.model import Status
+from audits.model import Audit, Status
+from audits.roles import AUDIT_ROLES
 from cards import _kit as k
+from cards import _parts as p
 from cards import words
 from cards.actions import Verb, button
 
@@ -236,3 +238,38 @@ async def tracker_card_from_store(
             overdue=filters.overdue,
         )
     return tracker_card([TrackerRow.of(r) for r in rows], filters, page)
+
+
+def audit_details_card(audit: Audit, now: datetime) -> dict[str, Any]:
+    """What QA staff see behind a tracker row: state, grades, people and every deadline.
+    The child's ID only; no answers."""
+    body: list[k.Element] = [
+        k.heading(words.DETAILS_TITLE),
+        p.about(audit.id, audit.child_id),
+        k.fact(words.STATUS, words.status(audit.status)),
+        k.fact(words.TEAM, audit.team),
+        k.fact(words.AUDITOR_OVERALL, words.grade(audit.auditor_grade)),
+        k.fact(words.FINAL_GRADE, words.grade(audit.final_grade)),
+    ]
+    if audit.case_of_concern is not None and audit.case_of_concern.closed_at is None:
+        body.append(k.text(words.CASE_OF_CONCERN_FLAG, bold=True, color=Colors.ATTENTION))
+    body.append(k.subheading(words.PEOPLE_ON_AUDIT))
+    for role in AUDIT_ROLES:
+        who = audit.participants.of(role)
+        if who:
+            body.append(k.fact(role.label.capitalize(), who))
+    body.append(k.subheading(words.DEADLINES_TITLE))
+    for deadline in sorted(audit.deadlines.values(), key=lambda d: d.due_at):
+        if deadline.open:
+            late = deadline.due_at < now
+            state = (
+                words.overdue_since(deadline.due_at, now)
+                if late
+                else words.due_in(deadline.due_at, now)
+            )
+            color = Colors.ATTENTION if late else None
+        else:
+            assert deadline.done_at is not None
+            state, color = words.DONE_ON.format(when=words.when(deadline.done_at)), None
+        body.append(k.fact(f"{words.step(deadline.step)} ({deadline.owner})", state, color=color))
+    return k.card(body, [])

@@ -169,12 +169,27 @@ WELCOME_TEXT = (
 )
 PRIVACY = "My messages show the child's ID only, never the child's name."
 HELP_TITLE = "What you can type"
-COMMANDS = (
+_EVERYONE: tuple[tuple[str, str], ...] = (
     ("help", "what I can do and the words I understand"),
     ("my audits", "the audits you are part of, what comes next and when it is due"),
     ("resume", "carry on where you left off"),
     ("status <child's ID>", "where the audit for that child's ID is up to"),
 )
+QA_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("report", "QA staff: this month's audit report (or report 2026-10, report 2026-Q3)"),
+    (
+        "tracker",
+        "QA staff: every audit with its state and next deadline (filters: "
+        'team="Team name", status=submitted, overdue, concern)',
+    ),
+)
+COMMANDS = _EVERYONE + QA_COMMANDS
+QA_ONLY = "Only the QA team can see the report and the tracker."
+DETAILS_TITLE = "Audit details"
+TEAM = "Team"
+DONE_ON = "Done {when}"
+PEOPLE_ON_AUDIT = "People"
+DEADLINES_TITLE = "Deadlines"
 HELP_BUTTONS = "You can also use the buttons on my cards; they do the same."
 
 # --------------------------------------------------------------- my audits

@@ -542,3 +542,39 @@ async def test_the_running_server_is_ready_once_its_runner_has_looked(server):
 
     await _until(ready)
     assert server.runner.heartbeat is not None
+
+
+async def test_qa_staff_get_the_report_and_the_tracker_in_chat(teams, connector, app):
+    audits = await _allocate(app, 1, 2)
+    await teams.install(QA_MANAGER)
+    await teams.install(AUDITOR)
+    await teams.say(QA_MANAGER, "report")
+    report = str(connector.cards_to(conversation(QA_MANAGER))[-1])
+    assert "2026-11" in report or "November 2026" in report
+    await teams.say(QA_MANAGER, "report 2026-13")
+    assert "2026-13" in str(connector.sent[-1])  # a clear reason, no card
+    await teams.say(QA_MANAGER, "tracker")
+    tracker = connector.cards_to(conversation(QA_MANAGER))[-1]
+    assert all(a.child_id in str(tracker) for a in audits)
+    await teams.say(QA_MANAGER, "tracker team=Nowhere")
+    assert audits[0].child_id not in str(connector.cards_to(conversation(QA_MANAGER))[-1])
+    await teams.say(QA_MANAGER, "tracker sideways")
+    assert "not a tracker filter" in str(connector.sent[-1])
+    details = await teams.execute(
+        QA_MANAGER, {"verb": Verb.AUDIT_DETAILS, "audit_id": audits[0].id}
+    )
+    assert details["type"] == "application/vnd.microsoft.activity.message"
+    shown = str(connector.cards_to(conversation(QA_MANAGER))[-1])
+    assert "Audit details" in shown and audits[0].participants.auditor in shown
+
+    # Not for anyone else: refused, recorded, and nothing shown.
+    before = len(connector.cards_to(conversation(AUDITOR)))
+    await teams.say(AUDITOR, "report")
+    await teams.say(AUDITOR, "tracker")
+    assert len(connector.cards_to(conversation(AUDITOR))) == before
+    assert "Only the QA team" in str(connector.sent[-1])
+    answer = await teams.execute(AUDITOR, {"verb": Verb.TRACKER_PAGE, "page": 2})
+    assert "Only the QA team" in str(answer)
+    async with app.db.reading() as conn:
+        refused = await repo.refusal_rows(conn)
+    assert [(r["actor"], r["action"]) for r in refused] == [(AUDITOR, "tracker_page")]

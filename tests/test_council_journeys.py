@@ -1,0 +1,261 @@
+"""Each council's process from allocation to its last step, with the scheduler: Bristol
+(no panel, the practitioner's feedback at 35 working days) and the Stage 1/2/3
+guidance (deadlines by the third week of the month, action time limits)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from auditbot.demo import fill_audit, moderate_audit
+from auditbot.service import AuditService
+from audits import commands as c
+from audits.clock import FixedClock
+from audits.errors import InvalidInput, WrongState
+from audits.grades import Grade
+from audits.model import Audit, Status
+from audits.workdays import uk_time
+from audits.workflow import SYSTEM
+from scheduling.runner import Runner
+from store.schema import outbox
+from tests.helpers import QA_MANAGER, QA_OFFICER, allocation, rows
+
+AUDITOR, SW, MOD, SM = (
+    "auditor1@council.example",
+    "sw1@council.example",
+    "moderator1@council.example",
+    "sm1@council.example",
+)
+
+
+def _at(service: AuditService, when: datetime) -> AuditService:
+    return dataclasses.replace(service, clock=FixedClock(when))
+
+
+def _move_to(service: AuditService, when: datetime) -> None:
+    clock = service.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(when - clock.now())
+
+
+def _uk(text: str) -> datetime:
+    """'15 Dec 2026 17:00' in UK time (GMT in winter) as UTC."""
+    return datetime.strptime(text, "%d %b %Y %H:%M").replace(tzinfo=UTC)
+
+
+async def _allocate(
+    service: AuditService, template: str, policy: str, child: str = "1000001", n: int = 1
+) -> Audit:
+    chosen = allocation(child, n=n, template=template, policy=policy)
+    [o] = await service.allocate(SYSTEM, rows(chosen))
+    return o.audit
+
+
+def _due(audit: Audit, step: str) -> str:
+    return uk_time(audit.deadlines[step].due_at)
+
+
+async def _notices(service: AuditService) -> list[tuple[str, str, str]]:
+    async with service.db.reading() as conn:
+        found = await conn.execute(
+            sa.select(outbox.c.kind, outbox.c.recipient, outbox.c.payload)
+            .where(outbox.c.channel == "teams")
+            .order_by(outbox.c.id)
+        )
+        return [(r.kind, r.recipient, (r.payload or {}).get("step", "")) for r in found.all()]
+
+
+# ------------------------------------------------------------------- Bristol
+
+
+async def test_bristol_from_day_one_to_the_social_workers_feedback(service):
+    # Tuesday 1 December 2026: the 35 working days cross Christmas, Boxing Day (its
+    # substitute, Monday 28) and New Year's Day.
+    service = _at(service, _uk("01 Dec 2026 09:00"))
+    template = service.catalog.template("bristol-child-case-audit")
+    audit = await _allocate(service, template.id, "bristol")
+    assert "iro_comments" not in audit.deadlines  # Bristol shares with the IRO afterwards
+    assert _due(audit, "audit_completion") == "15 Dec 2026, 17:30"  # 10 working days
+    runner = Runner(
+        service.db, service.catalog, service.calendar, service.standing, service.clock, "w"
+    )
+
+    # Two working days before, the auditor is nudged in the morning.
+    _move_to(service, _uk("11 Dec 2026 09:00"))
+    await runner.tick()
+    assert ("nudge", AUDITOR, "audit_completion") in await _notices(service)
+
+    _move_to(service, _uk("15 Dec 2026 16:00"))
+    await fill_audit(service, audit.id, AUDITOR, template)
+    submitted = (await service.execute(AUDITOR, audit.id, c.Submit())).audit
+    assert _due(submitted, "moderation") == "31 Dec 2026, 17:30"  # 10 working days
+
+    _move_to(service, _uk("31 Dec 2026 16:00"))
+    moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.GOOD)).audit
+    assert moderated.status is Status.MODERATED
+    # No panel: QA shares the moderated audit within 5 working days.
+    assert _due(moderated, "closure") == "8 Jan 2027, 17:30"
+    assert moderated.deadlines["closure"].owner == QA_OFFICER
+    with pytest.raises(WrongState, match="no QA panel"):
+        await service.execute(QA_MANAGER, audit.id, c.RecordPanel("agreed", ""))
+
+    _move_to(service, _uk("08 Jan 2027 16:00"))
+    closed = (await service.execute(QA_OFFICER, audit.id, c.CloseAudit())).audit
+    assert closed.status is Status.CLOSED
+    feedback = closed.deadlines["practitioner_feedback"]
+    assert feedback.owner == SW
+    assert uk_time(feedback.due_at) == "22 Jan 2027, 17:30"
+    # Day 1 to the social worker's feedback: 35 working days.
+    assert feedback.due_at == service.calendar.after_working_days(_uk("01 Dec 2026 09:00"), 35)
+    assert ("feedback_requested", SW, "") in await _notices(service)
+
+    # Not given in time: nudged, then escalated to the QA officer.
+    _move_to(service, _uk("23 Jan 2027 10:00"))
+    await runner.tick()
+    _move_to(service, _uk("25 Jan 2027 09:30"))
+    await runner.tick()
+    sent = await _notices(service)
+    assert ("nudge", SW, "practitioner_feedback") in sent
+    assert ("escalation", QA_OFFICER, "practitioner_feedback") in sent
+
+    given = await service.execute(SW, audit.id, c.GivePractitionerFeedback("A fair audit."))
+    assert given.audit.practitioner_feedback is not None
+    assert not given.audit.deadlines["practitioner_feedback"].open
+    with pytest.raises(Exception, match="Only the social worker"):
+        await service.execute(AUDITOR, audit.id, c.GivePractitionerFeedback("Not mine"))
+
+
+async def test_bristol_inadequate_tells_the_service_manager_at_once(service):
+    service = _at(service, _uk("01 Dec 2026 09:00"))
+    template = service.catalog.template("bristol-child-case-audit")
+    audit = await _allocate(service, template.id, "bristol")
+    graded = [s.id for s in template.graded_sections if s.id != template.overall_section]
+    await fill_audit(
+        service,
+        audit.id,
+        AUDITOR,
+        template,
+        grades={graded[0]: Grade.INADEQUATE},
+        overall=Grade.INADEQUATE,
+    )
+    # "Actions ... reviewed by the Service Manager within 1 month"
+    with pytest.raises(InvalidInput, match="within 30 days"):
+        await service.execute(
+            AUDITOR, audit.id, c.AddAction("Update the plan with the family", SW, date(2027, 1, 30))
+        )
+    await service.execute(
+        AUDITOR, audit.id, c.AddAction("Update the plan with the family", SW, date(2026, 12, 18))
+    )
+    submitted = (await service.execute(AUDITOR, audit.id, c.Submit())).audit
+    alerts = [n for n in await _notices(service) if n[0] == "case_of_concern"]
+    assert {who for _, who, _ in alerts} >= {SM}
+    # The service manager's case direction within the 5 working days.
+    assert _due(submitted, "coc_plan") == "8 Dec 2026, 17:30"
+    moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)).audit
+    reaudit = moderated.deadlines["reaudit"]
+    assert reaudit.due_at == service.clock.now() + timedelta(weeks=8)
+
+
+# --------------------------------------------------------------- Stage 1/2/3
+
+
+async def test_stage1_allocated_on_the_25th_is_due_in_the_third_week_of_next_month(service):
+    service = _at(service, _uk("25 Nov 2026 10:00"))
+    template = service.catalog.template("good-practice-audit")
+    audit = await _allocate(service, template.id, "stage123")
+    assert _due(audit, "audit_completion") == "21 Dec 2026, 17:30"
+
+    # Allocated early in the month: by the 21st, or the working day before it.
+    early = await _allocate(
+        _at(service, _uk("02 Nov 2026 09:00")), template.id, "stage123", child="1000002", n=2
+    )
+    assert _due(early, "audit_completion") == "20 Nov 2026, 17:30"  # the 21st is a Saturday
+
+    # Stage 2: the moderation by the third week of the month it can still be done in.
+    _move_to(service, _uk("18 Dec 2026 10:00"))
+    await fill_audit(service, audit.id, AUDITOR, template)
+    submitted = (await service.execute(AUDITOR, audit.id, c.Submit())).audit
+    assert _due(submitted, "moderation") == "21 Jan 2027, 17:30"
+    moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.GOOD)).audit
+    panel = (await service.execute(QA_MANAGER, audit.id, c.RecordPanel("agreed", ""))).audit
+    assert not panel.deadlines["moderation"].open and moderated.status is Status.MODERATED
+    closed = (await service.execute(QA_MANAGER, audit.id, c.CloseAudit())).audit
+    assert closed.status is Status.CLOSED
+
+
+async def test_stage1_good_with_a_limiting_judgement_not_met_is_refused(service):
+    template = service.catalog.template("good-practice-audit")
+    audit = await _allocate(service, template.id, "stage123")
+    seen_alone = next(
+        (s.id, q.id)
+        for s in template.sections
+        for q in s.questions
+        if q.limiting and "alone" in q.text.lower()
+    )
+    await fill_audit(
+        service,
+        audit.id,
+        AUDITOR,
+        template,
+        overrides={seen_alone[0]: {seen_alone[1]: "no"}},
+    )
+    # Refused with the reason, even with a written reason (Swindon would accept one).
+    with pytest.raises(InvalidInput, match="Good needs every limiting judgement met"):
+        await service.execute(AUDITOR, audit.id, c.Submit(grade_reason="Good all the same"))
+    assert (await service.get(audit.id)).status is Status.IN_PROGRESS
+    # Seen alone "NA" (an under-five) meets it.
+    await service.execute(
+        AUDITOR, audit.id, c.AnswerSection(seen_alone[0], values={seen_alone[1]: "na"})
+    )
+    assert (await service.execute(AUDITOR, audit.id, c.Submit())).audit.status is Status.SUBMITTED
+
+
+async def test_stage123_safeguarding_actions_within_5_working_days_others_4_weeks(service):
+    template = service.catalog.template("good-practice-audit")
+    audit = await _allocate(service, template.id, "stage123")
+    graded = [s.id for s in template.graded_sections if s.id != template.overall_section]
+    await fill_audit(
+        service,
+        audit.id,
+        AUDITOR,
+        template,
+        grades={graded[0]: Grade.INADEQUATE},
+        overall=Grade.INADEQUATE,
+    )
+    # Monday 2 November: 5 working days is Monday 9 November.
+    with pytest.raises(InvalidInput, match="Inadequate audit must be completed within 5"):
+        await service.execute(
+            AUDITOR,
+            audit.id,
+            c.AddAction("Visit the child alone this week", SW, date(2026, 11, 10)),
+        )
+    done = await service.execute(
+        AUDITOR, audit.id, c.AddAction("Visit the child alone this week", SW, date(2026, 11, 9))
+    )
+    assert done.audit.actions[0].due == date(2026, 11, 9)
+
+    # Other actions: within 4 weeks.
+    other = await _allocate(service, template.id, "stage123", child="1000002", n=2)
+    await fill_audit(
+        service,
+        other.id,
+        "auditor2@council.example",
+        template,
+        grades={graded[0]: Grade.REQUIRES_IMPROVEMENT},
+        overall=Grade.REQUIRES_IMPROVEMENT,
+    )
+    action = "Review the plan with the family and the school"
+    with pytest.raises(InvalidInput, match="within 4 weeks: by 30 Nov 2026"):
+        await service.execute(
+            "auditor2@council.example",
+            other.id,
+            c.AddAction(action, "sw2@council.example", date(2026, 12, 1)),
+        )
+    await service.execute(
+        "auditor2@council.example",
+        other.id,
+        c.AddAction(action, "sw2@council.example", date(2026, 11, 30)),
+    )

@@ -32,6 +32,7 @@ from audits.clock import MovableClock
 from audits.roles import load_standing_roles
 from audits.workdays import WorkingCalendar
 from audits.workflow import SYSTEM
+from bench.rows import Row
 from scheduling.runner import Runner
 from store import repo
 from store.db import Database
@@ -146,7 +147,7 @@ async def memory_over_an_hour(runner: Runner, clock: MovableClock) -> tuple[floa
     return before, rss_mb()
 
 
-async def main(n: int, backend: str) -> None:
+async def _run(n: int, backend: str) -> tuple[float, float, float, float, float, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db" if backend == "sqlite" else POSTGRES
         clock = MovableClock(START)
@@ -167,6 +168,33 @@ async def main(n: int, backend: str) -> None:
         before, after = await memory_over_an_hour(runner, clock)
         await service.db.dispose()
 
+    return small_p50, small_p95, big_p50, big_p95, delay, before, after
+
+
+async def measure(n: int = 100_000, backend: str = "sqlite") -> list[Row]:
+    """The key figures as rows for bench/run_all.py."""
+    _, small_p95, _, big_p95, delay, before, after = await _run(n, backend)
+    return [
+        Row(
+            f"runner idle tick, {n:,} timers (p95)",
+            f"{big_p95:.2f} ms",
+            f"{small_p95:.2f} ms (100 timers)",
+            f"{big_p95 / small_p95:.2f}x",
+            "< 10 ms",
+            big_p95 < 10,
+        ),
+        Row(
+            "due timer fired after",
+            f"{delay * 1000:.0f} ms",
+            budget="< 1000 ms",
+            ok=delay < 1,
+        ),
+        Row("runner memory over 3,600 ticks", f"{before:.0f} -> {after:.0f} MB"),
+    ]
+
+
+async def main(n: int, backend: str) -> None:
+    small_p50, small_p95, big_p50, big_p95, delay, before, after = await _run(n, backend)
     print(f"runner, {backend}: idle tick and fire delay with {n:,} pending timers")
     print(f"  idle tick, 100 timers:      p50 {small_p50:6.2f} ms   p95 {small_p95:6.2f} ms")
     print(f"  idle tick, {n:,} timers: p50 {big_p50:6.2f} ms   p95 {big_p95:6.2f} ms")

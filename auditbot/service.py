@@ -157,14 +157,14 @@ class AuditService:
         async with self.db.transaction() as conn:
             if key is not None:
                 await repo.mark_processed(conn, key, audit_id, self.clock.now())
-            audit = await repo.load_audit(conn, audit_id, for_update=True)
-            version = await repo.version_of(conn, audit_id)
+            audit, version = await repo.load_versioned(conn, audit_id, for_update=True)
             ctx = self._context(actor, audit.template, audit.policy)
             outcome = apply(audit, command, ctx)
             if not outcome.changes:  # e.g. "save" pressed on an unchanged card
                 return outcome
-            new_version = await repo.save_audit(conn, outcome.audit, version, ctx.now)
-            await repo.sync_reminders(conn, audit_id, self.reminders(outcome.audit))
+            new_version = await repo.save_audit(conn, outcome.audit, version, ctx.now, before=audit)
+            if outcome.audit.deadlines != audit.deadlines:
+                await repo.sync_reminders(conn, audit_id, self.reminders(outcome.audit))
             name = type(command).__name__
             await repo.append_history(
                 conn, audit_id, new_version, actor, ctx.now, name, outcome.changes

@@ -5,6 +5,7 @@ Thin on purpose: parse the activity, call the application layer, render a card.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ class AuditBot(ActivityHandler):
     def __init__(self, service: AuditService, allowed_tenants: frozenset[str]) -> None:
         self.service = service
         self.allowed_tenants = allowed_tenants
+        self._remembered: dict[str, str] = {}  # object id -> the conversation last stored
 
     # ----------------------------------------------------------------- turns
 
@@ -77,9 +79,15 @@ class AuditBot(ActivityHandler):
         if not object_id:
             return
         reference = TurnContext.get_conversation_reference(activity).serialize()
+        # Stored when it is new or has changed, not on every turn (a write each time
+        # would queue every message behind the others on SQLite).
+        same = json.dumps({k: v for k, v in reference.items() if k != "activityId"}, sort_keys=True)
+        if self._remembered.get(object_id) == same:
+            return
         async with self.service.db.transaction() as conn:
             upn = await m365.upn_of(conn, object_id)
             await m365.save_conversation(conn, object_id, upn, reference, self.service.clock.now())
+        self._remembered[object_id] = same
 
     async def _person(self, turn_context: TurnContext) -> str | None:
         object_id = getattr(turn_context.activity.from_property, "aad_object_id", None)

@@ -114,7 +114,14 @@ class Dispatcher:
         if row["attempts"] >= limit:
             await self._failed(row, f"gave up after {row['attempts']} attempts: {reason}", None)
             return
-        wait = after if after is not None else self.policy.backoff(row["attempts"], self.rng)
+        wait = self.policy.backoff(row["attempts"], self.rng)
+        if after is not None:
+            # Told when to come back: that is honoured. But a service that keeps saying
+            # "in a second" through a long outage (SharePoint down for an hour) would
+            # spend the whole budget in minutes and dead-letter every filing; past the
+            # ordinary budget, the waits grow too, so the budget lasts hours, not minutes.
+            over = row["attempts"] - self.policy.max_attempts
+            wait = after if over <= 0 else max(after, self.policy.backoff(over, self.rng))
         retry_at: datetime = self.clock.now() + timedelta(seconds=wait)
         await self._failed(row, reason, retry_at)
 

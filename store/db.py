@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -41,12 +42,27 @@ class Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine_options.setdefault("connect_args", {"timeout": 30})
         self.engine: AsyncEngine = create_async_engine(parsed, **engine_options)
+        self._writer = asyncio.Lock()
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE)."""
+        """One transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE).
+
+        SQLite has one writer at a time. Writers of this process queue here, in
+        order, rather than in SQLite's busy handler, which sleeps and retries
+        with growing pauses: under load that made a few turns wait seconds.
+        """
+        if self.is_sqlite:
+            async with self._writer, self._transaction() as conn:
+                yield conn
+        else:
+            async with self._transaction() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
             if self.is_sqlite:
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.schema import (
@@ -157,12 +158,21 @@ async def save_conversation(
         sa.select(conversations.c.object_id).where(conversations.c.object_id == object_id)
     )
     is_new = existing.first() is None
-    await conn.execute(conversations.delete().where(conversations.c.object_id == object_id))
-    await conn.execute(
-        conversations.insert().values(
-            object_id=object_id, upn=upn, reference=reference, updated_at=now
+    values = {"object_id": object_id, "upn": upn, "reference": reference, "updated_at": now}
+    if conn.dialect.name == "postgresql":
+        # An upsert: two activities from one person at once (a double click, two
+        # instances) would both find no row and both insert; the second one's turn
+        # failed on the primary key. SQLite's BEGIN IMMEDIATE already serialises them.
+        insert = postgresql.insert(conversations).values(**values)
+        await conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[conversations.c.object_id],
+                set_={k: insert.excluded[k] for k in ("upn", "reference", "updated_at")},
+            )
         )
-    )
+    else:
+        await conn.execute(conversations.delete().where(conversations.c.object_id == object_id))
+        await conn.execute(conversations.insert().values(**values))
     if upn:
         await conn.execute(
             outbox.update()

@@ -91,9 +91,17 @@ async def insert_audit(conn: AsyncConnection, audit: Audit, now: datetime) -> in
 
 
 async def save_audit(
-    conn: AsyncConnection, audit: Audit, expected_version: int, now: datetime
+    conn: AsyncConnection,
+    audit: Audit,
+    expected_version: int,
+    now: datetime,
+    before: Audit | None = None,
 ) -> int:
-    """Writes the new state if nobody else has since `expected_version`; returns the new version."""
+    """Writes the new state if nobody else has since `expected_version`; returns the new version.
+
+    With `before` (the state it was loaded as), the people and deadline tables are
+    rewritten only when those changed: most saves are an answer.
+    """
     result = await conn.execute(
         audits.update()
         .where(audits.c.id == audit.id, audits.c.version == expected_version)
@@ -103,8 +111,31 @@ async def save_audit(
         raise Conflict(
             f"Audit {audit.id} was changed by someone else; nothing was saved, try again"
         )
-    await _sync_people_and_deadlines(conn, audit)
+    if before is None or _structure(before) != _structure(audit):
+        await _sync_people_and_deadlines(conn, audit)
     return expected_version + 1
+
+
+def _structure(audit: Audit) -> tuple[Any, ...]:
+    """What the people and deadline tables hold of an audit."""
+    return (
+        audit.participants,
+        sorted((a.number, a.owner) for a in audit.actions),
+        audit.deadlines,
+    )
+
+
+async def load_versioned(
+    conn: AsyncConnection, audit_id: str, for_update: bool = False
+) -> tuple[Audit, int]:
+    """The audit and its version, in one read."""
+    query = sa.select(audits.c.state, audits.c.version).where(audits.c.id == audit_id)
+    if for_update and _is_postgres(conn):
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"There is no audit {audit_id}")
+    return Audit.model_validate(row.state), int(row.version)
 
 
 async def _sync_people_and_deadlines(conn: AsyncConnection, audit: Audit) -> None:

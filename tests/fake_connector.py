@@ -15,6 +15,7 @@ class Sent:
     conversation: str
     activity_id: str | None
     body: dict[str, Any]
+    reply_to: str | None = None  # the activity answered: a turn's own, or a proactive send's
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -47,7 +48,15 @@ class FakeConnector:
             )
         body = await request.json()
         activity_id = f"msg-{next(self._ids)}"
-        self.sent.append(Sent("POST", request.match_info["conv"], activity_id, body))
+        self.sent.append(
+            Sent(
+                "POST",
+                request.match_info["conv"],
+                activity_id,
+                body,
+                reply_to=request.match_info.get("reply"),
+            )
+        )
         return web.json_response({"id": activity_id})
 
     async def _update(self, request: web.Request) -> web.Response:
@@ -60,3 +69,15 @@ class FakeConnector:
 
     def cards_to(self, conversation: str) -> list[dict[str, Any]]:
         return [s.card for s in self.sent if s.conversation == conversation and s.card]
+
+    def cards_not_replying_to(self, conversation: str, prefix: str) -> list[dict[str, Any]]:
+        """Cards sent into a conversation other than as the answer to an activity whose id
+        starts with `prefix`: the proactive ones, when the client's ids all carry it."""
+        return [
+            s.card
+            for s in self.sent
+            if s.conversation == conversation
+            and s.card
+            and s.method == "POST"
+            and not (s.reply_to or "").startswith(prefix)
+        ]

@@ -354,7 +354,8 @@ def test_policy_default_template_must_be_known(tmp_path):
 
 def test_default_policy_must_be_known():
     with pytest.raises(
-        ConfigError, match=r"the default policy 'nope' is unknown \(known: bristol, stage123, swindon\)"
+        ConfigError,
+        match=r"the default policy 'nope' is unknown \(known: bristol, stage123, swindon\)",
     ):
         load_catalog(default_policy="nope")
 

@@ -193,23 +193,34 @@ def _superseded(r: Reminder, planned: Sequence[Reminder], now: datetime) -> bool
 
 
 async def run(runner: Runner, dispatcher: Dispatcher | None, stop: asyncio.Event) -> None:
-    """Timers and outbox until `stop` is set; a failing round is logged and retried."""
+    """Timers and outbox until `stop` is set; a failing round is logged and retried.
+
+    Outbox rows are sent as a pipeline: new rows start as soon as a send in flight
+    finishes, up to each channel's limit, so one slow request holds nothing up.
+    """
     while not stop.is_set():
         busy = 0
         try:
             busy += await runner.tick()
             if dispatcher is not None:
-                busy += await dispatcher.run_once()
+                busy += await dispatcher.pump()
         except Exception:
             log.exception("runner round failed")
         if stop.is_set():
             break
-        if not busy:
-            waited = asyncio.ensure_future(runner.wait(await _safe_wait(runner)))
-            stopped = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waited, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (waited, stopped):
-                task.cancel()
+        if busy:
+            continue
+        waits = [
+            asyncio.ensure_future(runner.wait(await _safe_wait(runner))),
+            asyncio.ensure_future(stop.wait()),
+        ]
+        if dispatcher is not None and dispatcher.busy:
+            waits.append(asyncio.ensure_future(dispatcher.wait_for_room(IDLE_WAIT)))
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+    if dispatcher is not None:
+        await dispatcher.finish()
 
 
 async def _safe_wait(runner: Runner) -> float:

@@ -102,7 +102,7 @@ def test_optional_columns_and_byte_order_mark(catalog):
         ),
         (
             _csv(ROW.format(child="1") + ",,,leeds", header=HEADER + ",due,template,policy"),
-            [(2, "unknown policy 'leeds' (known: swindon)")],
+            [(2, "unknown policy 'leeds' (known: bristol, stage123, swindon)")],
         ),
         (
             _csv(ROW.format(child="1") + ",next week,,", header=HEADER + ",due,template,policy"),

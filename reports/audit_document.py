@@ -35,6 +35,7 @@ from audits.model import (
 )
 from audits.templates import AnswerType, Question, Section, SectionKind, Template
 from audits.workdays import UK, as_utc
+from reports.period import MONTH_NAMES
 
 __all__ = ["FINAL_LINE", "STAGES", "render_audit_document"]
 
@@ -59,20 +60,6 @@ _PANEL_OUTCOME = {
     PanelOutcome.RETURNED: "Returned to the auditor",
 }
 _ACTION_HEADER = ("Agreed action", "Person responsible", "Completion date", "Status")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 # XML 1.0 has no place for these: C0 controls other than tab, newline and
 # carriage return, lone surrogates, and U+FFFE/U+FFFF.
@@ -495,7 +482,7 @@ def _day(value: date | datetime) -> str:
     """A date as people write it, '6 November 2026'; an instant by its UK date."""
     if isinstance(value, datetime):
         value = as_utc(value).astimezone(UK).date()
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    return f"{value.day} {MONTH_NAMES[value.month - 1]} {value.year}"
 
 
 def _moment(instant: datetime | None) -> str:

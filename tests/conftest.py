@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiohttp import web
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from auditbot.demo import ROLES_FILE
@@ -20,6 +21,7 @@ from audits.clock import FixedClock
 from audits.roles import StandingRoles, load_standing_roles
 from audits.workdays import WorkingCalendar
 from store.db import Database
+from tests.fake_connector import FakeConnector
 
 POSTGRES_URL = os.environ.get("AUDITBOT_TEST_POSTGRES_URL")
 # A Monday morning in term time, well clear of bank holidays.
@@ -96,3 +98,16 @@ def service(
     clock: FixedClock,
 ) -> AuditService:
     return AuditService(db=db, catalog=catalog, calendar=calendar, standing=standing, clock=clock)
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """A local stand-in for the Bot Connector, recording what the bot sends."""
+    fake = FakeConnector()
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
+    yield fake
+    await runner.cleanup()

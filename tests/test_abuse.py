@@ -177,18 +177,6 @@ def issuer() -> Iterator[Issuer]:
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
-    yield fake
-    await runner.cleanup()
-
-
-@pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[App]:
     settings = Settings.model_validate(
         {

@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from auditbot.app import App, build
 from auditbot.demo import ROLES_FILE, SAMPLE_CSV
@@ -49,19 +48,6 @@ PEOPLE = [
 
 def object_id(upn: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn))
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    fake.url = f"http://127.0.0.1:{port}/"
-    yield fake
-    await runner.cleanup()
 
 
 @pytest.fixture

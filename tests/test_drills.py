@@ -1033,7 +1033,9 @@ async def test_two_instances_send_every_reminder_once(backend: str, tmp_path: Pa
             worker = f"instance-{i + 1}"
             runner = Runner(db, catalog, calendar, standing, clock, worker)
             sender = TeamsSender(make_adapter(BotCredentials()), db, None)
-            pairs.append((runner, Dispatcher(db, clock, {"teams": sender}, worker=worker)))
+            # Small batches, so that neither instance takes all the work in one claim.
+            dispatcher = Dispatcher(db, clock, {"teams": sender}, worker=worker, batch=3)
+            pairs.append((runner, dispatcher))
 
         async def instance(runner: Runner, dispatcher: Dispatcher) -> None:
             await runner.tick()

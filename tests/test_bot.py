@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,8 +24,8 @@ from cards.actions import Verb
 from store import m365, repo
 from tests.conftest import START
 from tests.fake_connector import FakeConnector
+from tests.teams import TENANT, Teams, conversation, has_card_mentioning, object_id, until
 
-TENANT = "tenant-1"
 AUDITOR, SW, IRO, MOD = (
     "ava.auditor@council.example",
     "sam.social@council.example",
@@ -44,10 +43,6 @@ PEOPLE = [
     "sol.service@council.example",
     "stranger@council.example",
 ]
-
-
-def object_id(upn: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn))
 
 
 @pytest.fixture
@@ -73,81 +68,6 @@ async def server(app: App) -> AsyncIterator[BotServer]:
         yield running
 
 
-class Teams:
-    """Plays Teams: posts activities from people to the bot."""
-
-    def __init__(self, server: BotServer, connector: FakeConnector) -> None:
-        self.url = f"http://127.0.0.1:{server.port}/api/messages"
-        self.connector = connector
-        self.n = 0
-
-    def activity(self, who: str, tenant: str = TENANT, **fields: Any) -> dict[str, Any]:
-        self.n += 1
-        return {
-            "id": f"act-{self.n}",
-            "channelId": "msteams",
-            "serviceUrl": self.connector.url,
-            "from": {"id": f"29:{who}", "name": "Someone", "aadObjectId": object_id(who)},
-            "conversation": {
-                "id": conversation(who),
-                "conversationType": "personal",
-                "tenantId": tenant,
-            },
-            "recipient": {"id": "28:bot", "name": "auditbot"},
-            "channelData": {"tenant": {"id": tenant}},
-            "locale": "en-GB",
-            "timestamp": "2026-11-02T09:00:00.000Z",
-            **fields,
-        }
-
-    async def post(self, body: Any, raw: bytes | None = None) -> tuple[int, Any]:
-        async with aiohttp.ClientSession() as http:
-            kwargs = (
-                {"data": raw, "headers": {"Content-Type": "application/json"}}
-                if raw
-                else {"json": body}
-            )
-            async with http.post(self.url, **kwargs) as response:
-                text = await response.text()
-                return response.status, (await response.json() if text.startswith("{") else text)
-
-    async def install(self, who: str) -> None:
-        status, _ = await self.post(self.activity(who, type="installationUpdate", action="add"))
-        assert status in (200, 201)
-
-    async def say(self, who: str, text: str) -> None:
-        status, _ = await self.post(self.activity(who, type="message", text=text))
-        assert status in (200, 201)
-
-    async def execute(self, who: str, data: dict[str, Any], card_id: str = "card-1") -> Any:
-        """Action.Execute (Universal Actions): the answer comes back in the HTTP response."""
-        status, body = await self.post(
-            self.activity(
-                who,
-                type="invoke",
-                name="adaptiveCard/action",
-                replyToId=card_id,
-                value={
-                    "action": {"type": "Action.Execute", "verb": data["verb"], "data": data},
-                    "trigger": "manual",
-                },
-            )
-        )
-        assert status == 200, body
-        return body
-
-    async def submit(self, who: str, data: dict[str, Any], card_id: str) -> None:
-        """Action.Submit: a message with the data as value; the bot updates the card."""
-        status, _ = await self.post(
-            self.activity(who, type="message", value=data, replyToId=card_id)
-        )
-        assert status in (200, 201)
-
-
-def conversation(who: str) -> str:
-    return f"a:{who}"
-
-
 @pytest.fixture
 def teams(server: BotServer, connector: FakeConnector) -> Teams:
     return Teams(server, connector)
@@ -159,14 +79,6 @@ async def _allocate(app: App, *children: int):
     return [
         o.audit for o in await app.service.allocate(SYSTEM, parse_allocation_csv(text, app.catalog))
     ]
-
-
-async def _until(condition, seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 async def test_malformed_requests_get_400_not_500(teams):
@@ -196,11 +108,7 @@ async def test_allocation_cards_wait_for_the_conversation(teams, connector, app)
     await asyncio.sleep(1.5)
     assert connector.sent == []  # nobody has opened the bot yet
     await teams.install(AUDITOR)
-    await _until(lambda: _has_card_mentioning(connector, AUDITOR, audit.child_id))
-
-
-async def _has_card_mentioning(connector: FakeConnector, who: str, text: str) -> bool:
-    return any(text in str(card) for card in connector.cards_to(conversation(who)))
+    await until(lambda: has_card_mentioning(connector, AUDITOR, audit.child_id))
 
 
 async def test_a_whole_audit_in_chat(teams, connector, app):
@@ -307,7 +215,7 @@ async def test_a_whole_audit_in_chat(teams, connector, app):
     assert closed.status is Status.CLOSED
     assert closed.moderation.sections["identity"].grade is Grade.REQUIRES_IMPROVEMENT
     # The auditor hears of the regrade through a proactive card.
-    await _until(lambda: _has_card_mentioning(connector, AUDITOR, "Requires Improvement"))
+    await until(lambda: has_card_mentioning(connector, AUDITOR, "Requires Improvement"))
 
 
 async def test_connector_throttling_is_waited_out(teams, connector, app):
@@ -316,10 +224,10 @@ async def test_connector_throttling_is_waited_out(teams, connector, app):
     [audit] = await _allocate(app, 1)
     clock = app.service.clock
     assert isinstance(clock, FixedClock)
-    await _until(lambda: _throttled(app))
-    assert not await _has_card_mentioning(connector, AUDITOR, audit.child_id)
+    await until(lambda: _throttled(app))
+    assert not await has_card_mentioning(connector, AUDITOR, audit.child_id)
     clock.advance(timedelta(seconds=5))  # past the Retry-After
-    await _until(lambda: _has_card_mentioning(connector, AUDITOR, audit.child_id))
+    await until(lambda: has_card_mentioning(connector, AUDITOR, audit.child_id))
 
 
 async def _throttled(app: App) -> bool:
@@ -381,8 +289,8 @@ async def test_a_case_of_concern_in_chat(teams, connector, app):
     done = await teams.execute(AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id})
     assert done["type"] == "application/vnd.microsoft.card.adaptive", done
     # The service manager is alerted at once, in Teams.
-    await _until(
-        lambda: _has_card_mentioning(connector, "sol.service@council.example", audit.child_id)
+    await until(
+        lambda: has_card_mentioning(connector, "sol.service@council.example", audit.child_id)
     )
     alert = str(connector.cards_to(conversation("sol.service@council.example")))
     assert Verb.CONFIRM_PLAN.value in alert or Verb.OPEN_AUDIT.value in alert
@@ -404,8 +312,8 @@ async def test_the_iro_can_simply_type_their_comments(teams, connector, app):
     await teams.install(IRO)
     [audit] = await _allocate(app, 1)
     # The request for comments arrives as a card; a plain reply answers it.
-    await _until(lambda: _has_card_mentioning(connector, IRO, audit.child_id))
-    await _until(lambda: _awaiting(app, IRO))
+    await until(lambda: has_card_mentioning(connector, IRO, audit.child_id))
+    await until(lambda: _awaiting(app, IRO))
     await teams.say(IRO, "Child's views are clear in reviews; the plan is on track.")
     comments = (await app.service.get(audit.id)).iro_comments
     assert [c.text for c in comments] == [
@@ -512,8 +420,8 @@ async def test_in_demo_mode_moving_the_clock_brings_the_nudges_and_escalations(t
 
             return seen
 
-        await _until(late_for(IRO))  # "Overdue: IRO/CP chair comments"
-        await _until(late_for("quinn.qa@council.example"))  # the QA officer's escalation
+        await until(late_for(IRO))  # "Overdue: IRO/CP chair comments"
+        await until(late_for("quinn.qa@council.example"))  # the QA officer's escalation
         escalation = str(connector.cards_to(conversation("quinn.qa@council.example"))[-1])
         assert audit.child_id in escalation and IRO in escalation
     await demo.close()
@@ -526,7 +434,7 @@ async def test_the_running_server_is_ready_once_its_runner_has_looked(server):
             async with http.get(url) as response:
                 return response.status == 200
 
-    await _until(ready)
+    await until(ready)
     assert server.runner.heartbeat is not None
 
 

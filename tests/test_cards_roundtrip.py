@@ -9,7 +9,6 @@ its own when the button sits in an `Action.ShowCard`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +22,6 @@ from audits.workdays import WorkingCalendar
 from audits.workflow import Context, Outcome, apply
 from bot.routing import command_for
 from cards import (
-    Verb,
     action_completion_card,
     agreed_actions_card,
     close_card,
@@ -39,6 +37,7 @@ from cards import (
     words,
 )
 from tests.helpers import QA_MANAGER
+from tests.teams import Blocked, press
 from tests.test_cards import EVIDENCE, START, Scenes, _scenes
 
 
@@ -56,54 +55,6 @@ def run(scenes: Scenes, calendar: WorkingCalendar, standing: StandingRoles) -> A
         return apply(audit, command, ctx)
 
     return run
-
-
-class Blocked(Exception):
-    """The client would not send: a required input is empty."""
-
-
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for key, value in node.items():
-            if key != "card":  # a ShowCard's inputs are not the parent's
-                yield from _walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
-
-
-def _find(card: dict[str, Any], title: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    actions = [a for n in _walk(card) if n.get("type") == "ActionSet" for a in n["actions"]]
-    for action in [*card.get("actions", []), *actions]:
-        if action.get("title") == title and action["type"] == "Action.Execute":
-            return action, [card]
-        if action["type"] == "Action.ShowCard":
-            inner = action["card"]
-            for sub in inner.get("actions", []):
-                if sub.get("title") == title:
-                    return sub, [card, inner]
-    raise AssertionError(f"no button '{title}'")
-
-
-def press(
-    card: dict[str, Any], title: str, typed: dict[str, str] | None = None
-) -> tuple[Verb, dict[str, Any]]:
-    typed = typed or {}
-    action, scope = _find(card, title)
-    inputs: dict[str, Any] = {}
-    if action.get("associatedInputs") != "none":
-        for part in scope:
-            for node in _walk(part.get("body", [])):
-                if str(node.get("type", "")).startswith("Input."):
-                    value = typed.get(node["id"], node.get("value", ""))
-                    if node.get("isRequired") and value in ("", None):
-                        raise Blocked(node["id"])
-                    inputs[node["id"]] = value
-    unknown = set(typed) - set(inputs)
-    assert not unknown, f"typed into inputs this button does not send: {unknown}"
-    assert action["fallback"]["data"] == action["data"]
-    return Verb(action["verb"]), {**inputs, **action["data"]}
 
 
 def routed(

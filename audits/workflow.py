@@ -56,6 +56,7 @@ class NoticeKind(StrEnum):
     READY_FOR_MODERATION = "ready_for_moderation"
     MODERATION_COMPLETE = "moderation_complete"
     READY_FOR_PANEL = "ready_for_panel"
+    READY_TO_CLOSE = "ready_to_close"
     RETURNED = "returned"
     CLOSED = "closed"
     CASE_OF_CONCERN = "case_of_concern"
@@ -827,15 +828,23 @@ def _complete_moderation(rec: _Recorder, cmd: c.CompleteModeration) -> Outcome:
         grade=grade.value,
         regraded=regraded,
     )
-    for qa in rec.ctx.standing.qa_managers:
-        rec.tell(qa, NoticeKind.READY_FOR_PANEL, grade=grade.value)
+    if rec.ctx.policy.panel:
+        for qa in rec.ctx.standing.qa_managers:
+            rec.tell(qa, NoticeKind.READY_FOR_PANEL, grade=grade.value)
     if grade is Grade.INADEQUATE:
         _open_case_of_concern(rec, Role.MODERATOR)
     closure = rec.ctx.policy.steps.get(StepId.CLOSURE)
     if not rec.ctx.policy.panel and closure is not None:
         closer = _first(_people(rec, closure.actor))
         if closer:
-            rec.start(StepId.CLOSURE, closer, closure.actor)
+            deadline = rec.start(StepId.CLOSURE, closer, closure.actor)
+            # No panel (Bristol): QA checks the moderated audit, then shares and closes it.
+            rec.tell(
+                closer,
+                NoticeKind.READY_TO_CLOSE,
+                grade=grade.value,
+                due=_iso(deadline.due_at) if deadline else None,
+            )
     if audit.case_of_concern is not None:
         owner = (
             _first(_people(rec, rec.ctx.policy.steps[StepId.REAUDIT].actor))

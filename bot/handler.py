@@ -34,6 +34,8 @@ from cards import words
 from cards.actions import Card, Verb
 from cards.report import report_card_from_store
 from cards.tracker import TrackerFilters, audit_details_card, tracker_card_from_store
+from graph.errors import GraphError
+from graph.ports import DirectoryUser
 from store import m365, repo
 
 log = logging.getLogger(__name__)
@@ -84,10 +86,30 @@ class AuditBot(ActivityHandler):
         same = json.dumps({k: v for k, v in reference.items() if k != "activityId"}, sort_keys=True)
         if self._remembered.get(object_id) == same:
             return
-        async with self.service.db.transaction() as conn:
+        async with self.service.db.reading() as conn:
             upn = await m365.upn_of(conn, object_id)
-            await m365.save_conversation(conn, object_id, upn, reference, self.service.clock.now())
-        self._remembered[object_id] = same
+        found = await self._look_up(object_id) if upn is None else None
+        async with self.service.db.transaction() as conn:
+            now = self.service.clock.now()
+            if found is not None:
+                upn = found.upn
+                await m365.save_people(conn, [(found.upn, found.id, found.enabled)], now)
+            await m365.save_conversation(conn, object_id, upn, reference, now)
+        if upn is not None:  # someone not known yet is looked up again next time
+            self._remembered[object_id] = same
+
+    async def _look_up(self, object_id: str) -> DirectoryUser | None:
+        """Someone no allocation has named yet (a QA officer, say) opens the bot: who they
+        are comes from the directory, so the cards meant for them can reach them."""
+        directory = self.service.directory
+        if directory is None:
+            return None
+        try:
+            found = (await directory.resolve([object_id])).get(object_id)
+        except GraphError as exc:
+            log.warning("could not look up a new person in the directory: %s", exc)
+            return None
+        return found if found is not None and found.id == object_id else None
 
     async def _person(self, turn_context: TurnContext) -> str | None:
         object_id = getattr(turn_context.activity.from_property, "aad_object_id", None)
@@ -232,6 +254,13 @@ class AuditBot(ActivityHandler):
                 if nxt
                 else cards.review_card(audit, template, self.service.catalog.policy(audit.policy))
             )
+        if verb is Verb.FAMILY_FEEDBACK and audit.status in AUDITOR_EDITABLE:
+            first = _first_unanswered(audit, template)
+            return (
+                cards.section_card(audit, template, first)
+                if first
+                else cards.review_card(audit, template, self.service.catalog.policy(audit.policy))
+            )
         if verb is Verb.MODERATE_SECTION and audit.status is Status.SUBMITTED:
             todo = _to_moderate(audit, template)
             return (
@@ -285,6 +314,10 @@ class AuditBot(ActivityHandler):
         for action in audit.actions:
             if action.owner == person and action.status.value == "open":
                 return cards.action_completion_card(audit, action.number)
+        closure = audit.deadlines.get("closure")
+        policy = self.service.catalog.policy(audit.policy)
+        if closure is not None and closure.open and closure.owner == person and not policy.panel:
+            return cards.close_card(audit, panel=False)
         return cards.receipt_card(
             f"Audit {audit.id}, child's ID {audit.child_id}", [("Status", audit.status.label)]
         )
@@ -321,7 +354,7 @@ class AuditBot(ActivityHandler):
                 case Card.PANEL:
                     return cards.panel_card(audit)
                 case Card.CLOSE:
-                    return cards.close_card(audit)
+                    return cards.close_card(audit, panel=policy.panel)
                 case Card.PLAN:
                     return cards.plan_card(audit)
                 case Card.ACTION if number is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from audits.grades import Grade
@@ -64,14 +65,26 @@ def panel(
     return k.card(body, [button(words.RECORD_PANEL, Verb.PANEL, audit_id, positive=True)])
 
 
-def close_card(audit: Audit) -> dict[str, Any]:
-    """For QA once the panel agreed: the final grade and Close the audit."""
-    return k.card(
-        [
-            k.heading(words.CLOSE_TITLE),
-            *p.ids(audit.id, audit.child_id),
-            k.fact(words.FINAL_GRADE, words.grade(audit.final_grade)),
-            k.text(words.CLOSE_INTRO),
-        ],
-        [button(words.CLOSE_AUDIT, Verb.CLOSE_AUDIT, audit.id, positive=True)],
-    )
+def close_card(audit: Audit, *, panel: bool = True) -> dict[str, Any]:
+    """For QA once the panel agreed (or, with no panel, once moderated): Close the audit."""
+    return closing(audit.id, audit.child_id, audit.final_grade, panel=panel)
+
+
+def closing(
+    audit_id: str,
+    child_id: str,
+    grade: Grade | str | None,
+    *,
+    panel: bool,
+    due: datetime | None = None,
+) -> dict[str, Any]:
+    """`close_card` from a notice's data alone."""
+    body: list[k.Element] = [
+        k.heading(words.CLOSE_TITLE if panel else words.READY_TO_CLOSE),
+        *p.ids(audit_id, child_id),
+        k.fact(words.FINAL_GRADE, words.grade(grade)),
+    ]
+    if due is not None:
+        body.append(k.fact(words.CLOSE_BY, words.when(due)))
+    body.append(k.text(words.CLOSE_INTRO if panel else words.CLOSE_INTRO_NO_PANEL))
+    return k.card(body, [button(words.CLOSE_AUDIT, Verb.CLOSE_AUDIT, audit_id, positive=True)])

@@ -21,7 +21,7 @@ from cards import _parts as p
 from cards import words
 from cards.actions import Card, Verb, button, open_card
 from cards.allocation import allocated
-from cards.closing import panel
+from cards.closing import closing, panel
 from cards.concern import concern_alert
 from cards.practitioner import checklist_requested, feedback_requested
 from cards.reminders import escalation_card, nudge_card
@@ -108,6 +108,12 @@ def _moderation_complete(audit_id: str, child_id: str, data: Data) -> dict[str, 
 
 def _ready_for_panel(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
     return panel(audit_id, child_id, data.get("grade"), resubmitted=bool(data.get("resubmitted")))
+
+
+def _ready_to_close(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
+    return closing(
+        audit_id, child_id, data.get("grade"), panel=False, due=p.parse_instant(data.get("due"))
+    )
 
 
 def _returned(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
@@ -283,6 +289,7 @@ _BUILDERS: dict[NoticeKind, Callable[[str, str, Data], dict[str, Any]]] = {
     NoticeKind.READY_FOR_MODERATION: _ready_for_moderation,
     NoticeKind.MODERATION_COMPLETE: _moderation_complete,
     NoticeKind.READY_FOR_PANEL: _ready_for_panel,
+    NoticeKind.READY_TO_CLOSE: _ready_to_close,
     NoticeKind.RETURNED: _returned,
     NoticeKind.CLOSED: _closed,
     NoticeKind.CASE_OF_CONCERN: _case_of_concern,

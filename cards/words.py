@@ -445,6 +445,12 @@ def regraded_count(count: int) -> str:
 CLOSE_TITLE = "Close the audit"
 CLOSE_INTRO = "The QA panel agreed this audit. Close it to file it and tell everyone involved."
 FINAL_GRADE = "Final grade"
+READY_TO_CLOSE = "A moderated audit is ready to share and close"
+CLOSE_BY = "Please close it by"
+CLOSE_INTRO_NO_PANEL = (
+    "Check the moderated audit, then close it: it is filed and shared with the social "
+    "worker, team manager, service manager and IRO/CP chair."
+)
 
 # ----------------------------------------------------------- agreed actions
 

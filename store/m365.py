@@ -27,7 +27,8 @@ from store.schema import (
 async def save_people(
     conn: AsyncConnection, found: Iterable[tuple[str, str, bool]], now: datetime
 ) -> None:
-    """(upn, object id, enabled) for each person, replacing what was known."""
+    """(upn, object id, enabled) for each person, replacing what was known. Someone who
+    opened the bot before anyone knew them gets their chat linked now."""
     for upn, object_id, enabled in found:
         await conn.execute(
             people.delete().where(sa.or_(people.c.upn == upn, people.c.object_id == object_id))
@@ -35,6 +36,21 @@ async def save_people(
         await conn.execute(
             people.insert().values(upn=upn, object_id=object_id, enabled=enabled, resolved_at=now)
         )
+        linked = await conn.execute(
+            conversations.update()
+            .where(conversations.c.object_id == object_id, conversations.c.upn.is_(None))
+            .values(upn=upn)
+        )
+        if linked.rowcount:
+            await conn.execute(
+                outbox.update()
+                .where(
+                    outbox.c.channel == "teams",
+                    outbox.c.recipient == upn,
+                    outbox.c.status == "pending",
+                )
+                .values(available_at=now)
+            )
 
 
 async def object_id_of(conn: AsyncConnection, upn: str) -> str | None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audits.errors import Conflict, NotFound
@@ -272,10 +273,15 @@ class OutboxItem:
 
 
 async def enqueue_items(conn: AsyncConnection, items: Sequence[OutboxItem], now: datetime) -> None:
+    """Queues follow-on work. A key already queued is skipped: the effect that queues it
+    may run twice (its lease ran out while a slow upload was still going)."""
     if not items:
         return
+    insert = (
+        postgresql.insert(outbox) if conn.dialect.name == "postgresql" else sqlite.insert(outbox)
+    ).on_conflict_do_nothing(index_elements=[outbox.c.key])
     await conn.execute(
-        outbox.insert(),
+        insert,
         [
             {
                 "key": i.key,

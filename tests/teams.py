@@ -102,6 +102,28 @@ class Teams:
         )
         assert status in (200, 201)
 
+    def last_card(self, who: str, pressable: str | None = None) -> tuple[dict[str, Any], str]:
+        """The newest card in someone's chat (with that button, when named), and its id."""
+        for sent in reversed(self.connector.sent):
+            card = sent.card
+            if sent.conversation != conversation(who) or card is None:
+                continue
+            if pressable is None or _has_button(card, pressable):
+                return card, sent.activity_id or ""
+        raise AssertionError(f"no card for {who}" + (f" with '{pressable}'" if pressable else ""))
+
+    async def press(
+        self,
+        who: str,
+        title: str,
+        typed: dict[str, str] | None = None,
+        card: tuple[dict[str, Any], str] | None = None,
+    ) -> Any:
+        """Presses a button on the newest card that has it, as the client would."""
+        content, card_id = card or self.last_card(who, title)
+        verb, data = press(content, title, typed)
+        return await self.execute(who, {**data, "verb": verb.value}, card_id=card_id)
+
 
 async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
     for _ in range(int(seconds / 0.05)):
@@ -141,6 +163,14 @@ def _find(card: dict[str, Any], title: str) -> tuple[dict[str, Any], list[dict[s
                 if sub.get("title") == title:
                     return sub, [card, inner]
     raise AssertionError(f"no button '{title}'")
+
+
+def _has_button(card: dict[str, Any], title: str) -> bool:
+    try:
+        _find(card, title)
+    except AssertionError:
+        return False
+    return True
 
 
 def press(

@@ -35,7 +35,7 @@ from audits.workflow import SYSTEM
 from sandbox import CLIENT_ID, CLIENT_SECRET, TENANT, RunningSandbox, start_sandbox
 from store import repo
 from store.db import Database
-from store.schema import outbox
+from store.schema import outbox, people
 from tests.conftest import START
 
 SECRET_ANSWER = "Mum told me about the bruise on Tuesday ZQX-7731"
@@ -430,8 +430,8 @@ async def test_json_log_lines_parse_and_carry_no_answer_text(tmp_path, restore_l
         )
         try:  # a database error quotes the statement's parameters
             async with app.db.transaction() as conn:
-                item = _item("dup")
-                await repo.enqueue_items(conn, [item, item], START)
+                person = {"upn": "dup@council.example", "enabled": True, "resolved_at": START}
+                await conn.execute(people.insert(), [person, person])
         except sa.exc.IntegrityError:
             log.exception("could not queue", extra={"audit_id": audit.id})
     finally:

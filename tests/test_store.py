@@ -13,6 +13,7 @@ from audits.errors import Conflict
 from audits.workflow import SYSTEM, apply
 from store import repo
 from store.schema import history, outbox, timers
+from tests.conftest import START
 from tests.helpers import QA_MANAGER, allocation, rows
 
 
@@ -201,3 +202,22 @@ async def test_migrations_build_exactly_the_tables_the_code_uses(db):
 
     async with db.engine.connect() as conn:
         assert await conn.run_sync(differences) == []
+
+
+async def test_queued_follow_on_work_is_queued_once(db):
+    """An effect that runs twice (its lease ran out mid-upload) queues its tracker update once."""
+    item = repo.OutboxItem(
+        key="202611-001:filed:closed:v9:tracker",
+        channel="graph",
+        kind="tracker",
+        recipient="",
+        lane="tracker:202611-001",
+        payload={"audit_id": "202611-001"},
+        audit_id="202611-001",
+    )
+    for _ in range(2):
+        async with db.transaction() as conn:
+            await repo.enqueue_items(conn, [item], START)
+    async with db.reading() as conn:
+        found = (await conn.execute(sa.select(outbox.c.key))).scalars().all()
+    assert found == [item.key]

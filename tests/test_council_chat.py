@@ -1,0 +1,270 @@
+"""A Bristol audit and a Stage 1 audit from allocation to closure, only through chat.
+
+Everyone presses the buttons on the cards the bot sends them, as in Teams; the bot
+runs with its runner and outbox against the Microsoft 365 sandbox, so the deadlines
+are checked on the owners' Outlook calendars and the filed Word document is read
+back from SharePoint.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+
+from auditbot.app import App, build
+from auditbot.demo import ROLES_FILE, SAMPLE_CSV
+from auditbot.serve import BotServer, serving
+from auditbot.settings import Settings
+from audits.allocation_csv import parse_allocation_csv
+from audits.clock import FixedClock
+from audits.model import Audit, Status
+from audits.workflow import SYSTEM
+from cards import words
+from sandbox import RunningSandbox, start_sandbox
+from tests.fake_connector import FakeConnector
+from tests.helpers import QA_OFFICER
+from tests.teams import TENANT, Teams, _walk, has_card_mentioning, until
+
+AUDITOR, SW, MOD = (
+    "ava.auditor@council.example",
+    "sam.social@council.example",
+    "mo.moderator@council.example",
+)
+CHILD = "1234567"
+
+
+def _uk(text: str) -> datetime:
+    """'15 Dec 2026 17:30' in UK time (GMT in winter) as UTC."""
+    return datetime.strptime(text, "%d %b %Y %H:%M").replace(tzinfo=UTC)
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[RunningSandbox]:
+    running = await start_sandbox(tmp_path / "sandbox", port=0)
+    yield running
+    await running.stop()
+
+
+async def _council(
+    sandbox: RunningSandbox, tmp_path: Path, connector: FakeConnector, start: str
+) -> AsyncIterator[tuple[App, BotServer, Teams]]:
+    settings = Settings.model_validate(
+        {
+            **sandbox.env(),
+            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'auditbot.db'}",
+            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
+            "AUDITBOT_ALLOWED_TENANTS": TENANT,
+        }
+    )
+    app = build(settings, clock=FixedClock(_uk(start)))
+    async with serving(app, "127.0.0.1", 0) as server:
+        yield app, server, Teams(server, connector)
+    await app.close()
+
+
+@pytest.fixture
+async def bristol(sandbox, tmp_path, connector) -> AsyncIterator[tuple[App, BotServer, Teams]]:
+    # Tuesday 1 December 2026: 35 working days cross Christmas, Boxing Day and New Year.
+    async for council in _council(sandbox, tmp_path, connector, "01 Dec 2026 09:00"):
+        yield council
+
+
+@pytest.fixture
+async def stage123(sandbox, tmp_path, connector) -> AsyncIterator[tuple[App, BotServer, Teams]]:
+    async for council in _council(sandbox, tmp_path, connector, "25 Nov 2026 10:00"):
+        yield council
+
+
+async def _allocate(app: App, template: str, policy: str) -> Audit:
+    """The demo council's first child, with the framework named in the CSV's own columns."""
+    header, first = SAMPLE_CSV.read_text().splitlines()[:2]
+    text = f"{header},template,policy\n{first},{template},{policy}\n"
+    [outcome] = await app.service.allocate(SYSTEM, parse_allocation_csv(text, app.catalog))
+    return outcome.audit
+
+
+def _move_to(app: App, server: BotServer, when: str) -> None:
+    clock = app.service.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(_uk(when) - clock.now())
+    server.runner.wake()
+
+
+async def _calendar(app: App, upn: str) -> dict[str, str]:
+    """Subject → end (UK time, winter) of each event on someone's Outlook calendar."""
+    assert app.graph is not None
+    found = await app.graph.client.users.by_user_id(upn).events.get()
+    return {
+        e.subject: e.end.date_time[:16]
+        for e in (found.value if found and found.value else [])
+        if e.subject and e.end and e.end.date_time
+    }
+
+
+async def _on_calendar(app: App, upn: str, subject: str, end: str) -> None:
+    async def there() -> bool:
+        return (await _calendar(app, upn)).get(subject) == end
+
+    try:
+        await until(there, seconds=20)
+    except AssertionError:
+        has = await _calendar(app, upn)
+        raise AssertionError(f"{upn}: wanted {subject} at {end}, has {has}") from None
+
+
+async def _off_calendar(app: App, upn: str, subject: str) -> None:
+    async def gone() -> bool:
+        return subject not in await _calendar(app, upn)
+
+    await until(gone, seconds=20)
+
+
+def _answers(card: dict[str, Any], grade: str) -> dict[str, str]:
+    """What a conscientious person types into the empty inputs of a card."""
+    typed: dict[str, str] = {}
+    for node in _walk(card.get("body", [])):
+        kind = str(node.get("type", ""))
+        if not kind.startswith("Input.") or node.get("value") not in (None, ""):
+            continue
+        if kind == "Input.ChoiceSet":
+            values = [choice["value"] for choice in node.get("choices", [])]
+            preferred = [v for v in (grade, "yes", "good", "agree") if v in values]
+            typed[node["id"]] = preferred[0] if preferred else values[0]
+        elif kind == "Input.Date":
+            typed[node["id"]] = "2026-11-20"
+        elif kind == "Input.Number":
+            typed[node["id"]] = str(node.get("max", 7))
+        elif kind == "Input.Toggle":
+            typed[node["id"]] = str(node.get("valueOn", "true"))
+        else:
+            typed[node["id"]] = "Seen in the case notes and discussed with the worker."
+    return typed
+
+
+def _buttons(card: dict[str, Any]) -> set[str]:
+    found = set()
+    for node in _walk(card):
+        for action in node.get("actions", []) if isinstance(node.get("actions"), list) else []:
+            found.add(action.get("title"))
+    found |= {a.get("title") for a in card.get("actions", [])}
+    return found
+
+
+async def _answer_the_audit(teams: Teams, connector: FakeConnector, overall: str) -> None:
+    """The auditor starts from the allocation card and saves every section in turn."""
+    await teams.press(AUDITOR, words.START_AUDIT)
+    for _ in range(60):
+        card, card_id = teams.last_card(AUDITOR)
+        if words.SAVE_AND_NEXT not in _buttons(card):
+            break
+        reply = await teams.press(
+            AUDITOR, words.SAVE_AND_NEXT, _answers(card, overall), card=(card, card_id)
+        )
+        assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
+    card, _ = teams.last_card(AUDITOR)
+    assert words.SUBMIT in _buttons(card) or words.BACK_TO_AUDIT in _buttons(card), card
+
+
+async def _record_family_feedback(teams: Teams) -> None:
+    await teams.press(AUDITOR, words.RECORD_FEEDBACK)
+    typed = {"sought_from": "parent,child", "summary": "Mum feels listened to; 7 out of 10."}
+    reply = await teams.press(AUDITOR, words.SAVE_FEEDBACK, typed)
+    assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
+
+
+async def _moderate(teams: Teams) -> None:
+    await teams.press(MOD, words.MODERATE)
+    for _ in range(60):
+        card, card_id = teams.last_card(MOD)
+        if words.SAVE_AND_NEXT not in _buttons(card):
+            break
+        await teams.press(MOD, words.SAVE_AND_NEXT, _answers(card, "good"), card=(card, card_id))
+    card, card_id = teams.last_card(MOD, words.COMPLETE_MODERATION)
+    reply = await teams.press(
+        MOD, words.COMPLETE_MODERATION, _answers(card, "good"), card=(card, card_id)
+    )
+    assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
+
+
+async def _filed_text(app: App, audit: Audit, stage: str) -> str:
+    assert app.graph is not None
+    year, month = audit.cycle.split("-")
+    path = f"{year}/{month}/{CHILD}/audit-{audit.id}-{stage}.docx"
+    drive = await app.graph.client.sites.by_site_id("sandbox-site").drive.get()
+    assert drive is not None and drive.id
+    content = (
+        await app.graph.client.drives.by_drive_id(drive.id)
+        .items.by_drive_item_id(f"root:/{path}:")
+        .content.get()
+    )
+    assert content
+    document = docx.Document(io.BytesIO(content))
+    cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
+async def _filed(app: App, audit: Audit, stage: str) -> str:
+    async def there() -> bool:
+        try:
+            await _filed_text(app, audit, stage)
+        except Exception:
+            return False
+        return True
+
+    await until(there, seconds=30)
+    return await _filed_text(app, audit, stage)
+
+
+async def _status(app: App, audit: Audit) -> Status:
+    return (await app.service.get(audit.id)).status
+
+
+async def test_a_bristol_audit_from_allocation_to_the_social_workers_feedback(bristol, connector):
+    app, server, teams = bristol
+    for who in (AUDITOR, SW, MOD, QA_OFFICER):
+        await teams.install(who)
+    audit = await _allocate(app, "bristol-child-case-audit", "bristol")
+    await until(lambda: has_card_mentioning(connector, AUDITOR, CHILD))
+    # Within 10 working days: the auditor's session, desktop review and family feedback.
+    await _on_calendar(app, AUDITOR, f"Audit {CHILD} – audit due", "2026-12-15T17:30")
+    assert not any("IRO" in s for s in await _calendar(app, "ira.iro@council.example"))
+
+    _move_to(app, server, "15 Dec 2026 16:00")  # each step takes its full time
+    await _answer_the_audit(teams, connector, "good")
+    await _record_family_feedback(teams)
+    await teams.press(AUDITOR, words.SUBMIT)
+    assert await _status(app, audit) is Status.SUBMITTED
+    await _off_calendar(app, AUDITOR, f"Audit {CHILD} – audit due")
+    # Within 10 working days the moderator reviews against the Ofsted grade descriptions.
+    await _on_calendar(app, MOD, f"Audit {CHILD} – moderation due", "2026-12-31T17:30")
+
+    _move_to(app, server, "31 Dec 2026 16:00")
+    await until(lambda: has_card_mentioning(connector, MOD, words.MODERATE))
+    await _moderate(teams)
+    assert await _status(app, audit) is Status.MODERATED
+    # Within 5 working days QA shares the moderated audit (New Year's Day skipped).
+    await _on_calendar(app, QA_OFFICER, f"Audit {CHILD} – QA closure due", "2027-01-08T17:30")
+
+    _move_to(app, server, "08 Jan 2027 16:00")
+    await until(lambda: has_card_mentioning(connector, QA_OFFICER, words.CLOSE_AUDIT))
+    await teams.press(QA_OFFICER, words.CLOSE_AUDIT)
+    assert await _status(app, audit) is Status.CLOSED
+    # The social worker's feedback: 35 working days from day 1.
+    feedback = f"Audit {CHILD} – your feedback on the audit due"
+    await _on_calendar(app, SW, feedback, "2027-01-22T17:30")
+
+    await until(lambda: has_card_mentioning(connector, SW, words.SEND_FEEDBACK))
+    await teams.press(SW, words.SEND_FEEDBACK, {"feedback": "A fair audit; it helped."})
+    given = await app.service.get(audit.id)
+    assert given.practitioner_feedback is not None
+    await _off_calendar(app, SW, feedback)
+
+    text = await _filed(app, audit, "closed")
+    assert "Child Case Audit" in text
+    assert "What would it take to move this case to Good" in text

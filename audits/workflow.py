@@ -892,7 +892,15 @@ def _record_panel(rec: _Recorder, cmd: c.RecordPanel) -> Outcome:
             else None
         )
         if owner:
-            rec.start(StepId.CLOSURE, owner, rec.ctx.policy.steps[StepId.CLOSURE].actor)
+            deadline = rec.start(StepId.CLOSURE, owner, rec.ctx.policy.steps[StepId.CLOSURE].actor)
+            if owner != rec.ctx.actor:  # the one who recorded it is shown the close card
+                rec.tell(
+                    owner,
+                    NoticeKind.READY_TO_CLOSE,
+                    grade=(audit.final_grade.value if audit.final_grade else None),
+                    due=_iso(deadline.due_at) if deadline else None,
+                    panel=True,
+                )
         return rec.done(f"Panel findings recorded for audit {audit.id}; it can now be closed")
     rec.status(Status.RETURNED)
     step = rec.ctx.policy.steps[StepId.AUDIT]

@@ -261,6 +261,9 @@ class AuditBot(ActivityHandler):
                 if first
                 else cards.review_card(audit, template, self.service.catalog.policy(audit.policy))
             )
+        closure = audit.deadlines.get("closure")
+        if verb is Verb.PANEL and closure is not None and closure.open and closure.owner == person:
+            return cards.close_card(audit)
         if verb is Verb.MODERATE_SECTION and audit.status is Status.SUBMITTED:
             todo = _to_moderate(audit, template)
             return (
@@ -316,8 +319,8 @@ class AuditBot(ActivityHandler):
                 return cards.action_completion_card(audit, action.number)
         closure = audit.deadlines.get("closure")
         policy = self.service.catalog.policy(audit.policy)
-        if closure is not None and closure.open and closure.owner == person and not policy.panel:
-            return cards.close_card(audit, panel=False)
+        if closure is not None and closure.open and closure.owner == person:
+            return cards.close_card(audit, panel=policy.panel)
         return cards.receipt_card(
             f"Audit {audit.id}, child's ID {audit.child_id}", [("Status", audit.status.label)]
         )

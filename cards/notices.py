@@ -112,7 +112,11 @@ def _ready_for_panel(audit_id: str, child_id: str, data: Data) -> dict[str, Any]
 
 def _ready_to_close(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
     return closing(
-        audit_id, child_id, data.get("grade"), panel=False, due=p.parse_instant(data.get("due"))
+        audit_id,
+        child_id,
+        data.get("grade"),
+        panel=bool(data.get("panel")),
+        due=p.parse_instant(data.get("due")),
     )
 
 

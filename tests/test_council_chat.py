@@ -28,7 +28,7 @@ from audits.workflow import SYSTEM
 from cards import words
 from sandbox import RunningSandbox, start_sandbox
 from tests.fake_connector import FakeConnector
-from tests.helpers import QA_OFFICER
+from tests.helpers import QA_MANAGER, QA_OFFICER
 from tests.teams import TENANT, Teams, _walk, has_card_mentioning, until
 
 AUDITOR, SW, MOD = (
@@ -268,3 +268,47 @@ async def test_a_bristol_audit_from_allocation_to_the_social_workers_feedback(br
     text = await _filed(app, audit, "closed")
     assert "Child Case Audit" in text
     assert "What would it take to move this case to Good" in text
+
+
+async def test_a_stage_1_audit_allocated_on_the_25th_through_to_closure(stage123, connector):
+    app, server, teams = stage123
+    iro = "ira.iro@council.example"
+    for who in (AUDITOR, iro, MOD, QA_MANAGER):
+        await teams.install(who)
+    audit = await _allocate(app, "good-practice-audit", "stage123")
+    # Stage 1 within the first three weeks of the next month; the IRO's 72 hours.
+    await _on_calendar(app, AUDITOR, f"Audit {CHILD} – audit due", "2026-12-21T17:30")
+    await _on_calendar(app, iro, f"Audit {CHILD} – IRO/CP chair comments due", "2026-11-28T10:00")
+
+    await until(lambda: has_card_mentioning(connector, iro, words.ADD_COMMENTS))
+    await teams.press(iro, words.ADD_COMMENTS, {"comments": "Plan on track; her views heard."})
+    await _off_calendar(app, iro, f"Audit {CHILD} – IRO/CP chair comments due")
+
+    _move_to(app, server, "18 Dec 2026 10:00")
+    await _answer_the_audit(teams, connector, "good")
+    await _record_family_feedback(teams)
+    await teams.press(AUDITOR, words.SUBMIT)
+    assert await _status(app, audit) is Status.SUBMITTED
+    await _off_calendar(app, AUDITOR, f"Audit {CHILD} – audit due")
+    # Stage 2 by the third week of the month it can still be done in.
+    await _on_calendar(app, MOD, f"Audit {CHILD} – moderation due", "2027-01-21T17:30")
+
+    _move_to(app, server, "12 Jan 2027 10:00")
+    await until(lambda: has_card_mentioning(connector, MOD, words.MODERATE))
+    await _moderate(teams)
+    assert await _status(app, audit) is Status.MODERATED
+    await _off_calendar(app, MOD, f"Audit {CHILD} – moderation due")
+
+    await until(lambda: has_card_mentioning(connector, QA_MANAGER, words.RECORD_PANEL))
+    await teams.press(QA_MANAGER, words.RECORD_PANEL, {"outcome": "agreed"})
+    assert await _status(app, audit) is Status.PANEL_AGREED
+    await _on_calendar(app, QA_MANAGER, f"Audit {CHILD} – QA closure due", "2027-01-19T17:30")
+    await teams.press(QA_MANAGER, words.CLOSE_AUDIT)  # the card that followed the panel's
+    assert await _status(app, audit) is Status.CLOSED
+    await _off_calendar(app, QA_MANAGER, f"Audit {CHILD} – QA closure due")
+
+    text = await _filed(app, audit, "closed")
+    assert "Audit for Good Practice" in text or "Good Practice" in text
+    for heading in ("Assessment", "Planning", "Intervention", "Review", "Reflection"):
+        assert heading in text
+    assert "Plan on track; her views heard." in text

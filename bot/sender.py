@@ -32,6 +32,18 @@ TYPED_ANSWERS = {
 }  # re-checked sooner: a new conversation releases the row
 
 
+def _paced(per_second: float) -> AsyncLimiter:
+    """At most `per_second` in any one-second window, as Teams counts them.
+
+    A leaky bucket of capacity b draining at r a second lets through b + r in a
+    second (a full bucket, then the drip), so b + r stays at the limit: a small
+    burst, and the rest evenly spaced. A bucket as big as the limit would let
+    twice the limit through at the start and be answered with 429s."""
+    burst = max(1.0, per_second * 0.04)
+    rate = max(per_second - burst, 1.0)
+    return AsyncLimiter(burst, burst / rate)
+
+
 class TeamsSender:
     def __init__(
         self,
@@ -42,10 +54,8 @@ class TeamsSender:
         per_app: float = 50,
     ) -> None:
         self.adapter, self.db, self.app_id = adapter, db, app_id or ""
-        self._app = AsyncLimiter(per_app, 1)
-        self._threads: dict[str, AsyncLimiter] = defaultdict(
-            lambda: AsyncLimiter(per_conversation, 1)
-        )
+        self._app = _paced(per_app)
+        self._threads: dict[str, AsyncLimiter] = defaultdict(lambda: _paced(per_conversation))
 
     async def __call__(self, row: dict[str, Any]) -> None:
         async with self.db.reading() as conn:

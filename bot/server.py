@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,14 +14,17 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity, CallerIdConstants
+from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConstants,
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
+    JwtTokenValidation,
     UserTokenClient,
 )
+from msrest.serialization import Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.handler import AuditBot
@@ -32,6 +36,23 @@ log = logging.getLogger(__name__)
 # list (5-7 ms of CPU each time, more than the rest of a turn). The same codes as
 # a frozenset: the same answers, at once.
 ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
+
+# msrest copies an attachment's content (an Adaptive Card: a plain JSON tree) one value
+# at a time in Python before every send, which cost more than storing the answer. A
+# tree of plain JSON values comes out of it unchanged, so the json module copies it.
+_serialize_object = Serializer.serialize_object
+
+
+def _plain_json_at_once(self: Serializer, attr: Any, **kwargs: Any) -> Any:
+    if type(attr) in (dict, list):
+        try:
+            return json.loads(json.dumps(attr, allow_nan=False))
+        except (TypeError, ValueError):
+            pass  # something that is not plain JSON inside: msrest's own way
+    return _serialize_object(self, attr, **kwargs)
+
+
+Serializer.serialize_object = _plain_json_at_once  # type: ignore[method-assign]
 MAX_BODY = 256 * 1024  # an activity carrying a card submit is far below this
 # Activities and card data are a few levels deep; botbuilder and msrest walk them
 # recursively, so a deeply nested body would end in a RecursionError.
@@ -87,6 +108,8 @@ class _Refusing(BotFrameworkAuthentication):
 
     def __init__(self, inner: BotFrameworkAuthentication) -> None:
         self._inner = inner
+        self._clients: OrderedDict[tuple[str, str, str | None], ConnectorClient] = OrderedDict()
+        self._token_clients: dict[str, UserTokenClient] = {}
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
@@ -110,10 +133,20 @@ class _Refusing(BotFrameworkAuthentication):
             raise PermissionError("the request's token is not valid") from exc
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return self._inner.create_connector_factory(claims_identity)
+        inner = self._inner.create_connector_factory(claims_identity)
+        app_id = JwtTokenValidation.get_app_id_from_claims(claims_identity.claims) or ""
+        return _SharedClients(inner, app_id, self._clients)
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
+        # Made for every turn and never used (the bot signs no one in), at the cost of
+        # an HTTP session each time: one per app is kept.
+        app_id = JwtTokenValidation.get_app_id_from_claims(claims_identity.claims) or ""
+        client = self._token_clients.get(app_id)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            if len(self._token_clients) < _SharedClients.KEEP:
+                self._token_clients[app_id] = client
+        return client
 
     def create_bot_framework_client(self) -> object:
         return self._inner.create_bot_framework_client()
@@ -129,6 +162,37 @@ class _Refusing(BotFrameworkAuthentication):
             raise
         except Exception as exc:
             raise PermissionError("the request's token is not valid") from exc
+
+
+class _SharedClients(ConnectorFactory):
+    """One Bot Connector client per app, service URL and audience, kept and reused.
+
+    botbuilder makes a new client for every reply and proactive card, and never closes
+    it: each builds an msrest configuration and an HTTP session that opens its own
+    connection, which cost more CPU than the rest of a send and memory until collected.
+    A client refreshes its own token, so keeping it is safe."""
+
+    KEEP = 32  # service URLs in use are a handful (one per region)
+
+    def __init__(
+        self,
+        inner: ConnectorFactory,
+        app_id: str,
+        clients: OrderedDict[tuple[str, str, str | None], ConnectorClient],
+    ) -> None:
+        self._inner, self._app_id, self._clients = inner, app_id, clients
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        key = (self._app_id, service_url, audience)
+        client = self._clients.get(key)
+        if client is None:
+            client = await self._inner.create(service_url, audience)
+            self._clients[key] = client
+            while len(self._clients) > self.KEEP:
+                self._clients.popitem(last=False)
+        else:
+            self._clients.move_to_end(key)
+        return client
 
 
 def _authentication(credentials: BotCredentials) -> BotFrameworkAuthentication:

@@ -242,7 +242,10 @@ def card(body: Sequence[Element], actions: Sequence[Action] = ()) -> dict[str, A
     if actions:
         builder = builder.add_actions(list(actions))
     built = builder.create()
-    result: dict[str, Any] = json.loads(built.to_json())
+    # What `to_json` writes, as a dict straight from pydantic (no JSON text to re-read).
+    result: dict[str, Any] = built.model_dump(
+        mode="json", exclude_none=True, by_alias=True, warnings=False
+    )
     return result
 
 

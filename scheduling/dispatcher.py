@@ -74,6 +74,8 @@ class Dispatcher:
         self.in_flight: dict[str, set[asyncio.Task[None]]] = {c: set() for c in self.channels}
         self.channel_limits = {c: CHANNEL_LIMITS.get(c, concurrency) for c in self.channels}
         self._freed = asyncio.Event()
+        self._sent: list[tuple[int, asyncio.Future[None]]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     def _sender(self, row: dict[str, Any]) -> Sender | None:
         return self.senders.get(f"{row['channel']}:{row['kind']}") or self.senders.get(
@@ -96,9 +98,13 @@ class Dispatcher:
         started = 0
         for channel in self.channels:
             running = self.in_flight[channel]
-            room = min(self.batch, self.channel_limits[channel] - len(running))
-            if room <= 0:
+            limit = self.channel_limits[channel]
+            if len(running) > limit // 2:
+                # Refilled by halves, not a row each time one finishes: a claim is a
+                # write transaction and a search of the queue, and one per row sent
+                # was most of what the database did while a big allocation went out.
                 continue
+            room = min(self.batch, limit - len(running))
             async with self.db.transaction() as conn:
                 rows = await repo.claim_outbox(
                     conn, self.clock.now(), self.worker, limit=room, channels=[channel]
@@ -158,8 +164,32 @@ class Dispatcher:
             log.warning("outbox %s (%s): %s", row["id"], row["kind"], type(exc).__name__)
             await self._retry(row, f"{type(exc).__name__}: {exc}", None)
         else:
-            async with self.db.transaction() as conn:
-                await repo.mark_sent(conn, row["id"], self.clock.now())
+            await self._mark_sent(row["id"])
+
+    async def _mark_sent(self, row_id: int) -> None:
+        """Marks a row sent, in one transaction with the others that finished meanwhile
+        (a group commit): returns once it is stored. One write per row was most of
+        what held SQLite's single writer while a big allocation went out."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent.append((row_id, done))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_batches())
+        await done
+
+    async def _mark_batches(self) -> None:
+        while self._sent:
+            batch, self._sent = self._sent, []
+            try:
+                async with self.db.transaction() as conn:
+                    await repo.mark_sent_many(conn, [i for i, _ in batch], self.clock.now())
+            except Exception as exc:  # each sender sees it, as if it had written alone
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
     async def _retry(self, row: dict[str, Any], reason: str, after: float | None) -> None:
         limit = self.policy.max_attempts if after is None else self.policy.max_throttled_attempts

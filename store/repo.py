@@ -597,9 +597,13 @@ async def claim_outbox(
 
 
 async def mark_sent(conn: AsyncConnection, row_id: int, now: datetime) -> None:
+    await mark_sent_many(conn, [row_id], now)
+
+
+async def mark_sent_many(conn: AsyncConnection, row_ids: Sequence[int], now: datetime) -> None:
     await conn.execute(
         outbox.update()
-        .where(outbox.c.id == row_id)
+        .where(outbox.c.id.in_(list(row_ids)))
         .values(status=SENT, sent_at=now, last_error=None)
     )
 

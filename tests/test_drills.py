@@ -342,9 +342,10 @@ async def test_kill_9_while_four_people_answer(tmp_path: Path) -> None:
     "Exactly once" at the edge, honestly: a kill that lands after the connector has
     taken a card but before its outbox row is marked sent leaves the row claimed; when
     the claim lapses the card is sent again. So delivery is at-least-once there, and the
-    drill asserts the bound instead of hiding it: no card more than twice, duplicates
-    only for rows that were claimed by a killed process (attempts > 1), at most one per
-    kill per conversation (a lane sends one row at a time). The number seen is printed.
+    drill asserts the bound instead of hiding it: duplicates only for rows that were
+    claimed by a killed process, no more copies than the row's extra attempts, at most
+    one per kill per conversation (a lane sends one row at a time). The number seen is
+    printed.
     """
     kills = size(2, 20)
     rng = random.Random(int(os.environ.get("AUDITBOT_DRILL_SEED", "0")) or None)
@@ -493,13 +494,16 @@ async def test_kill_9_while_four_people_answer(tmp_path: Path) -> None:
         missing = want - got
         assert not missing, f"{conv}: {sum(missing.values())} card(s) never arrived"
         extra = got - want
-        assert all(got[card] <= 2 * want[card] for card in extra), "a card arrived 3 times"
-        # Extra copies only of rows a killed process had claimed (attempts > 1).
-        resent = Counter(
-            json.dumps(notice_card(r["kind"], r["payload"]), sort_keys=True)
-            for r in mine
-            if conversation(r["recipient"]) == conv and r["attempts"] > 1
-        )
+        # A lane sends one row at a time, so each kill can leave at most one card of a
+        # conversation sent but not marked: at most one extra copy per kill.
+        assert sum(extra.values()) <= kills, f"{conv}: more duplicates than kills"
+        # Extra copies only of rows a killed process had claimed: one per extra attempt
+        # (a row caught in flight by two kills in a row is sent three times).
+        resent: Counter[str] = Counter()
+        for r in mine:
+            if conversation(r["recipient"]) == conv and r["attempts"] > 1:
+                card_json = json.dumps(notice_card(r["kind"], r["payload"]), sort_keys=True)
+                resent[card_json] += r["attempts"] - 1
         for card, copies in extra.items():
             assert copies <= resent[card], "a duplicate of a card that was not in flight"
         duplicated += list(extra.elements())

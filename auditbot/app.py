@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from auditbot.effects import EffectsConfig
 from auditbot.m365 import M365Senders
@@ -13,9 +14,11 @@ from audits.catalog import Catalog, load_catalog
 from audits.clock import Clock, SystemClock
 from audits.roles import StandingRoles, load_standing_roles
 from audits.workdays import WorkingCalendar
-from graph.client import MsGraph
 from scheduling.dispatcher import Dispatcher
 from store.db import Database
+
+if TYPE_CHECKING:  # msgraph-sdk is loaded only when Microsoft 365 is configured
+    from graph.client import MsGraph
 
 
 @dataclass
@@ -42,7 +45,7 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     standing = load_standing_roles(settings.roles_file) if settings.roles_file else StandingRoles()
     calendar = WorkingCalendar()
     db = Database(settings.database_url)
-    graph = MsGraph(settings.graph_settings()) if settings.graph_configured else None
+    graph = _graph(settings) if settings.graph_configured else None
     service = AuditService(
         db=db,
         catalog=catalog,
@@ -57,3 +60,9 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         senders = M365Senders(db, catalog, graph, clock, calendar, settings.chat_link).senders()
         dispatcher = Dispatcher(db, clock, senders, worker=f"{socket.gethostname()}-cli")
     return App(settings, db, catalog, service, graph, dispatcher)
+
+
+def _graph(settings: Settings) -> MsGraph:
+    from graph.client import MsGraph
+
+    return MsGraph(settings.graph_settings())

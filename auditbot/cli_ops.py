@@ -460,7 +460,7 @@ def _acquire_graph_token(settings: Settings) -> dict[str, Any]:
     import msal
     import requests
 
-    from graph.client import GraphSettings
+    from graph.ports import GraphSettings
 
     scope = GraphSettings.__dataclass_fields__["scope"].default
     session = requests.Session()

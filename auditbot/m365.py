@@ -25,7 +25,6 @@ from audits.wording import case_of_concern_mail, event_body, event_subject
 from audits.workdays import WorkingCalendar
 from graph.errors import GraphError, GraphRejected, GraphThrottled, GraphUnavailable
 from graph.ports import AppInstaller, Calendar, CalendarEvent, Files, Mail, Tracker
-from reports.audit_document import render_audit_document
 from scheduling.dispatcher import GiveUp, RetryLater, Sender
 from store import m365, repo
 from store.db import Database
@@ -121,6 +120,10 @@ class M365Senders:
         template = self.catalog.template(audit.template)
         stage = payload["stage"]
         # About 0.2 s of CPU: kept off the event loop that also answers chats.
+        # Imported on the first filing: python-docx and lxml are 17 MB resident and a
+        # fifth of a second at start-up that a bot with nothing to file need not pay.
+        from reports.audit_document import render_audit_document
+
         content = await asyncio.to_thread(render_audit_document, audit, template, stage)
         year, month = audit.cycle.split("-")
         path = f"{year}/{month}/{audit.child_id}/audit-{audit.id}-{stage}.docx"

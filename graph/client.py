@@ -12,7 +12,6 @@ import json
 import logging
 import ssl
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -69,7 +68,7 @@ from graph.errors import (
     GraphThrottled,
     GraphUnavailable,
 )
-from graph.ports import CalendarEvent, DirectoryUser, FiledDocument
+from graph.ports import CalendarEvent, DirectoryUser, FiledDocument, GraphSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,21 +78,6 @@ OUTLOOK_CONCURRENCY = 4  # Exchange allows 4 concurrent requests per app per mai
 _ERRORS: dict[str, Any] = {"XXX": ODataError}
 BATCH_SIZE = 20  # Graph takes at most 20 requests in one $batch
 DIRECTORY_RETRIES = 8
-
-
-@dataclass(frozen=True)
-class GraphSettings:
-    graph_url: str  # e.g. https://graph.microsoft.com/v1.0
-    authority: str  # e.g. https://login.microsoftonline.com/<tenant>
-    client_id: str
-    client_secret: str
-    site_id: str
-    tracker_list: str = "audit-tracker"
-    mail_sender: str | None = None
-    teams_app_id: str | None = None
-    ca_bundle: str | None = None  # the sandbox's certificate; None trusts the system's CAs
-    # The resource whose token is asked for: Graph itself in production.
-    scope: str = "https://graph.microsoft.com/.default"
 
 
 class _MsalTokenProvider(AccessTokenProvider):

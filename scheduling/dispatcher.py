@@ -24,7 +24,7 @@ from store.db import Database
 log = logging.getLogger(__name__)
 
 Sender = Callable[[dict[str, Any]], Awaitable[None]]
-CHANNEL_LIMITS = {"teams": 24, "graph": 16}  # rows in flight at once, for `pump`
+CHANNEL_LIMITS = {"teams": 36, "graph": 32}  # rows in flight at once, for `pump`
 
 
 class RetryLater(Exception):

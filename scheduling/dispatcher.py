@@ -96,15 +96,21 @@ class Dispatcher:
         them; returns how many it started. The runner calls it again as sends finish, so
         a slow request never holds up the rows behind it."""
         started = 0
-        for channel in self.channels:
-            running = self.in_flight[channel]
-            limit = self.channel_limits[channel]
-            if len(running) > limit // 2:
-                # Refilled by halves, not a row each time one finishes: a claim is a
-                # write transaction and a search of the queue, and one per row sent
-                # was most of what the database did while a big allocation went out.
+        # Refilled by halves, not a row each time one finishes: a claim is a write
+        # transaction and a search of the queue, and one per row sent was most of what
+        # the database did while a big allocation went out.
+        open_channels = [
+            c for c in self.channels if len(self.in_flight[c]) <= self.channel_limits[c] // 2
+        ]
+        if not open_channels:
+            return 0
+        async with self.db.reading() as conn:
+            ready = await repo.channels_ready(conn, self.clock.now(), open_channels)
+        for channel in open_channels:
+            if channel not in ready:
                 continue
-            room = min(self.batch, limit - len(running))
+            running = self.in_flight[channel]
+            room = min(self.batch, self.channel_limits[channel] - len(running))
             async with self.db.transaction() as conn:
                 rows = await repo.claim_outbox(
                     conn, self.clock.now(), self.worker, limit=room, channels=[channel]

@@ -543,6 +543,21 @@ async def any_timer_due(conn: AsyncConnection, now: datetime, lapsed: bool = Tru
     return False
 
 
+async def channels_ready(conn: AsyncConnection, now: datetime, channels: Sequence[str]) -> set[str]:
+    """The channels with an outbox row sendable now. A read: no write lock is taken to
+    find there is nothing to send (every committed answer wakes the dispatcher)."""
+    found = await conn.execute(
+        sa.select(outbox.c.channel)
+        .where(
+            outbox.c.status == PENDING,
+            outbox.c.available_at <= now,
+            outbox.c.channel.in_(list(channels)),
+        )
+        .group_by(outbox.c.channel)
+    )
+    return {str(channel) for channel in found.scalars()}
+
+
 async def next_timer_due(conn: AsyncConnection) -> datetime | None:
     """When the earliest pending timer falls due (None: nothing is waiting)."""
     found = await conn.execute(

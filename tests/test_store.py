@@ -221,3 +221,18 @@ async def test_queued_follow_on_work_is_queued_once(db):
     async with db.reading() as conn:
         found = (await conn.execute(sa.select(outbox.c.key))).scalars().all()
     assert found == [item.key]
+
+
+async def test_channels_ready_names_only_channels_with_a_row_sendable_now(db):
+    later = START + timedelta(hours=1)
+    items = [
+        repo.OutboxItem("a", "teams", "nudge", "x@council.example", "teams:x", {}),
+        repo.OutboxItem("b", "graph", "calendar", "x@council.example", "graph:x", {}),
+    ]
+    async with db.transaction() as conn:
+        await repo.enqueue_items(conn, items[:1], START)
+        await repo.enqueue_items(conn, items[1:], later)  # not sendable before `later`
+    async with db.reading() as conn:
+        assert await repo.channels_ready(conn, START, ["teams", "graph"]) == {"teams"}
+        assert await repo.channels_ready(conn, later, ["teams", "graph"]) == {"teams", "graph"}
+        assert await repo.channels_ready(conn, later, ["graph"]) == {"graph"}

@@ -74,8 +74,8 @@ class Dispatcher:
         self.in_flight: dict[str, set[asyncio.Task[None]]] = {c: set() for c in self.channels}
         self.channel_limits = {c: CHANNEL_LIMITS.get(c, concurrency) for c in self.channels}
         self._freed = asyncio.Event()
-        self._sent: list[tuple[int, asyncio.Future[None]]] = []
-        self._marking: asyncio.Task[None] | None = None
+        self._sent: list[tuple[int, asyncio.Future[None]]] | None = None  # still queuing
+        self._marking: set[asyncio.Task[None]] = set()
 
     def _sender(self, row: dict[str, Any]) -> Sender | None:
         return self.senders.get(f"{row['channel']}:{row['kind']}") or self.senders.get(
@@ -173,29 +173,38 @@ class Dispatcher:
             await self._mark_sent(row["id"])
 
     async def _mark_sent(self, row_id: int) -> None:
-        """Marks a row sent, in one transaction with the others that finished meanwhile
-        (a group commit): returns once it is stored. One write per row was most of
-        what held SQLite's single writer while a big allocation went out."""
+        """Marks a row sent, in one transaction with the others that finished while it
+        waited for the database (a group commit); returns once it is stored.
+
+        A row joins the batch still queuing for the write lock, or starts one, so it
+        waits no longer than its own write would have: a kill in that wait is what
+        sends a card twice. One write per row was most of what held SQLite's single
+        writer while a big allocation went out."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._sent is None:
+            self._sent = []
+            task = asyncio.create_task(self._mark_batch(self._sent))
+            self._marking.add(task)
+            task.add_done_callback(self._marking.discard)
         self._sent.append((row_id, done))
-        if self._marking is None or self._marking.done():
-            self._marking = asyncio.create_task(self._mark_batches())
         await done
 
-    async def _mark_batches(self) -> None:
-        while self._sent:
-            batch, self._sent = self._sent, []
-            try:
-                async with self.db.transaction() as conn:
-                    await repo.mark_sent_many(conn, [i for i, _ in batch], self.clock.now())
-            except Exception as exc:  # each sender sees it, as if it had written alone
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+    async def _mark_batch(self, batch: list[tuple[int, asyncio.Future[None]]]) -> None:
+        try:
+            async with self.db.transaction() as conn:
+                if self._sent is batch:  # holding the lock: later rows start the next one
+                    self._sent = None
+                await repo.mark_sent_many(conn, [i for i, _ in batch], self.clock.now())
+        except Exception as exc:  # each sender sees it, as if it had written alone
+            if self._sent is batch:
+                self._sent = None
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+        else:
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     async def _retry(self, row: dict[str, Any], reason: str, after: float | None) -> None:
         limit = self.policy.max_attempts if after is None else self.policy.max_throttled_attempts

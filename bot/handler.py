@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,7 @@ from store import m365, repo
 log = logging.getLogger(__name__)
 CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
+LOOK_AGAIN_SECONDS = 600.0  # someone the directory did not know is asked about again after
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class AuditBot(ActivityHandler):
         self.service = service
         self.allowed_tenants = allowed_tenants
         self._remembered: dict[str, str] = {}  # object id -> the conversation last stored
+        self._look_again: dict[str, float] = {}  # object id -> when to ask the directory
 
     # ----------------------------------------------------------------- turns
 
@@ -84,7 +87,10 @@ class AuditBot(ActivityHandler):
         # Stored when it is new or has changed, not on every turn (a write each time
         # would queue every message behind the others on SQLite).
         same = json.dumps({k: v for k, v in reference.items() if k != "activityId"}, sort_keys=True)
-        if self._remembered.get(object_id) == same:
+        look_again = self._look_again.get(object_id)
+        if self._remembered.get(object_id) == same and (
+            look_again is None or time.monotonic() < look_again
+        ):
             return
         async with self.service.db.reading() as conn:
             upn = await m365.upn_of(conn, object_id)
@@ -95,8 +101,11 @@ class AuditBot(ActivityHandler):
                 upn = found.upn
                 await m365.save_people(conn, [(found.upn, found.id, found.enabled)], now)
             await m365.save_conversation(conn, object_id, upn, reference, now)
-        if upn is not None:  # someone not known yet is looked up again next time
-            self._remembered[object_id] = same
+        self._remembered[object_id] = same
+        if upn is None:  # not in the directory, or it could not be asked: later, again
+            self._look_again[object_id] = time.monotonic() + LOOK_AGAIN_SECONDS
+        else:
+            self._look_again.pop(object_id, None)
 
     async def _look_up(self, object_id: str) -> DirectoryUser | None:
         """Someone no allocation has named yet (a QA officer, say) opens the bot: who they

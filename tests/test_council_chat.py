@@ -27,9 +27,10 @@ from audits.model import Audit, Status
 from audits.workflow import SYSTEM
 from cards import words
 from sandbox import RunningSandbox, start_sandbox
+from store import m365
 from tests.fake_connector import FakeConnector
 from tests.helpers import QA_MANAGER, QA_OFFICER
-from tests.teams import TENANT, Teams, _walk, has_card_mentioning, until
+from tests.teams import TENANT, Teams, _walk, has_card_mentioning, object_id, until
 
 AUDITOR, SW, MOD = (
     "ava.auditor@council.example",
@@ -312,3 +313,16 @@ async def test_a_stage_1_audit_allocated_on_the_25th_through_to_closure(stage123
     for heading in ("Assessment", "Planning", "Intervention", "Review", "Reflection"):
         assert heading in text
     assert "Plan on track; her views heard." in text
+
+
+async def test_someone_the_directory_does_not_know_is_welcomed_and_not_stored(bristol, connector):
+    app, _, teams = bristol
+    await teams.install("nobody@council.example")  # no such account in the sandbox
+    await teams.say("nobody@council.example", "my audits")
+    assert len(connector.cards_to("a:nobody@council.example")) >= 1  # welcomed all the same
+    async with app.db.reading() as conn:
+        assert await m365.upn_of(conn, object_id("nobody@council.example")) is None
+    await teams.install(QA_OFFICER)  # the QA officer is: found, and linked
+    async with app.db.reading() as conn:
+        assert await m365.upn_of(conn, object_id(QA_OFFICER)) == QA_OFFICER
+        assert await m365.conversation_of(conn, QA_OFFICER) is not None

@@ -833,18 +833,9 @@ def _complete_moderation(rec: _Recorder, cmd: c.CompleteModeration) -> Outcome:
             rec.tell(qa, NoticeKind.READY_FOR_PANEL, grade=grade.value)
     if grade is Grade.INADEQUATE:
         _open_case_of_concern(rec, Role.MODERATOR)
-    closure = rec.ctx.policy.steps.get(StepId.CLOSURE)
-    if not rec.ctx.policy.panel and closure is not None:
-        closer = _first(_people(rec, closure.actor))
-        if closer:
-            deadline = rec.start(StepId.CLOSURE, closer, closure.actor)
-            # No panel (Bristol): QA checks the moderated audit, then shares and closes it.
-            rec.tell(
-                closer,
-                NoticeKind.READY_TO_CLOSE,
-                grade=grade.value,
-                due=_iso(deadline.due_at) if deadline else None,
-            )
+    if not rec.ctx.policy.panel:
+        # No panel (Bristol): QA checks the moderated audit, then shares and closes it.
+        _ask_to_close(rec, grade)
     if audit.case_of_concern is not None:
         owner = (
             _first(_people(rec, rec.ctx.policy.steps[StepId.REAUDIT].actor))
@@ -854,6 +845,24 @@ def _complete_moderation(rec: _Recorder, cmd: c.CompleteModeration) -> Outcome:
         if owner:
             rec.start(StepId.REAUDIT, owner, rec.ctx.policy.steps[StepId.REAUDIT].actor)
     return rec.done(f"Moderation of audit {audit.id} complete: {grade.label}")
+
+
+def _ask_to_close(rec: _Recorder, grade: Grade | None) -> None:
+    """Opens the closure step for whoever the policy names, and tells them (the one who
+    got here by recording the panel sees the close card at once instead)."""
+    closure = rec.ctx.policy.steps.get(StepId.CLOSURE)
+    closer = _first(_people(rec, closure.actor)) if closure is not None else None
+    if closure is None or closer is None:
+        return
+    deadline = rec.start(StepId.CLOSURE, closer, closure.actor)
+    if closer != rec.ctx.actor:
+        rec.tell(
+            closer,
+            NoticeKind.READY_TO_CLOSE,
+            grade=grade.value if grade else None,
+            due=_iso(deadline.due_at) if deadline else None,
+            panel=rec.ctx.policy.panel,
+        )
 
 
 def _first(people: list[str]) -> str | None:
@@ -886,21 +895,7 @@ def _record_panel(rec: _Recorder, cmd: c.RecordPanel) -> Outcome:
     rec.change("panel", None, record)
     if outcome is PanelOutcome.AGREED:
         rec.status(Status.PANEL_AGREED)
-        owner = (
-            _first(_people(rec, rec.ctx.policy.steps[StepId.CLOSURE].actor))
-            if (StepId.CLOSURE in rec.ctx.policy.steps)
-            else None
-        )
-        if owner:
-            deadline = rec.start(StepId.CLOSURE, owner, rec.ctx.policy.steps[StepId.CLOSURE].actor)
-            if owner != rec.ctx.actor:  # the one who recorded it is shown the close card
-                rec.tell(
-                    owner,
-                    NoticeKind.READY_TO_CLOSE,
-                    grade=(audit.final_grade.value if audit.final_grade else None),
-                    due=_iso(deadline.due_at) if deadline else None,
-                    panel=True,
-                )
+        _ask_to_close(rec, audit.final_grade)
         return rec.done(f"Panel findings recorded for audit {audit.id}; it can now be closed")
     rec.status(Status.RETURNED)
     step = rec.ctx.policy.steps[StepId.AUDIT]

@@ -257,22 +257,11 @@ class AuditBot(ActivityHandler):
         """After a save: the next section to answer or moderate, or nothing."""
         template = self._template(audit)
         if verb is Verb.ANSWER_SECTION and audit.status in AUDITOR_EDITABLE:
-            nxt = _after(template, str(data.get("section")))
-            return (
-                cards.section_card(audit, template, nxt)
-                if nxt
-                else cards.review_card(audit, template, self.service.catalog.policy(audit.policy))
-            )
+            return self._section_or_review(audit, _after(template, str(data.get("section"))))
         if verb is Verb.FAMILY_FEEDBACK and audit.status in AUDITOR_EDITABLE:
-            first = _first_unanswered(audit, template)
-            return (
-                cards.section_card(audit, template, first)
-                if first
-                else cards.review_card(audit, template, self.service.catalog.policy(audit.policy))
-            )
-        closure = audit.deadlines.get("closure")
-        if verb is Verb.PANEL and closure is not None and closure.open and closure.owner == person:
-            return cards.close_card(audit)
+            return self._section_or_review(audit, _first_unanswered(audit, template))
+        if verb is Verb.PANEL:
+            return self._close_card_for(person, audit)
         if verb is Verb.MODERATE_SECTION and audit.status is Status.SUBMITTED:
             todo = _to_moderate(audit, template)
             return (
@@ -281,6 +270,20 @@ class AuditBot(ActivityHandler):
                 else cards.moderation_summary_card(audit, template)
             )
         return None
+
+    def _section_or_review(self, audit: Audit, section: str | None) -> dict[str, Any]:
+        """The auditor's next card: that section, or (all answered) the review."""
+        template = self._template(audit)
+        if section:
+            return cards.section_card(audit, template, section)
+        return cards.review_card(audit, template, self.service.catalog.policy(audit.policy))
+
+    def _close_card_for(self, person: str, audit: Audit) -> dict[str, Any] | None:
+        """The close card, when closing the audit is this person's open step."""
+        closure = audit.deadlines.get("closure")
+        if closure is None or not closure.open or closure.owner != person:
+            return None
+        return cards.close_card(audit, panel=self.service.catalog.policy(audit.policy).panel)
 
     def _open(self, person: str, audit: Audit, verb: Verb, data: dict[str, Any]) -> dict[str, Any]:
         """Verbs that only show something: the card for where this person is in this audit."""
@@ -295,12 +298,7 @@ class AuditBot(ActivityHandler):
             first = _first_unanswered(audit, template)
             if first is None and audit.family_feedback is None:
                 return cards.family_feedback_card(audit)
-            policy = self.service.catalog.policy(audit.policy)
-            return (
-                cards.section_card(audit, template, first)
-                if first
-                else cards.review_card(audit, template, policy)
-            )
+            return self._section_or_review(audit, first)
         if Role.MODERATOR in roles and audit.status is Status.SUBMITTED:
             todo = _to_moderate(audit, template)
             return (
@@ -326,10 +324,9 @@ class AuditBot(ActivityHandler):
         for action in audit.actions:
             if action.owner == person and action.status.value == "open":
                 return cards.action_completion_card(audit, action.number)
-        closure = audit.deadlines.get("closure")
-        policy = self.service.catalog.policy(audit.policy)
-        if closure is not None and closure.open and closure.owner == person:
-            return cards.close_card(audit, panel=policy.panel)
+        closing = self._close_card_for(person, audit)
+        if closing is not None:
+            return closing
         return cards.receipt_card(
             f"Audit {audit.id}, child's ID {audit.child_id}", [("Status", audit.status.label)]
         )

@@ -41,11 +41,6 @@ class Database:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine_options.setdefault("connect_args", {"timeout": 30})
-        if self.is_sqlite:
-            # Every use ends in its own COMMIT or ROLLBACK (and a read's implicit
-            # transaction is rolled back by SQLAlchemy on close): the pool's extra
-            # ROLLBACK on return was one more round trip to SQLite's thread each time.
-            engine_options.setdefault("pool_reset_on_return", None)
         self.engine: AsyncEngine = create_async_engine(parsed, **engine_options)
         self._writer = asyncio.Lock()
         if self.is_sqlite:

@@ -42,15 +42,16 @@ async def save_people(
             .values(upn=upn)
         )
         if linked.rowcount:
-            await conn.execute(
-                outbox.update()
-                .where(
-                    outbox.c.channel == "teams",
-                    outbox.c.recipient == upn,
-                    outbox.c.status == "pending",
-                )
-                .values(available_at=now)
-            )
+            await _release_cards(conn, upn, now)
+
+
+async def _release_cards(conn: AsyncConnection, upn: str, now: datetime) -> None:
+    """A person's cards that waited for their chat go now."""
+    await conn.execute(
+        outbox.update()
+        .where(outbox.c.channel == "teams", outbox.c.recipient == upn, outbox.c.status == "pending")
+        .values(available_at=now)
+    )
 
 
 async def object_id_of(conn: AsyncConnection, upn: str) -> str | None:
@@ -190,13 +191,7 @@ async def save_conversation(
         await conn.execute(conversations.delete().where(conversations.c.object_id == object_id))
         await conn.execute(conversations.insert().values(**values))
     if upn:
-        await conn.execute(
-            outbox.update()
-            .where(
-                outbox.c.channel == "teams", outbox.c.recipient == upn, outbox.c.status == "pending"
-            )
-            .values(available_at=now)
-        )
+        await _release_cards(conn, upn, now)
     return is_new
 
 

@@ -32,6 +32,28 @@ def conversation(who: str) -> str:
     return f"a:{who}"
 
 
+def activity(
+    who: str, activity_id: str, service_url: str, tenant: str = TENANT, **fields: Any
+) -> dict[str, Any]:
+    """An activity from someone in their personal chat with the bot, as Teams sends it."""
+    return {
+        "id": activity_id,
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "from": {"id": f"29:{who}", "name": "Someone", "aadObjectId": object_id(who)},
+        "conversation": {
+            "id": conversation(who),
+            "conversationType": "personal",
+            "tenantId": tenant,
+        },
+        "recipient": {"id": "28:bot", "name": "auditbot"},
+        "channelData": {"tenant": {"id": tenant}},
+        "locale": "en-GB",
+        "timestamp": "2026-11-02T09:00:00.000Z",
+        **fields,
+    }
+
+
 class Teams:
     """Plays Teams: posts activities from people to the bot."""
 
@@ -42,22 +64,7 @@ class Teams:
 
     def activity(self, who: str, tenant: str = TENANT, **fields: Any) -> dict[str, Any]:
         self.n += 1
-        return {
-            "id": f"act-{self.n}",
-            "channelId": "msteams",
-            "serviceUrl": self.connector.url,
-            "from": {"id": f"29:{who}", "name": "Someone", "aadObjectId": object_id(who)},
-            "conversation": {
-                "id": conversation(who),
-                "conversationType": "personal",
-                "tenantId": tenant,
-            },
-            "recipient": {"id": "28:bot", "name": "auditbot"},
-            "channelData": {"tenant": {"id": tenant}},
-            "locale": "en-GB",
-            "timestamp": "2026-11-02T09:00:00.000Z",
-            **fields,
-        }
+        return activity(who, f"act-{self.n}", self.connector.url, tenant, **fields)
 
     async def post(self, body: Any, raw: bytes | None = None) -> tuple[int, Any]:
         async with aiohttp.ClientSession() as http:
@@ -108,7 +115,7 @@ class Teams:
             card = sent.card
             if sent.conversation != conversation(who) or card is None:
                 continue
-            if pressable is None or _has_button(card, pressable):
+            if pressable is None or has_button(card, pressable):
                 return card, sent.activity_id or ""
         raise AssertionError(f"no card for {who}" + (f" with '{pressable}'" if pressable else ""))
 
@@ -141,19 +148,19 @@ class Blocked(Exception):
     """The client would not send: a required input is empty."""
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
+def walk(node: Any) -> Iterator[dict[str, Any]]:
     if isinstance(node, dict):
         yield node
         for key, value in node.items():
             if key != "card":  # a ShowCard's inputs are not the parent's
-                yield from _walk(value)
+                yield from walk(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _walk(item)
+            yield from walk(item)
 
 
 def _find(card: dict[str, Any], title: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    actions = [a for n in _walk(card) if n.get("type") == "ActionSet" for a in n["actions"]]
+    actions = [a for n in walk(card) if n.get("type") == "ActionSet" for a in n["actions"]]
     for action in [*card.get("actions", []), *actions]:
         if action.get("title") == title and action["type"] == "Action.Execute":
             return action, [card]
@@ -165,7 +172,7 @@ def _find(card: dict[str, Any], title: str) -> tuple[dict[str, Any], list[dict[s
     raise AssertionError(f"no button '{title}'")
 
 
-def _has_button(card: dict[str, Any], title: str) -> bool:
+def has_button(card: dict[str, Any], title: str) -> bool:
     try:
         _find(card, title)
     except AssertionError:
@@ -181,7 +188,7 @@ def press(
     inputs: dict[str, Any] = {}
     if action.get("associatedInputs") != "none":
         for part in scope:
-            for node in _walk(part.get("body", [])):
+            for node in walk(part.get("body", [])):
                 if str(node.get("type", "")).startswith("Input."):
                     value = typed.get(node["id"], node.get("value", ""))
                     if node.get("isRequired") and value in ("", None):

@@ -30,7 +30,7 @@ from sandbox import RunningSandbox, start_sandbox
 from store import m365
 from tests.fake_connector import FakeConnector
 from tests.helpers import QA_MANAGER, QA_OFFICER
-from tests.teams import TENANT, Teams, _walk, has_card_mentioning, object_id, until
+from tests.teams import TENANT, Teams, has_button, has_card_mentioning, object_id, until, walk
 
 AUDITOR, SW, MOD = (
     "ava.auditor@council.example",
@@ -129,7 +129,7 @@ async def _off_calendar(app: App, upn: str, subject: str) -> None:
 def _answers(card: dict[str, Any], grade: str) -> dict[str, str]:
     """What a conscientious person types into the empty inputs of a card."""
     typed: dict[str, str] = {}
-    for node in _walk(card.get("body", [])):
+    for node in walk(card.get("body", [])):
         kind = str(node.get("type", ""))
         if not kind.startswith("Input.") or node.get("value") not in (None, ""):
             continue
@@ -148,28 +148,23 @@ def _answers(card: dict[str, Any], grade: str) -> dict[str, str]:
     return typed
 
 
-def _buttons(card: dict[str, Any]) -> set[str]:
-    found = set()
-    for node in _walk(card):
-        for action in node.get("actions", []) if isinstance(node.get("actions"), list) else []:
-            found.add(action.get("title"))
-    found |= {a.get("title") for a in card.get("actions", [])}
-    return found
+async def _save_each_in_turn(teams: Teams, who: str, grade: str) -> dict[str, Any]:
+    """Fills and saves the card in front of `who` while it has "Save and next" (each
+    save brings the next card); returns the card it ends on."""
+    for _ in range(60):
+        card, card_id = teams.last_card(who)
+        if not has_button(card, words.SAVE_AND_NEXT):
+            return card
+        reply = await teams.press(who, words.SAVE_AND_NEXT, _answers(card, grade), (card, card_id))
+        assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
+    raise AssertionError(f"{who} was still saving cards after 60")
 
 
-async def _answer_the_audit(teams: Teams, connector: FakeConnector, overall: str) -> None:
+async def _answer_the_audit(teams: Teams, overall: str) -> None:
     """The auditor starts from the allocation card and saves every section in turn."""
     await teams.press(AUDITOR, words.START_AUDIT)
-    for _ in range(60):
-        card, card_id = teams.last_card(AUDITOR)
-        if words.SAVE_AND_NEXT not in _buttons(card):
-            break
-        reply = await teams.press(
-            AUDITOR, words.SAVE_AND_NEXT, _answers(card, overall), card=(card, card_id)
-        )
-        assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
-    card, _ = teams.last_card(AUDITOR)
-    assert words.SUBMIT in _buttons(card) or words.BACK_TO_AUDIT in _buttons(card), card
+    card = await _save_each_in_turn(teams, AUDITOR, overall)
+    assert has_button(card, words.SUBMIT) or has_button(card, words.BACK_TO_AUDIT), card
 
 
 async def _record_family_feedback(teams: Teams) -> None:
@@ -181,11 +176,7 @@ async def _record_family_feedback(teams: Teams) -> None:
 
 async def _moderate(teams: Teams) -> None:
     await teams.press(MOD, words.MODERATE)
-    for _ in range(60):
-        card, card_id = teams.last_card(MOD)
-        if words.SAVE_AND_NEXT not in _buttons(card):
-            break
-        await teams.press(MOD, words.SAVE_AND_NEXT, _answers(card, "good"), card=(card, card_id))
+    await _save_each_in_turn(teams, MOD, "good")
     card, card_id = teams.last_card(MOD, words.COMPLETE_MODERATION)
     reply = await teams.press(
         MOD, words.COMPLETE_MODERATION, _answers(card, "good"), card=(card, card_id)
@@ -237,7 +228,7 @@ async def test_a_bristol_audit_from_allocation_to_the_social_workers_feedback(br
     assert not any("IRO" in s for s in await _calendar(app, "ira.iro@council.example"))
 
     _move_to(app, server, "15 Dec 2026 16:00")  # each step takes its full time
-    await _answer_the_audit(teams, connector, "good")
+    await _answer_the_audit(teams, "good")
     await _record_family_feedback(teams)
     await teams.press(AUDITOR, words.SUBMIT)
     assert await _status(app, audit) is Status.SUBMITTED
@@ -286,7 +277,7 @@ async def test_a_stage_1_audit_allocated_on_the_25th_through_to_closure(stage123
     await _off_calendar(app, iro, f"Audit {CHILD} – IRO/CP chair comments due")
 
     _move_to(app, server, "18 Dec 2026 10:00")
-    await _answer_the_audit(teams, connector, "good")
+    await _answer_the_audit(teams, "good")
     await _record_family_feedback(teams)
     await teams.press(AUDITOR, words.SUBMIT)
     assert await _status(app, audit) is Status.SUBMITTED

@@ -19,7 +19,6 @@ import socket
 import sqlite3
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -58,6 +57,7 @@ from store.db import Database
 from store.schema import history, outbox
 from tests.conftest import POSTGRES_URL, START, postgres_schema
 from tests.fake_connector import FakeConnector
+from tests.teams import activity, conversation, object_id
 
 pytestmark = pytest.mark.drill
 
@@ -73,14 +73,6 @@ CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
 ACTIVITY_PREFIX = "drill-"  # every activity id the drills' "Teams" sends starts with this
 QA_MANAGER = "maya.qamanager@council.example"
-
-
-def object_id(upn: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn))
-
-
-def conversation(upn: str) -> str:
-    return f"a:{upn}"
 
 
 def _csv(*children: int) -> str:
@@ -111,22 +103,7 @@ async def served_connector() -> AsyncIterator[FakeConnector]:
 
 
 def teams_activity(who: str, activity_id: str, service_url: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": activity_id,
-        "channelId": "msteams",
-        "serviceUrl": service_url,
-        "from": {"id": f"29:{who}", "name": "Someone", "aadObjectId": object_id(who)},
-        "conversation": {
-            "id": conversation(who),
-            "conversationType": "personal",
-            "tenantId": TENANT,
-        },
-        "recipient": {"id": "28:bot", "name": "auditbot"},
-        "channelData": {"tenant": {"id": TENANT}},
-        "locale": "en-GB",
-        "timestamp": "2026-11-02T09:00:00.000Z",
-        **fields,
-    }
+    return activity(who, activity_id, service_url, TENANT, **fields)
 
 
 def invoke(who: str, activity_id: str, url: str, data: dict[str, Any], card: str) -> dict:

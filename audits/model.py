@@ -53,7 +53,9 @@ class Participants(_Model):
     service_manager: str
 
     def of(self, role: Role) -> str | None:
-        value = getattr(self, role.value, None)
+        # Not getattr: for a role that is no field (QA), pydantic's __getattr__
+        # builds an AttributeError, and roles are looked up on every turn.
+        value = self.__dict__.get(role.value)
         return value if isinstance(value, str) else None
 
     def roles_of(self, who: str) -> list[Role]:

@@ -18,7 +18,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference
 from botframework.connector.models import ErrorResponseException
 
-from cards import notice_card
+from cards import Built, notice_card
 from cards.actions import Verb
 from scheduling.dispatcher import GiveUp, RetryLater
 from store import m365
@@ -87,7 +87,8 @@ class TeamsSender:
             # Caught here: the adapter's turn-error handler would otherwise swallow it
             # and the row would count as sent.
             try:
-                await turn.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
+                attachment = CardFactory.adaptive_card(Built(card))
+                await turn.send_activity(MessageFactory.attachment(attachment))
             except ErrorResponseException as exc:
                 failed.append(exc)
 

@@ -28,6 +28,7 @@ from msrest.serialization import Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.handler import AuditBot
+from cards import Built
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ _serialize_object = Serializer.serialize_object
 
 
 def _plain_json_at_once(self: Serializer, attr: Any, **kwargs: Any) -> Any:
+    if isinstance(attr, Built):  # plain JSON already, and never changed: no copy needed
+        return attr
     if type(attr) in (dict, list):
         try:
             return json.loads(json.dumps(attr, allow_nan=False))
@@ -115,12 +118,17 @@ class _Refusing(BotFrameworkAuthentication):
         self, activity: Activity, auth_header: str
     ) -> AuthenticateRequestResult:
         try:
-            return await self._inner.authenticate_request(activity, auth_header)
+            result = await self._inner.authenticate_request(activity, auth_header)
         except PermissionError:
             raise
         except Exception as exc:
             log.warning("refused a request whose token is not valid: %s", type(exc).__name__)
             raise PermissionError("the request's token is not valid") from exc
+        if result.connector_factory is not None:  # the client for replies within the turn
+            result.connector_factory = self._shared(
+                result.connector_factory, result.claims_identity
+            )
+        return result
 
     async def authenticate_streaming_request(
         self, auth_header: str, channel_id_header: str
@@ -133,7 +141,9 @@ class _Refusing(BotFrameworkAuthentication):
             raise PermissionError("the request's token is not valid") from exc
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        inner = self._inner.create_connector_factory(claims_identity)
+        return self._shared(self._inner.create_connector_factory(claims_identity), claims_identity)
+
+    def _shared(self, inner: ConnectorFactory, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         app_id = JwtTokenValidation.get_app_id_from_claims(claims_identity.claims) or ""
         return _SharedClients(inner, app_id, self._clients)
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from audits.errors import ConfigError
+from store.sqlite_driver import one_hop_dbapi
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -41,6 +42,8 @@ class Database:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine_options.setdefault("connect_args", {"timeout": 30})
+        if self.is_sqlite and (dbapi := one_hop_dbapi()) is not None:
+            engine_options.setdefault("module", dbapi)
         self.engine: AsyncEngine = create_async_engine(parsed, **engine_options)
         self._writer = asyncio.Lock()
         if self.is_sqlite:

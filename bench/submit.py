@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import tempfile
 import time
@@ -194,6 +195,17 @@ async def _outbox_empty(db: Any, seconds: float = 20.0) -> None:
 
 
 async def measure(users: int = 20, per_user: int = 30, verb: str = "answer_section") -> list[Row]:
+    # auditbot's modules are imported already; a bare echo bot's process would not
+    # hold them, and the collector's full passes would not walk them. Frozen, they
+    # cost the echo bot nothing (auditbot's `serving` freezes its own start-up heap).
+    gc.freeze()
+    try:
+        return await _measure(users, per_user, verb)
+    finally:
+        gc.unfreeze()
+
+
+async def _measure(users: int, per_user: int, verb: str) -> list[Row]:
     fake, connector_runner = await start_connector()
     echo_runner, echo_port = await start_echo()
     try:

@@ -63,7 +63,7 @@ Action = ActionT
 
 def plain(value: str) -> str:
     """`value` as a TextRun should carry it: never evaluated as a date function or template."""
-    return _SPECIAL.sub(_WORD_JOINER, value)
+    return _SPECIAL.sub(_WORD_JOINER, value) if "{" in value else value
 
 
 def run(

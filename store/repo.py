@@ -42,11 +42,27 @@ def _is_postgres(conn: AsyncConnection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+# The statements every turn runs, built once: building one costs more than running it.
+_STATE = sa.select(audits.c.state).where(audits.c.id == sa.bindparam("audit_id"))
+_STATE_AND_VERSION = sa.select(audits.c.state, audits.c.version).where(
+    audits.c.id == sa.bindparam("audit_id")
+)
+_LOCKED = {
+    _STATE: _STATE.with_for_update(),
+    _STATE_AND_VERSION: _STATE_AND_VERSION.with_for_update(),
+}
+_SAVE = audits.update().where(
+    audits.c.id == sa.bindparam("b_id"), audits.c.version == sa.bindparam("b_version")
+)
+
+
+def _reading(conn: AsyncConnection, query: sa.Select[Any], for_update: bool) -> sa.Select[Any]:
+    return _LOCKED[query] if for_update and _is_postgres(conn) else query
+
+
 async def load_audit(conn: AsyncConnection, audit_id: str, for_update: bool = False) -> Audit:
-    query = sa.select(audits.c.state).where(audits.c.id == audit_id)
-    if for_update and _is_postgres(conn):
-        query = query.with_for_update()
-    state = (await conn.execute(query)).scalar_one_or_none()
+    query = _reading(conn, _STATE, for_update)
+    state = (await conn.execute(query, {"audit_id": audit_id})).scalar_one_or_none()
     if state is None:
         raise NotFound(f"There is no audit {audit_id}")
     return Audit.model_validate(state)
@@ -104,9 +120,14 @@ async def save_audit(
     rewritten only when those changed: most saves are an answer.
     """
     result = await conn.execute(
-        audits.update()
-        .where(audits.c.id == audit.id, audits.c.version == expected_version)
-        .values(version=expected_version + 1, updated_at=now, **_columns(audit))
+        _SAVE,
+        {
+            "b_id": audit.id,
+            "b_version": expected_version,
+            "version": expected_version + 1,
+            "updated_at": now,
+            **_columns(audit),
+        },
     )
     if result.rowcount != 1:
         raise Conflict(
@@ -130,10 +151,8 @@ async def load_versioned(
     conn: AsyncConnection, audit_id: str, for_update: bool = False
 ) -> tuple[Audit, int]:
     """The audit and its version, in one read."""
-    query = sa.select(audits.c.state, audits.c.version).where(audits.c.id == audit_id)
-    if for_update and _is_postgres(conn):
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    query = _reading(conn, _STATE_AND_VERSION, for_update)
+    row = (await conn.execute(query, {"audit_id": audit_id})).first()
     if row is None:
         raise NotFound(f"There is no audit {audit_id}")
     return Audit.model_validate(row.state), int(row.version)
@@ -639,7 +658,7 @@ async def mark_processed(
     conn: AsyncConnection, key: str, audit_id: str | None, now: datetime
 ) -> None:
     """Raises IntegrityError when `key` was processed before."""
-    await conn.execute(processed.insert().values(key=key, audit_id=audit_id, at=now))
+    await conn.execute(processed.insert(), {"key": key, "audit_id": audit_id, "at": now})
 
 
 async def was_processed(conn: AsyncConnection, key: str) -> bool:

@@ -121,7 +121,7 @@ async def start_echo() -> tuple[web.AppRunner, int]:
 
 
 async def start_connector() -> tuple[FakeConnector, web.AppRunner]:
-    fake = FakeConnector()
+    fake = FakeConnector(keep=False)
     runner, port = await _site(fake.app())
     fake.url = f"http://127.0.0.1:{port}/"
     return fake, runner
@@ -216,7 +216,6 @@ async def _measure(users: int, per_user: int, verb: str) -> list[Row]:
             return activity(who, fake.url, n, type="message", text=evidence(who, n))
 
         echo = await load(echo_url, echo_body, users, per_user)
-        fake.sent.clear()
         before = rss_mb()  # echo bot, connector and client warm; auditbot not yet built
         bot, memory = await _measure_auditbot(fake, users, per_user, verb)
     finally:
@@ -306,8 +305,15 @@ async def _measure_auditbot(
                 # allocation cards waiting for it leave before the timing starts.
                 await load(url, _say_help(people, fake.url), users, 0)
                 await _outbox_empty(app.db)
+                received = fake.received
                 latencies = await load(url, body, users, per_user)
                 memory = rss_mb()
+                presses = users * (WARM_UP + per_user)
+                if verb == "answer_section" and fake.received - received < presses:
+                    raise RuntimeError(
+                        f"{fake.received - received} next cards reached the connector "
+                        f"for {presses} presses"
+                    )
                 await _check_saved(app, audit_of, per_user)
         finally:
             await app.close()

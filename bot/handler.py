@@ -5,7 +5,6 @@ Thin on purpose: parse the activity, call the application layer, render a card.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -43,6 +42,9 @@ log = logging.getLogger(__name__)
 CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
 LOOK_AGAIN_SECONDS = 600.0  # someone the directory did not know is asked about again after
+# Who an Entra object id is, kept between turns rather than read on every one. A
+# renamed account is seen under its new address after this long at most.
+KNOWN_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class AuditBot(ActivityHandler):
     def __init__(self, service: AuditService, allowed_tenants: frozenset[str]) -> None:
         self.service = service
         self.allowed_tenants = allowed_tenants
-        self._remembered: dict[str, str] = {}  # object id -> the conversation last stored
+        self._remembered: dict[str, tuple[Any, ...]] = {}  # object id -> conversation stored
+        self._known: dict[str, tuple[str, float]] = {}  # object id -> (address, until)
         self._look_again: dict[str, float] = {}  # object id -> when to ask the directory
 
     # ----------------------------------------------------------------- turns
@@ -83,15 +86,15 @@ class AuditBot(ActivityHandler):
         object_id = getattr(activity.from_property, "aad_object_id", None)
         if not object_id:
             return
-        reference = TurnContext.get_conversation_reference(activity).serialize()
         # Stored when it is new or has changed, not on every turn (a write each time
         # would queue every message behind the others on SQLite).
-        same = json.dumps({k: v for k, v in reference.items() if k != "activityId"}, sort_keys=True)
+        same = _reference_key(activity)
         look_again = self._look_again.get(object_id)
         if self._remembered.get(object_id) == same and (
             look_again is None or time.monotonic() < look_again
         ):
             return
+        reference = TurnContext.get_conversation_reference(activity).serialize()
         async with self.service.db.reading() as conn:
             upn = await m365.upn_of(conn, object_id)
         found = await self._look_up(object_id) if upn is None else None
@@ -106,6 +109,7 @@ class AuditBot(ActivityHandler):
             self._look_again[object_id] = time.monotonic() + LOOK_AGAIN_SECONDS
         else:
             self._look_again.pop(object_id, None)
+            self._known[object_id] = (upn, time.monotonic() + KNOWN_SECONDS)
 
     async def _look_up(self, object_id: str) -> DirectoryUser | None:
         """Someone no allocation has named yet (a QA officer, say) opens the bot: who they
@@ -124,8 +128,14 @@ class AuditBot(ActivityHandler):
         object_id = getattr(turn_context.activity.from_property, "aad_object_id", None)
         if not object_id:
             return None
+        known = self._known.get(object_id)
+        if known is not None and time.monotonic() < known[1]:
+            return known[0]
         async with self.service.db.reading() as conn:
-            return await m365.upn_of(conn, object_id)
+            upn = await m365.upn_of(conn, object_id)
+        if upn is not None:
+            self._known[object_id] = (upn, time.monotonic() + KNOWN_SECONDS)
+        return upn
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await _send_card(turn_context, cards.welcome_card(None))
@@ -608,6 +618,18 @@ def _card_key(activity: Activity) -> str | None:
     if activity.reply_to_id:
         return f"card:{activity.conversation.id if activity.conversation else ''}:{activity.reply_to_id}"
     return f"activity:{activity.id}" if activity.id else None
+
+
+def _reference_key(activity: Activity) -> tuple[Any, ...]:
+    """What the conversation reference stored for the sender holds, but the activity id."""
+    user, bot, chat = activity.from_property, activity.recipient, activity.conversation
+    return (
+        activity.channel_id,
+        activity.service_url,
+        activity.locale,
+        *((a.id, a.name, a.aad_object_id, a.role) if a else (None,) * 4 for a in (user, bot)),
+        *((chat.id, chat.tenant_id, chat.conversation_type, chat.is_group) if chat else ()),
+    )
 
 
 async def _send_card(turn_context: TurnContext, card: dict[str, Any]) -> None:

@@ -197,6 +197,9 @@ class _SharedClients(ConnectorFactory):
         client = self._clients.get(key)
         if client is None:
             client = await self._inner.create(service_url, audience)
+            # msrest re-checks every outgoing activity against the schema's constraints,
+            # walking the whole card; ours are built from checked models.
+            client._serialize.client_side_validation = False
             self._clients[key] = client
             while len(self._clients) > self.KEEP:
                 self._clients.popitem(last=False)

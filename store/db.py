@@ -44,6 +44,11 @@ class Database:
             engine_options.setdefault("connect_args", {"timeout": 30})
         if self.is_sqlite and (dbapi := one_hop_dbapi()) is not None:
             engine_options.setdefault("module", dbapi)
+        if self.is_sqlite:
+            # Every use ends its transaction before the connection goes back (commit or
+            # rollback in `transaction`, the rollback of closing in `reading`); the pool's
+            # own rollback after that was one more trip to SQLite's thread each time.
+            engine_options.setdefault("pool_reset_on_return", None)
         self.engine: AsyncEngine = create_async_engine(parsed, **engine_options)
         self._writer = asyncio.Lock()
         if self.is_sqlite:

@@ -29,6 +29,10 @@ class Sent:
 class FakeConnector:
     sent: list[Sent] = field(default_factory=list)
     throttle_next: int = 0  # answer this many sends with 429 first
+    # False: bodies are read and counted, not kept (benchmarks: the real connector's
+    # store is not in the bot's process, its memory or its garbage collections).
+    keep: bool = True
+    received: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     url: str = ""
 
@@ -46,8 +50,12 @@ class FakeConnector:
             return web.json_response(
                 {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"}
             )
-        body = await request.json()
         activity_id = f"msg-{next(self._ids)}"
+        self.received += 1
+        if not self.keep:
+            await request.read()
+            return web.json_response({"id": activity_id})
+        body = await request.json()
         self.sent.append(
             Sent(
                 "POST",

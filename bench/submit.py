@@ -305,15 +305,12 @@ async def _measure_auditbot(
                 # allocation cards waiting for it leave before the timing starts.
                 await load(url, _say_help(people, fake.url), users, 0)
                 await _outbox_empty(app.db)
-                received = fake.received
+                received = fake.cards_received
                 latencies = await load(url, body, users, per_user)
                 memory = rss_mb()
-                presses = users * (WARM_UP + per_user)
-                if verb == "answer_section" and fake.received - received < presses:
-                    raise RuntimeError(
-                        f"{fake.received - received} next cards reached the connector "
-                        f"for {presses} presses"
-                    )
+                presses, sent = users * (WARM_UP + per_user), fake.cards_received - received
+                if verb == "answer_section" and sent < presses:
+                    raise RuntimeError(f"{sent} next cards reached the connector for {presses}")
                 await _check_saved(app, audit_of, per_user)
         finally:
             await app.close()

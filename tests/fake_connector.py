@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
 
 @dataclass
 class Sent:
@@ -20,7 +22,7 @@ class Sent:
     @property
     def card(self) -> dict[str, Any] | None:
         for attachment in self.body.get("attachments") or []:
-            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+            if attachment.get("contentType") == ADAPTIVE_CARD:
                 return attachment["content"]
         return None
 
@@ -32,7 +34,7 @@ class FakeConnector:
     # False: bodies are read and counted, not kept (benchmarks: the real connector's
     # store is not in the bot's process, its memory or its garbage collections).
     keep: bool = True
-    received: int = 0
+    cards_received: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     url: str = ""
 
@@ -51,9 +53,9 @@ class FakeConnector:
                 {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"}
             )
         activity_id = f"msg-{next(self._ids)}"
-        self.received += 1
         if not self.keep:
-            await request.read()
+            if ADAPTIVE_CARD.encode() in await request.read():
+                self.cards_received += 1
             return web.json_response({"id": activity_id})
         body = await request.json()
         self.sent.append(

@@ -11,11 +11,14 @@ from pydantic import BaseModel, ValidationError
 from audits.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+# libyaml's parser when PyYAML was built with it (its wheels are): the pure-Python
+# one took a second to read the templates at every start. Same documents, same errors.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_model(model: type[M], path: Path) -> M:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:

@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib.resources import files
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from jsonschema import Draft6Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # jsonschema is imported on first use: the bot itself never validates
+    from jsonschema.exceptions import ValidationError
 
 CARD_VERSION: Final = "1.5"
 SCHEMA_FILE = "adaptive-card-1.5.json"
@@ -27,6 +27,8 @@ class CardInvalid(ValueError):
 
 @cache
 def _validator() -> Any:
+    from jsonschema import Draft6Validator
+
     text = files("cards").joinpath("schema", SCHEMA_FILE).read_text(encoding="utf-8")
     schema = json.loads(text)
     Draft6Validator.check_schema(schema)
@@ -65,6 +67,8 @@ def _explain(error: ValidationError) -> ValidationError:
         alternatives[sub.relative_schema_path[0]].append(sub)
     meant = [subs for subs in alternatives.values() if not any(map(_wrong_type, subs))]
     if not meant and isinstance(error.instance, dict) and "type" in error.instance:
+        from jsonschema.exceptions import ValidationError
+
         return ValidationError(
             f"{error.instance['type']!r} is not a type allowed here", path=error.absolute_path
         )

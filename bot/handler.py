@@ -109,7 +109,7 @@ class AuditBot(ActivityHandler):
             self._look_again[object_id] = time.monotonic() + LOOK_AGAIN_SECONDS
         else:
             self._look_again.pop(object_id, None)
-            self._known[object_id] = (upn, time.monotonic() + KNOWN_SECONDS)
+            self._know(object_id, upn)
 
     async def _look_up(self, object_id: str) -> DirectoryUser | None:
         """Someone no allocation has named yet (a QA officer, say) opens the bot: who they
@@ -134,8 +134,11 @@ class AuditBot(ActivityHandler):
         async with self.service.db.reading() as conn:
             upn = await m365.upn_of(conn, object_id)
         if upn is not None:
-            self._known[object_id] = (upn, time.monotonic() + KNOWN_SECONDS)
+            self._know(object_id, upn)
         return upn
+
+    def _know(self, object_id: str, upn: str) -> None:
+        self._known[object_id] = (upn, time.monotonic() + KNOWN_SECONDS)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await _send_card(turn_context, cards.welcome_card(None))

@@ -182,28 +182,8 @@ def lines(pairs: list[tuple[str, str]]) -> list[k.Element]:
     return body
 
 
-_GUIDANCE: dict[int, tuple[Section, tuple[k.Element, ...]]] = {}
-_GUIDANCE_KEPT = 1024  # sections; a council's templates have a few dozen
-
-
-def guidance(section: Section) -> tuple[k.Element, ...]:
-    """The section's guidance, prompts and question guidance: shown on request.
-
-    Built once per section (a loaded template does not change); the elements
-    are only read, so every card of that section shares them. Kept by the
-    section's identity (it holds dicts, so it has no hash), with the section
-    itself, so that identity cannot pass to another."""
-    kept = _GUIDANCE.get(id(section))
-    if kept is not None and kept[0] is section:
-        return kept[1]
-    if len(_GUIDANCE) >= _GUIDANCE_KEPT:
-        _GUIDANCE.clear()
-    built = _guidance(section)
-    _GUIDANCE[id(section)] = (section, built)
-    return built
-
-
-def _guidance(section: Section) -> tuple[k.Element, ...]:
+def guidance(section: Section) -> list[k.Element]:
+    """The section's guidance, prompts and question guidance: shown on request."""
     items: list[k.Element] = []
     if section.guidance:
         items.append(k.text(section.guidance.strip()))
@@ -212,4 +192,4 @@ def _guidance(section: Section) -> tuple[k.Element, ...]:
         if q.guidance:
             items.append(k.text(q.text.strip(), bold=True, spacing=Spacing.MEDIUM))
             items.append(k.text(q.guidance.strip()))
-    return tuple(items)
+    return items

@@ -42,9 +42,9 @@ class Database:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine_options.setdefault("connect_args", {"timeout": 30})
-        if self.is_sqlite and (dbapi := one_hop_dbapi()) is not None:
-            engine_options.setdefault("module", dbapi)
         if self.is_sqlite:
+            if (dbapi := one_hop_dbapi()) is not None:
+                engine_options.setdefault("module", dbapi)
             # Every use ends its transaction before the connection goes back (commit or
             # rollback in `transaction`, the rollback of closing in `reading`); the pool's
             # own rollback after that was one more trip to SQLite's thread each time.

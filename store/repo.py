@@ -47,17 +47,14 @@ _STATE = sa.select(audits.c.state).where(audits.c.id == sa.bindparam("audit_id")
 _STATE_AND_VERSION = sa.select(audits.c.state, audits.c.version).where(
     audits.c.id == sa.bindparam("audit_id")
 )
-_LOCKED = {
-    _STATE: _STATE.with_for_update(),
-    _STATE_AND_VERSION: _STATE_AND_VERSION.with_for_update(),
-}
 _SAVE = audits.update().where(
     audits.c.id == sa.bindparam("b_id"), audits.c.version == sa.bindparam("b_version")
 )
 
 
 def _reading(conn: AsyncConnection, query: sa.Select[Any], for_update: bool) -> sa.Select[Any]:
-    return _LOCKED[query] if for_update and _is_postgres(conn) else query
+    """`query`, locking the row on PostgreSQL (SQLite's writer holds the whole file)."""
+    return query.with_for_update() if for_update and _is_postgres(conn) else query
 
 
 async def load_audit(conn: AsyncConnection, audit_id: str, for_update: bool = False) -> Audit:
@@ -628,10 +625,6 @@ async def claim_outbox(
         await conn.execute(sa.select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))
     ).all()
     return [dict(r._mapping) for r in rows]
-
-
-async def mark_sent(conn: AsyncConnection, row_id: int, now: datetime) -> None:
-    await mark_sent_many(conn, [row_id], now)
 
 
 async def mark_sent_many(conn: AsyncConnection, row_ids: Sequence[int], now: datetime) -> None:

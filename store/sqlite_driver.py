@@ -1,13 +1,12 @@
 """aiosqlite for SQLAlchemy with one trip to SQLite's thread per statement.
 
-SQLAlchemy's aiosqlite adapter makes each statement several trips between the
-event loop and aiosqlite's thread: open a cursor, execute, fetch the rows,
-close. Every trip waits for the event loop to come round, so on a busy loop a
-short write transaction held SQLite's single write lock for 13-15 ms, and
-under 20 users pressing buttons a press spent most of its time queuing for
-that lock (bench/submit.py). Here the cursor runs the statement, reads what
-SQLAlchemy asks of it afterwards and fetches its rows in one function on
-aiosqlite's thread.
+SQLAlchemy's aiosqlite adapter makes each statement two to four trips between
+the event loop and aiosqlite's thread: open a cursor, execute, fetch the rows,
+close. Each trip costs the event loop a future, a wake-up and a turn, and on a
+busy loop waits for it to come round while the transaction holds SQLite's
+single write lock. Here the cursor runs the statement, reads what SQLAlchemy
+asks of it afterwards and fetches its rows in one function on aiosqlite's
+thread.
 
 It reaches into aiosqlite as SQLAlchemy's own adapter does (the queue behind
 `Connection._execute`, the `sqlite3` connection as `_conn`); `one_hop_dbapi`
@@ -45,7 +44,7 @@ class _Ran:
         """Nothing is open: the sqlite3 cursor was closed in SQLite's thread."""
 
 
-def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Ran:
+def _in_thread(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Ran:
     cursor = conn.cursor()
     try:
         if many:
@@ -87,7 +86,9 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
         connection: Any = self._connection
         async with self._adapt_connection._execute_mutex:
-            ran = await connection._execute(_run, connection._conn, operation, parameters, many)
+            ran = await connection._execute(
+                _in_thread, connection._conn, operation, parameters, many
+            )
         self._cursor = ran
         self._rows = collections.deque(ran.rows)
 

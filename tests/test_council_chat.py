@@ -174,7 +174,19 @@ async def _record_family_feedback(teams: Teams) -> None:
     assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
 
 
-async def _moderate(teams: Teams) -> None:
+async def _submit(app: App, teams: Teams, audit: Audit) -> None:
+    """The auditor answers every section, records the family's feedback and submits;
+    the audit's deadline leaves their calendar."""
+    await _answer_the_audit(teams, "good")
+    await _record_family_feedback(teams)
+    await teams.press(AUDITOR, words.SUBMIT)
+    assert await _status(app, audit) is Status.SUBMITTED
+    await _off_calendar(app, AUDITOR, f"Audit {CHILD} – audit due")
+
+
+async def _moderate(app: App, teams: Teams, audit: Audit) -> None:
+    """The moderator, from the card that told them, works through every section."""
+    await until(lambda: has_card_mentioning(teams.connector, MOD, words.MODERATE))
     await teams.press(MOD, words.MODERATE)
     await _save_each_in_turn(teams, MOD, "good")
     card, card_id = teams.last_card(MOD, words.COMPLETE_MODERATION)
@@ -182,6 +194,7 @@ async def _moderate(teams: Teams) -> None:
         MOD, words.COMPLETE_MODERATION, _answers(card, "good"), card=(card, card_id)
     )
     assert reply["type"] == "application/vnd.microsoft.card.adaptive", reply
+    assert await _status(app, audit) is Status.MODERATED
 
 
 async def _filed_text(app: App, audit: Audit, stage: str) -> str:
@@ -202,15 +215,17 @@ async def _filed_text(app: App, audit: Audit, stage: str) -> str:
 
 
 async def _filed(app: App, audit: Audit, stage: str) -> str:
+    found: list[str] = []
+
     async def there() -> bool:
         try:
-            await _filed_text(app, audit, stage)
+            found.append(await _filed_text(app, audit, stage))
         except Exception:
             return False
         return True
 
     await until(there, seconds=30)
-    return await _filed_text(app, audit, stage)
+    return found[-1]
 
 
 async def _status(app: App, audit: Audit) -> Status:
@@ -228,18 +243,12 @@ async def test_a_bristol_audit_from_allocation_to_the_social_workers_feedback(br
     assert not any("IRO" in s for s in await _calendar(app, "ira.iro@council.example"))
 
     _move_to(app, server, "15 Dec 2026 16:00")  # each step takes its full time
-    await _answer_the_audit(teams, "good")
-    await _record_family_feedback(teams)
-    await teams.press(AUDITOR, words.SUBMIT)
-    assert await _status(app, audit) is Status.SUBMITTED
-    await _off_calendar(app, AUDITOR, f"Audit {CHILD} – audit due")
+    await _submit(app, teams, audit)
     # Within 10 working days the moderator reviews against the Ofsted grade descriptions.
     await _on_calendar(app, MOD, f"Audit {CHILD} – moderation due", "2026-12-31T17:30")
 
     _move_to(app, server, "31 Dec 2026 16:00")
-    await until(lambda: has_card_mentioning(connector, MOD, words.MODERATE))
-    await _moderate(teams)
-    assert await _status(app, audit) is Status.MODERATED
+    await _moderate(app, teams, audit)
     # Within 5 working days QA shares the moderated audit (New Year's Day skipped).
     await _on_calendar(app, QA_OFFICER, f"Audit {CHILD} – QA closure due", "2027-01-08T17:30")
 
@@ -277,18 +286,12 @@ async def test_a_stage_1_audit_allocated_on_the_25th_through_to_closure(stage123
     await _off_calendar(app, iro, f"Audit {CHILD} – IRO/CP chair comments due")
 
     _move_to(app, server, "18 Dec 2026 10:00")
-    await _answer_the_audit(teams, "good")
-    await _record_family_feedback(teams)
-    await teams.press(AUDITOR, words.SUBMIT)
-    assert await _status(app, audit) is Status.SUBMITTED
-    await _off_calendar(app, AUDITOR, f"Audit {CHILD} – audit due")
+    await _submit(app, teams, audit)
     # Stage 2 by the third week of the month it can still be done in.
     await _on_calendar(app, MOD, f"Audit {CHILD} – moderation due", "2027-01-21T17:30")
 
     _move_to(app, server, "12 Jan 2027 10:00")
-    await until(lambda: has_card_mentioning(connector, MOD, words.MODERATE))
-    await _moderate(teams)
-    assert await _status(app, audit) is Status.MODERATED
+    await _moderate(app, teams, audit)
     await _off_calendar(app, MOD, f"Audit {CHILD} – moderation due")
 
     await until(lambda: has_card_mentioning(connector, QA_MANAGER, words.RECORD_PANEL))

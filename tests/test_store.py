@@ -92,7 +92,7 @@ async def test_outbox_claim_retry_and_dead_letter(service, clock):
         claimed = await repo.claim_outbox(conn, now, "sender")
         assert len(claimed) == 4 and all(r["attempts"] == 1 for r in claimed)
         assert await repo.claim_outbox(conn, now, "sender") == []  # leased
-        await repo.mark_sent(conn, claimed[0]["id"], now)
+        await repo.mark_sent_many(conn, [claimed[0]["id"]], now)
         await repo.mark_failed(
             conn, claimed[1]["id"], "429 Too Many Requests", now + timedelta(seconds=30)
         )

@@ -119,6 +119,16 @@ class Teams:
                 return card, sent.activity_id or ""
         raise AssertionError(f"no card for {who}" + (f" with '{pressable}'" if pressable else ""))
 
+    def answer_card(self, who: str) -> tuple[dict[str, Any], str]:
+        """The card the bot sent in answer to the newest activity posted here, and its id:
+        what a press opened, whatever else (a nudge) arrived in that chat meanwhile."""
+        answering = f"act-{self.n}"
+        for sent in reversed(self.connector.sent):
+            card = sent.card
+            if sent.conversation == conversation(who) and card and sent.reply_to == answering:
+                return card, sent.activity_id or ""
+        raise AssertionError(f"no card for {who} in answer to {answering}")
+
     async def press(
         self,
         who: str,

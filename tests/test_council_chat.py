@@ -149,10 +149,11 @@ def _answers(card: dict[str, Any], grade: str) -> dict[str, str]:
 
 
 async def _save_each_in_turn(teams: Teams, who: str, grade: str) -> dict[str, Any]:
-    """Fills and saves the card in front of `who` while it has "Save and next" (each
-    save brings the next card); returns the card it ends on."""
+    """Fills and saves the card `who`'s last press opened while it has "Save and next"
+    (each save opens the next card); returns the card it ends on. Nudges may arrive in
+    the chat meanwhile: only the answers to the presses are followed."""
     for _ in range(60):
-        card, card_id = teams.last_card(who)
+        card, card_id = teams.answer_card(who)
         if not has_button(card, words.SAVE_AND_NEXT):
             return card
         reply = await teams.press(who, words.SAVE_AND_NEXT, _answers(card, grade), (card, card_id))

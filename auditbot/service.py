@@ -5,7 +5,7 @@ Teams or Graph."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,23 +125,34 @@ class AuditService:
         return [(upn, a.id, a.enabled) for upn, a in found.items() if a is not None]
 
     async def execute(
-        self, actor: str, audit_id: str, command: commands.Command, key: str | None = None
+        self,
+        actor: str,
+        audit_id: str,
+        command: commands.Command,
+        key: str | None = None,
+        check: Callable[[Audit], None] | None = None,
     ) -> Outcome:
         """Applies one command. With a `key` (the Teams activity or card that carried it),
-        the same key is applied once: a second time raises AlreadyApplied."""
+        the same key is applied once: a second time raises AlreadyApplied. `check` sees
+        the audit as loaded, before the command does, and may refuse by raising."""
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return await self._execute_once(actor, audit_id, command, key)
+                return await self._execute_once(actor, audit_id, command, key, check)
             except Conflict:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _execute_once(
-        self, actor: str, audit_id: str, command: commands.Command, key: str | None
+        self,
+        actor: str,
+        audit_id: str,
+        command: commands.Command,
+        key: str | None,
+        check: Callable[[Audit], None] | None,
     ) -> Outcome:
         try:
-            return await self._apply_in_transaction(actor, audit_id, command, key)
+            return await self._apply_in_transaction(actor, audit_id, command, key, check)
         except IntegrityError:
             if key is not None and await self._was_applied(key):
                 raise AlreadyApplied("This was already saved.") from None
@@ -152,12 +163,19 @@ class AuditService:
             return await repo.was_processed(conn, key)
 
     async def _apply_in_transaction(
-        self, actor: str, audit_id: str, command: commands.Command, key: str | None
+        self,
+        actor: str,
+        audit_id: str,
+        command: commands.Command,
+        key: str | None,
+        check: Callable[[Audit], None] | None,
     ) -> Outcome:
         async with self.db.transaction() as conn:
             if key is not None:
                 await repo.mark_processed(conn, key, audit_id, self.clock.now())
             audit, version = await repo.load_versioned(conn, audit_id, for_update=True)
+            if check is not None:
+                check(audit)
             ctx = self._context(actor, audit.template, audit.policy)
             outcome = apply(audit, command, ctx)
             if not outcome.changes:  # e.g. "save" pressed on an unchanged card

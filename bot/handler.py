@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from botbuilder.core import (
@@ -199,16 +200,21 @@ class AuditBot(ActivityHandler):
             return Reply(None, await self._my_audits(person))
         if verb in (Verb.TRACKER_PAGE, Verb.AUDIT_DETAILS):
             return await self._qa_view(person, verb, data)
+        # Whether the person is named on the audit is checked before anything else:
+        # opening shows the answers, and even a refusal for bad input would tell a
+        # stranger about someone else's audit. A save checks it on the audit it loads
+        # to change (one read, not two); bad input is refused only after the check.
         try:
-            audit = await self.service.get(audit_id)
-            if not roles_of(audit, person, self.service.standing):
-                # Before anything else: opening shows the answers, and even a refusal
-                # for bad input would tell a stranger about someone else's audit.
-                raise NotAllowed(f"Only the people named on audit {audit.id} can open it")
             if verb is Verb.TYPE_ANSWER:
+                audit = await self._named_on(person, audit_id)
                 return Reply(None, await self._ask_to_type(person, audit, data))
-            command = command_for(verb, data)
+            try:
+                command = command_for(verb, data)
+            except AuditError:
+                await self._named_on(person, audit_id)
+                raise
             if command is None:
+                audit = await self._named_on(person, audit_id)
                 card = self._open(person, audit, verb, data)
                 if _asks_for(card, "comments"):
                     # Typing the comments in the chat will do as well as the card.
@@ -222,7 +228,11 @@ class AuditBot(ActivityHandler):
                         )
                 return Reply(None, card)
             outcome = await self.service.execute(
-                person, audit_id, command, key=f"{key}:{verb.value}" if key else None
+                person,
+                audit_id,
+                command,
+                key=f"{key}:{verb.value}" if key else None,
+                check=partial(self._must_be_named, person),
             )
         except AlreadyApplied:
             return Reply(None, None, words.ALREADY_SAVED)
@@ -237,6 +247,15 @@ class AuditBot(ActivityHandler):
         audit = outcome.audit
         receipt = cards.receipt_card(outcome.message, _receipt_lines(audit, verb, data))
         return Reply(receipt, self._next(person, audit, verb, data))
+
+    async def _named_on(self, person: str, audit_id: str) -> Audit:
+        audit = await self.service.get(audit_id)
+        self._must_be_named(person, audit)
+        return audit
+
+    def _must_be_named(self, person: str, audit: Audit) -> None:
+        if not roles_of(audit, person, self.service.standing):
+            raise NotAllowed(f"Only the people named on audit {audit.id} can open it")
 
     async def _ask_to_type(self, person: str, audit: Audit, data: dict[str, Any]) -> dict[str, Any]:
         """ "Type evidence in chat": the person's next message is that section's evidence."""

@@ -37,6 +37,7 @@ from audits.clock import FixedClock
 from audits.model import Audit
 from audits.workflow import SYSTEM
 from bot.handler import AuditBot
+from bot.routing import MAX_FIELD
 from bot.server import BotCredentials, create_web_app, make_adapter
 from cards.actions import Card, Verb
 from reports.audit_document import render_audit_document
@@ -740,10 +741,26 @@ async def test_a_stranger_cannot_open_someone_elses_audit(
         }
         for card in Card
     ]
-    for data in asks:
+    # Nor save into it: with good data, with data too long (refused as not theirs,
+    # not as too long), or by typing in chat.
+    save = {"verb": Verb.ANSWER_SECTION.value, "audit_id": audit.id, "section": "risk"}
+    saves = [
+        save | {"grade": "inadequate", "evidence": "A stranger's view.", "impact": "None."},
+        save | {"grade": "good", "q.risks_addressed": "x" * (MAX_FIELD + 1)},
+        {
+            "verb": Verb.TYPE_ANSWER.value,
+            "audit_id": audit.id,
+            "section": "risk",
+            "field": "evidence",
+        },
+    ]
+    before = (await app.service.get(audit.id)).answers
+    for data in asks + saves:
         status, body = await teams.post(teams.execute(STRANGER, data))
         assert status == 200, body
         assert body["type"] == "application/vnd.microsoft.activity.message", (data, body)
+        assert body["value"] == f"Only the people named on audit {audit.id} can open it", body
+    assert (await app.service.get(audit.id)).answers == before
     assert not any(
         secret in json.dumps(s.body) or audit.child_id in json.dumps(s.body) for s in connector.sent
     )
@@ -752,7 +769,7 @@ async def test_a_stranger_cannot_open_someone_elses_audit(
         # Nor is the stranger's next message taken as the IRO/CP chair's comments.
         assert await m365.awaited_text(conn, STRANGER) is None
     assert [(r["actor"], r["audit_id"], r["action"]) for r in refused] == [
-        (STRANGER, audit.id, data["verb"]) for data in asks
+        (STRANGER, audit.id, data["verb"]) for data in asks + saves
     ]
     # The people on the audit still open it.
     status, body = await teams.post(teams.execute(AUDITOR, asks[-1] | {"card": "section"}))

@@ -19,7 +19,7 @@ import aiohttp
 
 from auditbot.serve import BotServer
 from cards.actions import Verb
-from tests.fake_connector import FakeConnector
+from tests.fake_connector import FakeConnector, Sent
 
 TENANT = "tenant-1"
 
@@ -119,15 +119,22 @@ class Teams:
                 return card, sent.activity_id or ""
         raise AssertionError(f"no card for {who}" + (f" with '{pressable}'" if pressable else ""))
 
-    def answer_card(self, who: str) -> tuple[dict[str, Any], str]:
-        """The card the bot sent in answer to the newest activity posted here, and its id:
-        what a press opened, whatever else (a nudge) arrived in that chat meanwhile."""
+    def answers(self, who: str) -> list[Sent]:
+        """What the bot sent into someone's chat in answer to the newest activity posted
+        here, in order: not what else (an allocation card, a nudge) arrived meanwhile."""
         answering = f"act-{self.n}"
-        for sent in reversed(self.connector.sent):
-            card = sent.card
-            if sent.conversation == conversation(who) and card and sent.reply_to == answering:
-                return card, sent.activity_id or ""
-        raise AssertionError(f"no card for {who} in answer to {answering}")
+        return [
+            sent
+            for sent in self.connector.sent
+            if sent.conversation == conversation(who) and sent.reply_to == answering
+        ]
+
+    def answer_card(self, who: str) -> tuple[dict[str, Any], str]:
+        """The last card among those answers, and its id: what a press opened."""
+        found = [(s.card, s.activity_id or "") for s in self.answers(who) if s.card]
+        if not found:
+            raise AssertionError(f"no card for {who} in answer to act-{self.n}")
+        return found[-1]
 
     async def press(
         self,

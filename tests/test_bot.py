@@ -337,13 +337,13 @@ async def test_the_auditor_can_type_evidence_and_impact_in_chat(teams, connector
     # The button opens a prompt below the card; the card itself is left as it was.
     answer = await teams.execute(AUDITOR, {**ask, "field": "evidence"})
     assert answer["type"] == "application/vnd.microsoft.activity.message", answer
-    prompt = str(connector.cards_to(conversation(AUDITOR))[-1])
+    prompt = str(teams.answer_card(AUDITOR)[0])
     assert "next message" in prompt and audit.child_id in prompt
     await teams.say(AUDITOR, "Case notes from May to October; the plan of 3 October.")
     saved = (await app.service.get(audit.id)).answers[section.id]
     assert saved.evidence == "Case notes from May to October; the plan of 3 October."
     # A receipt, then the section's card again to carry on with the grade.
-    receipt, again = connector.cards_to(conversation(AUDITOR))[-2:]
+    receipt, again = [s.card for s in teams.answers(AUDITOR) if s.card]
     assert "Case notes from May to October" in str(receipt)
     assert section.label in str(again)
     # Answered once: the next message is not evidence again.
@@ -354,7 +354,7 @@ async def test_the_auditor_can_type_evidence_and_impact_in_chat(teams, connector
     await teams.execute(AUDITOR, {**ask, "field": "impact"})
     await teams.say(AUDITOR, "x" * 10_001)
     assert (await app.service.get(audit.id)).answers[section.id].impact is None
-    assert "too long" in str(connector.sent[-1]).lower()
+    assert "too long" in str(teams.answers(AUDITOR)).lower()
     await teams.say(AUDITOR, "Visits are now weekly and the child says she feels safer.")
     assert (await app.service.get(audit.id)).answers[section.id].impact.startswith("Visits")
 
@@ -443,30 +443,31 @@ async def test_qa_staff_get_the_report_and_the_tracker_in_chat(teams, connector,
     await teams.install(QA_MANAGER)
     await teams.install(AUDITOR)
     await teams.say(QA_MANAGER, "report")
-    report = str(connector.cards_to(conversation(QA_MANAGER))[-1])
+    report = str(teams.answer_card(QA_MANAGER)[0])
     assert "2026-11" in report or "November 2026" in report
     await teams.say(QA_MANAGER, "report 2026-13")
-    assert "2026-13" in str(connector.sent[-1])  # a clear reason, no card
+    [reason] = teams.answers(QA_MANAGER)
+    assert "2026-13" in str(reason.body) and reason.card is None  # a clear reason, no card
     await teams.say(QA_MANAGER, "tracker")
-    tracker = connector.cards_to(conversation(QA_MANAGER))[-1]
+    tracker = teams.answer_card(QA_MANAGER)[0]
     assert all(a.child_id in str(tracker) for a in audits)
     await teams.say(QA_MANAGER, "tracker team=Nowhere")
-    assert audits[0].child_id not in str(connector.cards_to(conversation(QA_MANAGER))[-1])
+    assert audits[0].child_id not in str(teams.answer_card(QA_MANAGER)[0])
     await teams.say(QA_MANAGER, "tracker sideways")
-    assert "not a tracker filter" in str(connector.sent[-1])
+    assert "not a tracker filter" in str(teams.answers(QA_MANAGER))
     details = await teams.execute(
         QA_MANAGER, {"verb": Verb.AUDIT_DETAILS, "audit_id": audits[0].id}
     )
     assert details["type"] == "application/vnd.microsoft.activity.message"
-    shown = str(connector.cards_to(conversation(QA_MANAGER))[-1])
+    shown = str(teams.answer_card(QA_MANAGER)[0])
     assert "Audit details" in shown and audits[0].participants.auditor in shown
 
     # Not for anyone else: refused, recorded, and nothing shown.
-    before = len(connector.cards_to(conversation(AUDITOR)))
-    await teams.say(AUDITOR, "report")
-    await teams.say(AUDITOR, "tracker")
-    assert len(connector.cards_to(conversation(AUDITOR))) == before
-    assert "Only the QA team" in str(connector.sent[-1])
+    for asked in ("report", "tracker"):
+        await teams.say(AUDITOR, asked)
+        answers = teams.answers(AUDITOR)
+        assert answers and not any(s.card for s in answers), answers
+        assert "Only the QA team" in str(answers), answers
     answer = await teams.execute(AUDITOR, {"verb": Verb.TRACKER_PAGE, "page": 2})
     assert "Only the QA team" in str(answer)
     async with app.db.reading() as conn:

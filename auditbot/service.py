@@ -137,26 +137,15 @@ class AuditService:
         the audit as loaded, before the command does, and may refuse by raising."""
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return await self._execute_once(actor, audit_id, command, key, check)
+                return await self._apply_in_transaction(actor, audit_id, command, key, check)
             except Conflict:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
+            except IntegrityError:
+                if key is not None and await self._was_applied(key):
+                    raise AlreadyApplied("This was already saved.") from None
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _execute_once(
-        self,
-        actor: str,
-        audit_id: str,
-        command: commands.Command,
-        key: str | None,
-        check: Callable[[Audit], None] | None,
-    ) -> Outcome:
-        try:
-            return await self._apply_in_transaction(actor, audit_id, command, key, check)
-        except IntegrityError:
-            if key is not None and await self._was_applied(key):
-                raise AlreadyApplied("This was already saved.") from None
-            raise
 
     async def _was_applied(self, key: str) -> bool:
         async with self.db.reading() as conn:

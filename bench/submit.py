@@ -82,6 +82,8 @@ from store import m365, repo
 from store.schema import outbox
 from tests.fake_connector import FakeConnector
 from tests.helpers import allocation, rows
+from tests.teams import activity as teams_activity
+from tests.teams import object_id
 
 TENANT = "4a6d3c2b-1e0f-4a9b-8c7d-6e5f4a3b2c1d"  # a GUID, as settings require
 RATIO_BUDGET = 2.0
@@ -90,10 +92,6 @@ SECTION = "risk"
 WARM_UP = 3  # requests per user and round, not counted
 ROUNDS = 3  # of each bot, in turn
 PYTHON_THRESHOLD = gc.get_threshold()  # the collector's, before auditbot's `serving` changes it
-
-
-def object_id(upn: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn))
 
 
 def auditor(n: int) -> str:
@@ -151,18 +149,9 @@ async def start_connector() -> tuple[FakeConnector, web.AppRunner]:
 
 
 def activity(who: str, service_url: str, n: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": f"act-{who}-{n}-{uuid.uuid4().hex[:8]}",
-        "channelId": "msteams",
-        "serviceUrl": service_url,
-        "from": {"id": f"29:{who}", "name": "Someone", "aadObjectId": object_id(who)},
-        "conversation": {"id": f"a:{who}", "conversationType": "personal", "tenantId": TENANT},
-        "recipient": {"id": "28:bot", "name": "bot"},
-        "channelData": {"tenant": {"id": TENANT}},
-        "locale": "en-GB",
-        "timestamp": "2026-11-02T09:00:00.000Z",
-        **fields,
-    }
+    """Teams' activity from `who`, its id unique in the run (a round repeats `n`)."""
+    unique = f"act-{who}-{n}-{uuid.uuid4().hex[:8]}"
+    return teams_activity(who, unique, service_url, TENANT, **fields)
 
 
 def evidence(who: str, n: int) -> str:

@@ -1,24 +1,37 @@
-"""The composition root: builds everything from settings and hands it over."""
+"""The composition root: builds everything from settings, once, and hands it over.
+
+`build` is used by every entry point (`serve`, `runner`, the other CLI commands,
+the demo) and by the tests. It makes one Dispatcher (the outbox) and one Runner
+(timers); `serve` and `runner` add the Teams sender to that dispatcher with
+`App.bot()`, so the command line, which never sends cards, loads no botbuilder.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from auditbot.effects import EffectsConfig
-from auditbot.m365 import M365Senders
-from auditbot.service import AuditService
+from application.effects import EffectsConfig
+from application.service import AuditService
+from application.services import Services
 from auditbot.settings import Settings
 from audits.catalog import Catalog, load_catalog
 from audits.clock import Clock, SystemClock
 from audits.roles import StandingRoles, load_standing_roles
 from audits.workdays import WorkingCalendar
 from scheduling.dispatcher import Dispatcher
+from scheduling.runner import Runner
 from store.db import Database
 
-if TYPE_CHECKING:  # msgraph-sdk is loaded only when Microsoft 365 is configured
+if TYPE_CHECKING:  # loaded only when needed: msgraph-sdk, botbuilder
+    from bot.handler import AuditBot
+    from bot.server import BotCredentials
     from graph.client import MsGraph
+
+# `claimed_by` holds the worker's name (64 characters on PostgreSQL).
+WORKER_NAME_MAX = 64
 
 
 @dataclass
@@ -27,8 +40,11 @@ class App:
     db: Database
     catalog: Catalog
     service: AuditService
+    services: Services
     graph: MsGraph | None
-    dispatcher: Dispatcher | None  # None when nothing can be sent yet (no Microsoft 365)
+    dispatcher: Dispatcher
+    runner: Runner
+    _bot: AuditBot | None = None
 
     async def start(self) -> None:
         await self.db.ensure_schema()
@@ -37,6 +53,19 @@ class App:
         if self.graph is not None:
             await self.graph.close()
         await self.db.dispose()
+
+    def bot(self) -> AuditBot:
+        """The Teams bot (made once): its adapter also sends the outbox's cards."""
+        if self._bot is None:
+            from bot.handler import AuditBot
+            from bot.sender import TeamsSender
+            from bot.server import make_adapter
+
+            s = self.settings
+            adapter = make_adapter(bot_credentials(s))
+            self._bot = AuditBot(self.services, s.tenants, adapter)
+            self.dispatcher.add_sender("teams", TeamsSender(adapter, self.db, s.app_id))
+        return self._bot
 
 
 def build(settings: Settings, clock: Clock | None = None) -> App:
@@ -55,11 +84,34 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         effects=EffectsConfig(m365=graph is not None, install_app=bool(settings.teams_app_id)),
         directory=graph,
     )
-    dispatcher = None
+    worker = worker_name()
+    senders = {}
     if graph is not None:
+        from graph.senders import M365Senders
+
         senders = M365Senders(db, catalog, graph, clock, calendar, settings.chat_link).senders()
-        dispatcher = Dispatcher(db, clock, senders, worker=f"{socket.gethostname()}-cli")
-    return App(settings, db, catalog, service, graph, dispatcher)
+    dispatcher = Dispatcher(db, clock, senders, worker=worker)
+    runner = Runner(db, catalog, calendar, standing, clock, worker)
+    return App(settings, db, catalog, service, Services.of(service), graph, dispatcher, runner)
+
+
+def worker_name() -> str:
+    """This process, as its claims on timers and outbox rows name it: host and pid,
+    the host cut short so that the whole fits the column."""
+    pid = f"-{os.getpid()}"
+    return socket.gethostname()[: WORKER_NAME_MAX - len(pid)] + pid
+
+
+def bot_credentials(s: Settings) -> BotCredentials:
+    from bot.server import BotCredentials
+
+    return BotCredentials(
+        APP_ID=s.app_id or "",
+        APP_PASSWORD=s.app_password or "",
+        APP_TYPE=s.app_type,
+        APP_TENANTID=s.app_tenant_id or "",
+        OPENID_METADATA_URL=s.bot_openid_metadata_url,
+    )
 
 
 def _graph(settings: Settings) -> MsGraph:

@@ -209,8 +209,7 @@ async def _allocate(app: App, args: argparse.Namespace) -> int:
 
 async def _send_outbox(app: App) -> None:
     """Sends what Microsoft 365 is owed now; what cannot go yet waits in the outbox."""
-    if app.dispatcher is not None:
-        await app.dispatcher.drain()
+    await app.dispatcher.drain()
 
 
 async def _audits(app: App, args: argparse.Namespace) -> int:

@@ -460,7 +460,7 @@ def _acquire_graph_token(settings: Settings) -> dict[str, Any]:
     import msal
     import requests
 
-    from graph.ports import GraphSettings
+    from graph.settings import GraphSettings
 
     scope = GraphSettings.__dataclass_fields__["scope"].default
     session = requests.Session()
@@ -642,7 +642,7 @@ async def _probe(
     import httpx
     from kiota_abstractions.api_error import APIError
 
-    from graph.errors import GraphError
+    from application.ports import GraphError
 
     try:
         await call()

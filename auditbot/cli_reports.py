@@ -60,7 +60,7 @@ def _write(path: Path, content: bytes) -> None:
 
 
 async def _report(app: App, args: argparse.Namespace) -> int:
-    from auditbot.effects import report_filings
+    from application.effects import report_filings
     from reports.bundle import make_report
     from reports.period import Period
     from store import repo
@@ -79,7 +79,7 @@ async def _report(app: App, args: argparse.Namespace) -> int:
         f"{period.label}: {report.sample.allocated} audits, {report.completed} completed, "
         f"{_pct(report.percent_good_or_better)} Good or better"
     )
-    if app.dispatcher is None:
+    if app.graph is None:
         return 0
     items = report_filings(period.key, files, now)
     async with app.db.transaction() as conn:

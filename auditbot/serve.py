@@ -11,8 +11,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,8 +22,7 @@ from auditbot.app import App
 from auditbot.health import add_readiness_route
 from audits.clock import MovableClock
 from bot.handler import AuditBot
-from bot.sender import TeamsSender
-from bot.server import BotCredentials, create_web_app, make_adapter
+from bot.server import create_web_app
 from scheduling.dispatcher import Dispatcher
 from scheduling.runner import Runner, run
 
@@ -44,42 +41,21 @@ class BotServer:
 
 
 def build_bot_server(app: App) -> BotServer:
-    s = app.settings
-    credentials = BotCredentials(
-        APP_ID=s.app_id or "",
-        APP_PASSWORD=s.app_password or "",
-        APP_TYPE=s.app_type,
-        APP_TENANTID=s.app_tenant_id or "",
-        OPENID_METADATA_URL=s.bot_openid_metadata_url,
-    )
-    adapter = make_adapter(credentials)
-    tenants = frozenset(t.strip() for t in s.allowed_tenants.split(",") if t.strip())
-    if s.app_tenant_id and not tenants:
-        tenants = frozenset({s.app_tenant_id})
-    bot = AuditBot(app.service, tenants)
-    senders = dict(app.dispatcher.senders) if app.dispatcher else {}
-    senders["teams"] = TeamsSender(adapter, app.db, s.app_id)
-    worker = f"{socket.gethostname()}-{os.getpid()}"
-    dispatcher = Dispatcher(app.db, app.service.clock, senders, worker=worker)
-    runner = make_runner(app, worker)
-    web_app = create_web_app(adapter, bot)
-    web_app.router.add_post("/dev/clock", _dev_clock(app, runner))
-    add_readiness_route(web_app, app.db, lambda: runner.heartbeat, app.service.clock)
-    return BotServer(web_app, bot, dispatcher, runner)
+    bot = app.bot()
+    web_app = create_web_app(bot.adapter, bot)
+    if app.settings.demo_mode:
+        web_app.router.add_post("/dev/clock", _dev_clock(app))
+    add_readiness_route(web_app, app.db, lambda: app.runner.heartbeat, app.service.clock)
+    return BotServer(web_app, bot, app.dispatcher, app.runner)
 
 
-def make_runner(app: App, worker: str) -> Runner:
-    svc = app.service
-    return Runner(svc.db, svc.catalog, svc.calendar, svc.standing, svc.clock, worker)
-
-
-def _dev_clock(app: App, runner: Runner) -> Handler:
+def _dev_clock(app: App) -> Handler:
     """POST /dev/clock {"advance": "PT72H"}: demo mode only; moves time on and lets the
     runner catch up, so "what happens after 72 hours" is seen in seconds."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         clock = app.service.clock
-        if not app.settings.demo_mode or not isinstance(clock, MovableClock):
+        if not isinstance(clock, MovableClock):
             return web.json_response({"error": "the clock moves only in demo mode"}, status=404)
         try:
             body = await request.json()
@@ -90,7 +66,7 @@ def _dev_clock(app: App, runner: Runner) -> Handler:
                 {"error": 'send {"advance": "PT72H"}: an ISO 8601 duration, forward'},
                 status=400,
             )
-        runner.wake()
+        app.runner.wake()
         log.warning("demo clock moved on by %s to %s", by, now.isoformat())
         return web.json_response({"now": now.isoformat()})
 
@@ -133,9 +109,9 @@ async def serving(app: App, host: str, port: int) -> AsyncIterator[BotServer]:
 async def run_runner(app: App) -> None:
     """`auditbot runner`: timers and outbox, without the bot endpoint."""
     await app.start()
-    server = build_bot_server(app)  # its adapter sends the cards; nothing listens
+    app.bot()  # its adapter sends the cards; nothing listens
     stop = asyncio.Event()
-    await run(server.runner, server.dispatcher, stop)
+    await run(app.runner, app.dispatcher, stop)
 
 
 def _bound_port(site: web.TCPSite, asked: int) -> int:

@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audits.errors import ConfigError
-from graph.ports import GraphSettings
+from graph.settings import GraphSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/auditbot.db"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")

@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from application.service import AuditService
 from auditbot.demo import ROLES_FILE, fill_audit, moderate_audit
-from auditbot.service import AuditService
 from audits import commands as c
 from audits.allocation_csv import AllocationRow
 from audits.catalog import Catalog, load_catalog

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
+from application.service import AuditService
 from auditbot.demo import ROLES_FILE
-from auditbot.service import AuditService
 from audits.catalog import load_catalog
 from audits.clock import MovableClock
 from audits.roles import load_standing_roles

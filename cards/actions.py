@@ -57,7 +57,8 @@ class Verb(StrEnum):
 
 
 class Card(StrEnum):
-    """Which card OPEN_AUDIT asks for, when it is not simply "what is next"."""
+    """One card of one audit: what OPEN_AUDIT may ask for (`card` in its data) when it is
+    not simply "what is next", and what the application says to show next."""
 
     SECTION = "section"  # with `section`
     FAMILY_FEEDBACK = "family_feedback"
@@ -70,7 +71,11 @@ class Card(StrEnum):
     ACTION = "action"  # with `action`: the owner's completion card
     SIGN_OFF = "sign_off"  # with `action`: the manager's sign-off card
     CHECKLIST = "checklist"
-    FEEDBACK = "feedback"
+    FEEDBACK = "feedback"  # the social worker's own feedback on the audit
+    REVIEW = "review"
+    MODERATION_SUMMARY = "moderation_summary"  # the overall judgement
+    TYPE_ANSWER = "type_answer"  # with `section` and `field`
+    STATUS = "status"  # where the audit stands, for someone with nothing to do on it
 
 
 # Verbs about the person, not one audit: their data has no audit id.

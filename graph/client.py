@@ -61,14 +61,17 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
-from graph.errors import (
+from application.ports import (
+    CalendarEvent,
+    DirectoryUser,
+    FiledDocument,
     GraphError,
     GraphNotFound,
     GraphRejected,
     GraphThrottled,
     GraphUnavailable,
 )
-from graph.ports import CalendarEvent, DirectoryUser, FiledDocument, GraphSettings
+from graph.settings import GraphSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

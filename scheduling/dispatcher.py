@@ -68,6 +68,7 @@ class Dispatcher:
         self.policy = policy or RetryPolicy()
         self.batch, self.rng = batch, rng or random.Random()
         self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self.channels = sorted({key.split(":", 1)[0] for key in self.senders})
         # For `pump`: rows in flight per channel, and how many each may have. Teams is
         # paced by its sender (50/s, 7/s a chat); Graph by its client (Outlook: 4 at once).
@@ -76,6 +77,15 @@ class Dispatcher:
         self._freed = asyncio.Event()
         self._sent: list[tuple[int, asyncio.Future[None]]] | None = None  # still queuing
         self._marking: set[asyncio.Task[None]] = set()
+
+    def add_sender(self, key: str, sender: Sender) -> None:
+        """Sends rows of `key` ("channel" or "channel:kind") too, from now on."""
+        self.senders[key] = sender
+        channel = key.split(":", 1)[0]
+        if channel not in self.channels:
+            self.channels = sorted({*self.channels, channel})
+            self.in_flight[channel] = set()
+            self.channel_limits[channel] = CHANNEL_LIMITS.get(channel, self._concurrency)
 
     def _sender(self, row: dict[str, Any]) -> Sender | None:
         return self.senders.get(f"{row['channel']}:{row['kind']}") or self.senders.get(

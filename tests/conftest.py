@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from application.service import AuditService
 from auditbot.demo import ROLES_FILE
-from auditbot.service import AuditService
 from audits.catalog import Catalog, load_catalog
 from audits.clock import FixedClock
 from audits.roles import StandingRoles, load_standing_roles

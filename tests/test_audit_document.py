@@ -11,8 +11,8 @@ from docx.table import Table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from application.service import AuditService
 from auditbot.demo import fill_audit
-from auditbot.service import AuditService
 from audits import commands as c
 from audits.grades import Grade
 from audits.model import Audit, SectionAnswer

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from application.routes import ACTIONS
 from audits import commands as c
 from audits.catalog import Catalog
 from audits.model import ActionStatus, Audit, PanelOutcome, Status
 from audits.roles import StandingRoles
 from audits.workdays import WorkingCalendar
 from audits.workflow import Context, Outcome, apply
-from bot.routing import command_for
 from cards import (
     action_completion_card,
     agreed_actions_card,
@@ -61,7 +61,7 @@ def routed(
     card: dict[str, Any], title: str, typed: dict[str, str] | None = None
 ) -> c.Command | None:
     verb, data = press(card, title, typed)
-    return command_for(verb, data)
+    return ACTIONS.command_for(verb, data)
 
 
 # ------------------------------------------------------------------- the form

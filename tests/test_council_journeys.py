@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from application.service import AuditService
 from auditbot.demo import fill_audit, moderate_audit
-from auditbot.service import AuditService
 from audits import commands as c
 from audits.clock import FixedClock
 from audits.errors import InvalidInput, WrongState

@@ -32,10 +32,10 @@ import sqlalchemy as sa
 from aiohttp import web
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
+from application.service import AuditService
 from auditbot.app import App, build
 from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit, moderate_audit
 from auditbot.serve import serving
-from auditbot.service import AuditService
 from auditbot.settings import Settings
 from audits import commands as c
 from audits.allocation_csv import parse_allocation_csv

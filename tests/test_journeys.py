@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from application.service import AuditService
 from auditbot.demo import fill_audit, moderate_audit
-from auditbot.service import AuditService
 from audits import commands as c
 from audits.errors import Incomplete, InvalidInput, WrongState
 from audits.grades import Grade

@@ -181,7 +181,8 @@ async def app(tmp_path: Path) -> AsyncIterator[App]:
 
 @pytest.fixture
 async def bot_url(app: App) -> AsyncIterator[str]:
-    web_app = create_web_app(make_adapter(BotCredentials()), AuditBot(app.service, frozenset()))
+    adapter = make_adapter(BotCredentials())
+    web_app = create_web_app(adapter, AuditBot(app.services, frozenset(), adapter))
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -28,11 +28,11 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
+from application.service import AuditService
 from auditbot.app import App, build
 from auditbot.cli import main
 from auditbot.cli_reports import COMMANDS
 from auditbot.demo import ROLES_FILE, fill_audit, moderate_audit
-from auditbot.service import AuditService
 from auditbot.settings import Settings
 from audits import commands as c
 from audits.catalog import load_catalog

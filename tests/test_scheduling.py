@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from application.effects import EffectsConfig
+from application.service import AuditService
 from auditbot.demo import fill_audit
-from auditbot.effects import EffectsConfig
-from auditbot.service import AuditService
 from audits import commands as c
 from audits.clock import FixedClock
 from audits.grades import Grade

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from application.service import AuditService
 from auditbot.app import App, build
-from auditbot.service import AuditService
 from auditbot.settings import Settings
 from audits import commands as c
 from audits.allocation_csv import parse_allocation_csv
@@ -138,8 +138,7 @@ async def _demo(settings: Settings, state: Path, port: int | None, serve: bool) 
         try:
             await app.start()
             shown = await _story(app, clock)
-            if app.dispatcher is not None:
-                await app.dispatcher.drain()
+            await app.dispatcher.drain()
             _print_what_to_try(sandbox.base_url, shown)
             if serve:
                 await _serve_bot(app)

@@ -17,14 +17,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from auditbot.effects import CALENDAR, FILE, GRAPH, INSTALL, REPORT, TRACKER, tracker_fields
+from application.effects import CALENDAR, FILE, GRAPH, INSTALL, REPORT, TRACKER, tracker_fields
+from application.ports import (
+    AppInstaller,
+    Calendar,
+    CalendarEvent,
+    Files,
+    GraphError,
+    GraphRejected,
+    GraphThrottled,
+    GraphUnavailable,
+    Mail,
+    Tracker,
+)
 from audits.catalog import Catalog
 from audits.clock import Clock
 from audits.model import Audit
 from audits.wording import case_of_concern_mail, event_body, event_subject
 from audits.workdays import WorkingCalendar
-from graph.errors import GraphError, GraphRejected, GraphThrottled, GraphUnavailable
-from graph.ports import AppInstaller, Calendar, CalendarEvent, Files, Mail, Tracker
 from scheduling.dispatcher import GiveUp, RetryLater, Sender
 from store import m365, repo
 from store.db import Database

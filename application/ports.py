@@ -1,7 +1,8 @@
-"""What the rest of auditbot asks of Microsoft 365: small protocols and plain data.
+"""What the application asks of Microsoft 365: small protocols, plain data, our errors.
 
-The msgraph-sdk implementation (`graph.client.MsGraph`) sits behind these;
-SDK errors become the types in `graph.errors` at that edge.
+The application owns these ports; the msgraph-sdk implementation
+(`graph.client.MsGraph`) sits behind them at the edge and turns SDK errors into
+the `GraphError` types below, on which the outbox decides what to do next.
 """
 
 from __future__ import annotations
@@ -73,16 +74,33 @@ class AppInstaller(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class GraphSettings:
-    graph_url: str  # e.g. https://graph.microsoft.com/v1.0
-    authority: str  # e.g. https://login.microsoftonline.com/<tenant>
-    client_id: str
-    client_secret: str
-    site_id: str
-    tracker_list: str = "audit-tracker"
-    mail_sender: str | None = None
-    teams_app_id: str | None = None
-    ca_bundle: str | None = None  # the sandbox's certificate; None trusts the system's CAs
-    # The resource whose token is asked for: Graph itself in production.
-    scope: str = "https://graph.microsoft.com/.default"
+class GraphError(Exception):
+    """A Graph call failed. `retry_after` is the server's Retry-After, in seconds, if it sent one."""
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+
+class GraphThrottled(GraphError):
+    """429 or 503: wait for Retry-After, then try again."""
+
+
+class GraphUnavailable(GraphError):
+    """A transient failure (network, timeout, 5xx): retry with backoff."""
+
+
+class GraphRejected(GraphError):
+    """The request itself is wrong (4xx): retrying will not help."""
+
+
+class GraphNotFound(GraphRejected):
+    pass

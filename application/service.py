@@ -1,4 +1,4 @@
-"""The application layer: each use case loads, calls the pure workflow, and commits
+"""The use cases that change audits: each loads, calls the pure workflow, and commits
 state, history, outbox rows and timers in one transaction. Nothing here talks to
 Teams or Graph."""
 
@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from auditbot.effects import EffectsConfig, effects_of
+from application.effects import EffectsConfig, effects_of
+from application.ports import Directory, GraphError
 from audits import commands
 from audits.allocation_csv import AllocationRefused, AllocationRow
 from audits.catalog import Catalog
@@ -22,8 +23,6 @@ from audits.reminders import Reminder, plan
 from audits.roles import StandingRoles
 from audits.workdays import WorkingCalendar
 from audits.workflow import Context, Outcome, allocate, apply
-from graph.errors import GraphError
-from graph.ports import Directory
 from store import m365, repo
 from store.db import Database
 
@@ -131,13 +130,18 @@ class AuditService:
         command: commands.Command,
         key: str | None = None,
         check: Callable[[Audit], None] | None = None,
+        answered_by: str | None = None,
     ) -> Outcome:
         """Applies one command. With a `key` (the Teams activity or card that carried it),
         the same key is applied once: a second time raises AlreadyApplied. `check` sees
-        the audit as loaded, before the command does, and may refuse by raising."""
+        the audit as loaded, before the command does, and may refuse by raising. With
+        `answered_by`, the question waiting for that person's typed answer is answered
+        in the same transaction."""
         for attempt in range(CONFLICT_RETRIES):
             try:
-                return await self._apply_in_transaction(actor, audit_id, command, key, check)
+                return await self._apply_in_transaction(
+                    actor, audit_id, command, key, check, answered_by
+                )
             except Conflict:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
@@ -158,10 +162,13 @@ class AuditService:
         command: commands.Command,
         key: str | None,
         check: Callable[[Audit], None] | None,
+        answered_by: str | None,
     ) -> Outcome:
         async with self.db.transaction() as conn:
             if key is not None:
                 await repo.mark_processed(conn, key, audit_id, self.clock.now())
+            if answered_by is not None:
+                await m365.answered(conn, answered_by)
             audit, version = await repo.load_versioned(conn, audit_id, for_update=True)
             if check is not None:
                 check(audit)

@@ -1,0 +1,100 @@
+"""What a person sees next, as data: a use case decides which view, `bot/` draws it.
+
+A view names a card and carries what the card is drawn from, so the decision
+(which card, for whom, after which outcome) is made here, once, from the stored
+audit and never from the card data that came back; `bot.render` turns each view
+into its Adaptive Card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from audits.model import Audit
+from audits.policies import Policy
+from audits.templates import Template
+from cards.actions import Card
+from cards.home import MyAuditRow
+from cards.report import ReportSummary
+from cards.tracker import TrackerFilters, TrackerRow
+
+
+@dataclass(frozen=True)
+class AuditView:
+    card: Card
+    audit: Audit
+    template: Template
+    policy: Policy
+    section: str | None = None
+    action: int | None = None
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class HelpView:
+    pass
+
+
+@dataclass(frozen=True)
+class WelcomeView:
+    pass
+
+
+@dataclass(frozen=True)
+class MyAuditsView:
+    rows: tuple[MyAuditRow, ...]
+
+
+@dataclass(frozen=True)
+class TrackerView:
+    rows: tuple[TrackerRow, ...]
+    filters: TrackerFilters
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class AuditDetailsView:
+    audit: Audit
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ReportView:
+    summary: ReportSummary
+    word_url: str | None = None
+    workbook_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    """A read-only card: what was saved. Never the free text a person typed."""
+
+    title: str
+    lines: tuple[tuple[str, str], ...]
+
+
+View = (
+    AuditView
+    | HelpView
+    | WelcomeView
+    | MyAuditsView
+    | TrackerView
+    | AuditDetailsView
+    | ReportView
+    | ReceiptView
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a person gets back for one press or message.
+
+    `replace`: the card they pressed becomes this (a receipt, the next tracker page);
+    in answer to a typed message it is sent as a new card. `text`: a short message.
+    `follow_up`: the card that comes next, sent below.
+    """
+
+    replace: View | None = None
+    follow_up: View | None = None
+    text: str | None = None

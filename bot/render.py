@@ -1,0 +1,86 @@
+"""Views (what the application says to show) drawn as Adaptive Cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cards
+from application.inputs import MAX_FIELD
+from application.views import (
+    AuditDetailsView,
+    AuditView,
+    HelpView,
+    MyAuditsView,
+    ReceiptView,
+    ReportView,
+    TrackerView,
+    View,
+    WelcomeView,
+)
+from audits.model import Status
+from cards.actions import Card
+from cards.report import report_card
+from cards.tracker import audit_details_card, tracker_card
+
+
+def render(view: View) -> dict[str, Any]:
+    match view:
+        case AuditView():
+            return _audit_card(view)
+        case HelpView():
+            return cards.help_card()
+        case WelcomeView():
+            return cards.welcome_card(None)
+        case MyAuditsView(rows):
+            return cards.my_audits_card(list(rows))
+        case TrackerView(rows, filters, page):
+            return tracker_card(rows, filters, page)
+        case AuditDetailsView(audit, now):
+            return audit_details_card(audit, now)
+        case ReportView(summary, word_url, workbook_url):
+            return report_card(summary, word_url, workbook_url)
+        case ReceiptView(title, lines):
+            return cards.receipt_card(title, list(lines))
+    raise TypeError(f"no card for {type(view).__name__}")  # pragma: no cover
+
+
+def _audit_card(view: AuditView) -> dict[str, Any]:
+    audit, template, policy = view.audit, view.template, view.policy
+    section, action = view.section or "", view.action or 0
+    match view.card:
+        case Card.SECTION:
+            return cards.section_card(audit, template, section)
+        case Card.REVIEW:
+            return cards.review_card(audit, template, policy)
+        case Card.FAMILY_FEEDBACK:
+            return cards.family_feedback_card(audit, policy)
+        case Card.AGREED_ACTIONS:
+            moderating = audit.status is Status.SUBMITTED
+            return cards.agreed_actions_card(audit, template, moderation=moderating)
+        case Card.IRO_COMMENTS:
+            return cards.iro_comments_card(audit)
+        case Card.MODERATION:
+            return cards.moderation_card(audit, template, section)
+        case Card.MODERATION_SUMMARY:
+            return cards.moderation_summary_card(audit, template)
+        case Card.PANEL:
+            return cards.panel_card(audit)
+        case Card.CLOSE:
+            return cards.close_card(audit, panel=policy.panel)
+        case Card.PLAN:
+            return cards.plan_card(audit)
+        case Card.ACTION:
+            return cards.action_completion_card(audit, action)
+        case Card.SIGN_OFF:
+            return cards.sign_off_card(audit, action)
+        case Card.CHECKLIST:
+            return cards.checklist_card(audit, template)
+        case Card.FEEDBACK:
+            return cards.feedback_card(audit)
+        case Card.TYPE_ANSWER:
+            return cards.type_answer_card(audit, template, section, view.field or "", MAX_FIELD)
+        case Card.STATUS:
+            return cards.receipt_card(
+                f"Audit {audit.id}, child's ID {audit.child_id}", [("Status", audit.status.label)]
+            )
+    raise ValueError(f"no card {view.card}")  # pragma: no cover

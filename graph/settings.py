@@ -1,0 +1,20 @@
+"""Where Microsoft Graph is and how auditbot signs in to it (built from `auditbot.settings`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    graph_url: str  # e.g. https://graph.microsoft.com/v1.0
+    authority: str  # e.g. https://login.microsoftonline.com/<tenant>
+    client_id: str
+    client_secret: str
+    site_id: str
+    tracker_list: str = "audit-tracker"
+    mail_sender: str | None = None
+    teams_app_id: str | None = None
+    ca_bundle: str | None = None  # the sandbox's certificate; None trusts the system's CAs
+    # The resource whose token is asked for: Graph itself in production.
+    scope: str = "https://graph.microsoft.com/.default"

@@ -93,7 +93,3 @@ def check_overall(
             )
         )
     return issues
-
-
-def has_inadequate(grades: Mapping[str, Grade | None]) -> bool:
-    return any(g is Grade.INADEQUATE for g in grades.values())

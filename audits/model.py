@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from audits.grades import Grade
 from audits.roles import Role
+from audits.steps import DeadlineKey
 
 
 class Status(StrEnum):
@@ -155,7 +156,7 @@ class Extension(_Model):
 
 
 class Deadline(_Model):
-    step: str  # a StepId value, or "action-N" for an agreed action
+    step: DeadlineKey  # a fixed step, or an agreed action's ("action-3")
     owner: str
     role: Role
     started_at: datetime

@@ -16,19 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from audits.grades import Grade, GradeRule
 from audits.roles import Role
+from audits.steps import StepId as StepId
 from audits.workdays import WorkingCalendar, as_utc
 from audits.yamlfile import load_model
-
-
-class StepId(StrEnum):
-    IRO_COMMENTS = "iro_comments"
-    AUDIT = "audit_completion"
-    MODERATION = "moderation"
-    CLOSURE = "closure"
-    COC_PLAN = "coc_plan"
-    REAUDIT = "reaudit"
-    ACTION = "action"
-    PRACTITIONER_FEEDBACK = "practitioner_feedback"
 
 
 class _Strict(BaseModel):

@@ -18,8 +18,9 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
 from audits.model import Audit, Deadline
-from audits.policies import Duration, Nudge, Policy, Step, StepId
+from audits.policies import Duration, Nudge, Policy, Step
 from audits.roles import Role, StandingRoles
+from audits.steps import DeadlineKey, policy_step
 from audits.workdays import UK, WorkingCalendar, as_utc
 
 MIN_NOTICE = timedelta(hours=1)  # a nudge held for working hours still comes this early
@@ -37,7 +38,7 @@ class Reminder:
     key: str  # stable across recomputations: "<audit>:<step>:nudge:<n>"
     audit_id: str
     kind: ReminderKind
-    step: str
+    step: DeadlineKey
     at: datetime  # when it goes out (UTC)
     owner: str  # who owns the step now
     due_at: datetime
@@ -47,9 +48,8 @@ class Reminder:
 
 def step_policy(policy: Policy, step: str) -> Step | None:
     """The policy of a deadline's step; agreed actions ("action-3") share the `action` step."""
-    key = StepId.ACTION if step.startswith("action-") else step
     try:
-        return policy.step(StepId(key))
+        return policy.step(policy_step(step))
     except ValueError:
         return None
 

@@ -27,9 +27,6 @@ class WorkingCalendar:
     def is_bank_holiday(self, day: date) -> bool:
         return day in self._bank_holidays
 
-    def bank_holiday_name(self, day: date) -> str | None:
-        return self._bank_holidays.get(day)
-
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and not self.is_bank_holiday(day)
 

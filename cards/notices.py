@@ -1,21 +1,23 @@
-"""From an outbox row (a workflow notice: its kind and data) to the card that tells the person.
+"""From a workflow notice (or the outbox row that holds one) to the card that tells the person.
 
 A notice carries the audit id, the child's ID and a few facts (a role, a
 grade, a deadline, an action number), never a name or anyone's answers, and
-this module shows nothing else. The proactive sender calls `notice_card`.
+this module shows nothing else. The proactive sender calls `notice_card` with
+the row's kind and payload; `card_of` takes the typed notice itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, assert_never
 
 from adaptive_cards.card import ActionExecute
 from adaptive_cards.types import Colors
 
 from audits.roles import Role
-from audits.workflow import NoticeKind
+from audits.workflow import AnyNotice, NoticeKind, notice_from_row
+from audits.workflow import notices as n
 from cards import _kit as k
 from cards import _parts as p
 from cards import words
@@ -26,24 +28,134 @@ from cards.concern import concern_alert
 from cards.practitioner import checklist_requested, feedback_requested
 from cards.reminders import escalation_card, nudge_card
 
-Data = Mapping[str, Any]
+
+def notice_card(kind: NoticeKind | str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The card for one outbox row. Unknown kinds raise ValueError; missing ids raise KeyError."""
+    return card_of(notice_from_row(kind, payload))
 
 
-def notice_card(kind: NoticeKind | str, data: Data) -> dict[str, Any]:
-    """The card for one notice. Unknown kinds raise ValueError; missing ids raise KeyError."""
-    build = _BUILDERS[NoticeKind(kind)]
-    return build(str(data["audit_id"]), str(data["child_id"]), data)
+def card_of(notice: AnyNotice) -> dict[str, Any]:
+    """The card for one notice."""
+    audit_id, child_id = notice.audit_id, notice.child_id
+    match notice:
+        case n.Allocated():
+            return allocated(audit_id, child_id, notice.role, notice.due)
+        case n.IroCommentsRequested():
+            return allocated(audit_id, child_id, notice.role, notice.due)
+        case n.IroCommentsAdded():
+            return _info(
+                words.IRO_COMMENTS_ADDED,
+                notice,
+                k.text(words.IRO_COMMENTS_ADDED_TEXT),
+                action=_open(audit_id),
+            )
+        case n.ReadyForModeration():
+            return _ready_for_moderation(notice)
+        case n.ModerationComplete():
+            return _moderation_complete(notice)
+        case n.ReadyForPanel():
+            return panel(audit_id, child_id, notice.grade, resubmitted=notice.resubmitted)
+        case n.ReadyToClose():
+            return closing(audit_id, child_id, notice.grade, panel=notice.panel, due=notice.due)
+        case n.Returned():
+            return _info(
+                words.RETURNED,
+                notice,
+                *_due(words.ALLOCATED_DUE[Role.AUDITOR], notice.due),
+                k.text(words.RETURNED_TEXT),
+                action=_open(audit_id),
+            )
+        case n.Closed():
+            return _info(words.CLOSED, notice, k.fact(words.FINAL_GRADE, words.grade(notice.grade)))
+        case n.CaseOfConcernRaised():
+            return concern_alert(audit_id, child_id, notice.role, notice.raised_by, notice.plan_due)
+        case n.PlanConfirmed():
+            return _info(
+                words.PLAN_CONFIRMED,
+                notice,
+                k.text(words.PLAN_CONFIRMED_TEXT),
+                action=_open(audit_id),
+            )
+        case n.ReauditRecorded():
+            return _info(
+                words.REAUDIT_RECORDED,
+                notice,
+                k.fact(words.REAUDIT_GRADE, words.grade(notice.grade)),
+            )
+        case n.CaseOfConcernClosed():
+            return _info(words.COC_CLOSED, notice)
+        case n.ActionAssigned():
+            return _info(
+                words.ACTION_ASSIGNED,
+                notice,
+                k.fact(words.ACTION, str(notice.action)),
+                k.fact(words.ACTION_DUE, words.day(notice.due)),
+                k.text(words.ACTION_TODO),
+                action=_open(audit_id, words.OPEN_ACTION, card=Card.ACTION, action=notice.action),
+            )
+        case n.ActionToSignOff():
+            return _info(
+                words.ACTION_TO_SIGN_OFF,
+                notice,
+                k.fact(words.ACTION, str(notice.action)),
+                action=_open(audit_id, words.OPEN_ACTION, card=Card.SIGN_OFF, action=notice.action),
+            )
+        case n.ActionSignedOff():
+            return _info(words.ACTION_SIGNED_OFF, notice, k.fact(words.ACTION, str(notice.action)))
+        case n.ActionReturned():
+            return _info(
+                words.ACTION_RETURNED,
+                notice,
+                k.fact(words.ACTION, str(notice.action)),
+                k.text(words.ACTION_RETURNED_TEXT),
+                action=_open(audit_id, words.OPEN_ACTION, card=Card.ACTION, action=notice.action),
+            )
+        case n.ReassignedTo():
+            return _info(
+                words.reassigned_to(notice.role),
+                notice,
+                *_due(words.DUE, notice.due),
+                action=_open(audit_id),
+            )
+        case n.ReassignedAway():
+            return _info(
+                words.reassigned_away(notice.role), notice, k.text(words.REASSIGNED_AWAY_TEXT)
+            )
+        case n.DeadlineMoved():
+            return _info(
+                words.DEADLINE_MOVED,
+                notice,
+                k.fact(words.DEADLINE_FOR, words.step(notice.step)),
+                *_due(words.NEW_DEADLINE, notice.due),
+                action=_open(audit_id, **open_card(notice.step)),
+            )
+        case n.ChecklistRequested():
+            return checklist_requested(audit_id, child_id, notice.title, notice.due)
+        case n.ChecklistDone():
+            return _info(words.CHECKLIST_DONE_TITLE, notice, k.text(notice.title))
+        case n.FeedbackRequested():
+            grade = notice.grade.value if notice.grade else None
+            return feedback_requested(audit_id, child_id, notice.due, grade)
+        case n.Nudged():
+            return nudge_card(
+                audit_id, child_id, notice.step, notice.due, notice.overdue, now=notice.at
+            )
+        case n.Escalated():
+            return escalation_card(
+                audit_id, child_id, notice.step, notice.owner, notice.due, notice.due
+            )
+        case _:
+            assert_never(notice)
 
 
 def _info(
     title: str,
-    audit_id: str,
-    child_id: str,
+    notice: n.Notice,
     *more: k.Element,
     action: ActionExecute | None = None,
     color: Colors | None = None,
 ) -> dict[str, Any]:
-    body = [k.heading(title, color=color), *p.ids(audit_id, child_id), *more]
+    body = [k.heading(title, color=color), *p.ids(notice.audit_id, notice.child_id), *more]
     return k.card(body, [action] if action else [])
 
 
@@ -51,265 +163,33 @@ def _open(audit_id: str, title: str = words.OPEN_AUDIT, **extra: Any) -> ActionE
     return button(title, Verb.OPEN_AUDIT, audit_id, **extra)
 
 
-def _due(label: str, data: Data, key: str = "due") -> list[k.Element]:
-    due = p.parse_instant(data.get(key))
+def _due(label: str, due: datetime | None) -> list[k.Element]:
     return [k.fact(label, words.when(due))] if due else []
 
 
-def _action_number(data: Data) -> int:
-    return int(data["action"])
-
-
-def _allocated(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return allocated(audit_id, child_id, data["role"], p.parse_instant(data.get("due")))
-
-
-def _iro_added(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(
-        words.IRO_COMMENTS_ADDED,
-        audit_id,
-        child_id,
-        k.text(words.IRO_COMMENTS_ADDED_TEXT),
-        action=_open(audit_id),
-    )
-
-
-def _ready_for_moderation(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    flagged = [str(s) for s in data.get("inadequate_sections") or []]
-    more: list[k.Element] = [*_due(words.MODERATION_DUE, data)]
-    if data.get("grade"):
-        more.append(k.fact(words.AUDITOR_OVERALL, words.grade(data["grade"])))
-    if flagged:
+def _ready_for_moderation(notice: n.ReadyForModeration) -> dict[str, Any]:
+    more: list[k.Element] = [*_due(words.MODERATION_DUE, notice.due)]
+    more.append(k.fact(words.AUDITOR_OVERALL, words.grade(notice.grade)))
+    if notice.inadequate_sections:
         more.append(k.text(words.FLAGGED_INADEQUATE, bold=True, color=Colors.ATTENTION))
-        more += k.bullets(flagged, color=Colors.ATTENTION)
+        more += k.bullets(list(notice.inadequate_sections), color=Colors.ATTENTION)
     return _info(
         words.READY_FOR_MODERATION,
-        audit_id,
-        child_id,
+        notice,
         *more,
-        action=button(words.MODERATE, Verb.OPEN_AUDIT, audit_id, positive=True),
+        action=button(words.MODERATE, Verb.OPEN_AUDIT, notice.audit_id, positive=True),
     )
 
 
-def _moderation_complete(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
+def _moderation_complete(notice: n.ModerationComplete) -> dict[str, Any]:
     changes = [
-        f"{change['section']}: "
-        + words.regraded(words.grade(change.get("from")), words.grade(change.get("to")))
-        for change in data.get("regraded") or []
+        f"{r.section}: " + words.regraded(words.grade(r.old), words.grade(r.new))
+        for r in notice.regraded
     ]
-    more: list[k.Element] = [k.fact(words.MODERATED_GRADE, words.grade(data.get("grade")))]
+    more: list[k.Element] = [k.fact(words.MODERATED_GRADE, words.grade(notice.grade))]
     if changes:
         more.append(k.text(words.REGRADED, bold=True))
         more += k.bullets(changes)
     else:
         more.append(k.text(words.NOTHING_REGRADED))
-    return _info(words.MODERATION_COMPLETE, audit_id, child_id, *more, action=_open(audit_id))
-
-
-def _ready_for_panel(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return panel(audit_id, child_id, data.get("grade"), resubmitted=bool(data.get("resubmitted")))
-
-
-def _ready_to_close(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return closing(
-        audit_id,
-        child_id,
-        data.get("grade"),
-        panel=bool(data.get("panel")),
-        due=p.parse_instant(data.get("due")),
-    )
-
-
-def _returned(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(
-        words.RETURNED,
-        audit_id,
-        child_id,
-        *_due(words.ALLOCATED_DUE[Role.AUDITOR], data),
-        k.text(words.RETURNED_TEXT),
-        action=_open(audit_id),
-    )
-
-
-def _closed(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(
-        words.CLOSED,
-        audit_id,
-        child_id,
-        k.fact(words.FINAL_GRADE, words.grade(data.get("grade"))),
-    )
-
-
-def _case_of_concern(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return concern_alert(
-        audit_id,
-        child_id,
-        data["role"],
-        data.get("raised_by"),
-        p.parse_instant(data.get("plan_due")),
-    )
-
-
-def _plan_confirmed(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(
-        words.PLAN_CONFIRMED,
-        audit_id,
-        child_id,
-        k.text(words.PLAN_CONFIRMED_TEXT),
-        action=_open(audit_id),
-    )
-
-
-def _reaudit_recorded(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(
-        words.REAUDIT_RECORDED,
-        audit_id,
-        child_id,
-        k.fact(words.REAUDIT_GRADE, words.grade(data.get("grade"))),
-    )
-
-
-def _coc_closed(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(words.COC_CLOSED, audit_id, child_id)
-
-
-def _action_assigned(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    number = _action_number(data)
-    more: list[k.Element] = [k.fact(words.ACTION, str(number))]
-    if data.get("due"):
-        more.append(k.fact(words.ACTION_DUE, words.day(date.fromisoformat(str(data["due"])))))
-    more.append(k.text(words.ACTION_TODO))
-    return _info(
-        words.ACTION_ASSIGNED,
-        audit_id,
-        child_id,
-        *more,
-        action=_open(audit_id, words.OPEN_ACTION, card=Card.ACTION, action=number),
-    )
-
-
-def _action_to_sign_off(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    number = _action_number(data)
-    return _info(
-        words.ACTION_TO_SIGN_OFF,
-        audit_id,
-        child_id,
-        k.fact(words.ACTION, str(number)),
-        action=_open(audit_id, words.OPEN_ACTION, card=Card.SIGN_OFF, action=number),
-    )
-
-
-def _action_signed_off(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(
-        words.ACTION_SIGNED_OFF,
-        audit_id,
-        child_id,
-        k.fact(words.ACTION, str(_action_number(data))),
-    )
-
-
-def _action_returned(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    number = _action_number(data)
-    return _info(
-        words.ACTION_RETURNED,
-        audit_id,
-        child_id,
-        k.fact(words.ACTION, str(number)),
-        k.text(words.ACTION_RETURNED_TEXT),
-        action=_open(audit_id, words.OPEN_ACTION, card=Card.ACTION, action=number),
-    )
-
-
-def _reassigned_to(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(
-        words.reassigned_to(data["role"]),
-        audit_id,
-        child_id,
-        *_due(words.DUE, data),
-        action=_open(audit_id),
-    )
-
-
-def _reassigned_away(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(
-        words.reassigned_away(data["role"]),
-        audit_id,
-        child_id,
-        k.text(words.REASSIGNED_AWAY_TEXT),
-    )
-
-
-def _deadline_moved(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    step = str(data["step"])
-    return _info(
-        words.DEADLINE_MOVED,
-        audit_id,
-        child_id,
-        k.fact(words.DEADLINE_FOR, words.step(step)),
-        *_due(words.NEW_DEADLINE, data),
-        action=_open(audit_id, **open_card(step)),
-    )
-
-
-def _checklist_requested(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return checklist_requested(
-        audit_id, child_id, str(data.get("title") or ""), p.parse_instant(data.get("due"))
-    )
-
-
-def _checklist_done(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return _info(words.CHECKLIST_DONE_TITLE, audit_id, child_id, k.text(str(data.get("title"))))
-
-
-def _feedback_requested(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    return feedback_requested(
-        audit_id, child_id, p.parse_instant(data.get("due")), data.get("grade")
-    )
-
-
-def _nudge(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    due = p.parse_instant(data["due"])
-    assert due is not None
-    return nudge_card(
-        audit_id,
-        child_id,
-        str(data["step"]),
-        due,
-        bool(data.get("overdue")),
-        now=p.parse_instant(data.get("at")),
-    )
-
-
-def _escalation(audit_id: str, child_id: str, data: Data) -> dict[str, Any]:
-    due = p.parse_instant(data["due"])
-    assert due is not None
-    return escalation_card(audit_id, child_id, str(data["step"]), str(data["owner"]), due, due)
-
-
-_BUILDERS: dict[NoticeKind, Callable[[str, str, Data], dict[str, Any]]] = {
-    NoticeKind.ALLOCATED: _allocated,
-    NoticeKind.IRO_COMMENTS_REQUESTED: _allocated,
-    NoticeKind.IRO_COMMENTS_ADDED: _iro_added,
-    NoticeKind.READY_FOR_MODERATION: _ready_for_moderation,
-    NoticeKind.MODERATION_COMPLETE: _moderation_complete,
-    NoticeKind.READY_FOR_PANEL: _ready_for_panel,
-    NoticeKind.READY_TO_CLOSE: _ready_to_close,
-    NoticeKind.RETURNED: _returned,
-    NoticeKind.CLOSED: _closed,
-    NoticeKind.CASE_OF_CONCERN: _case_of_concern,
-    NoticeKind.PLAN_CONFIRMED: _plan_confirmed,
-    NoticeKind.REAUDIT_RECORDED: _reaudit_recorded,
-    NoticeKind.CASE_OF_CONCERN_CLOSED: _coc_closed,
-    NoticeKind.ACTION_ASSIGNED: _action_assigned,
-    NoticeKind.ACTION_TO_SIGN_OFF: _action_to_sign_off,
-    NoticeKind.ACTION_SIGNED_OFF: _action_signed_off,
-    NoticeKind.ACTION_RETURNED: _action_returned,
-    NoticeKind.REASSIGNED_TO: _reassigned_to,
-    NoticeKind.REASSIGNED_AWAY: _reassigned_away,
-    NoticeKind.DEADLINE_MOVED: _deadline_moved,
-    NoticeKind.CHECKLIST_REQUESTED: _checklist_requested,
-    NoticeKind.CHECKLIST_DONE: _checklist_done,
-    NoticeKind.FEEDBACK_REQUESTED: _feedback_requested,
-    NoticeKind.NUDGE: _nudge,
-    NoticeKind.ESCALATION: _escalation,
-}
+    return _info(words.MODERATION_COMPLETE, notice, *more, action=_open(notice.audit_id))

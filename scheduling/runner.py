@@ -28,7 +28,8 @@ from audits.model import Audit
 from audits.reminders import Reminder, ReminderKind, people_in_role, plan
 from audits.roles import StandingRoles
 from audits.workdays import WorkingCalendar
-from audits.workflow import Change, Notice, NoticeKind
+from audits.workflow import Change, Notice, payload_of
+from audits.workflow.notices import Escalated, Nudged
 from scheduling.dispatcher import Dispatcher
 from store import repo
 from store.db import Database
@@ -134,7 +135,7 @@ class Runner:
                 kind=n.kind.value,
                 recipient=n.to,
                 lane=f"teams:{n.to}",
-                payload=n.data,
+                payload=payload_of(n),
                 audit_id=audit.id,
                 urgent=n.urgent,
             )
@@ -160,22 +161,38 @@ def reminder_notices(
 ) -> list[Notice]:
     """Who a fired reminder tells, and what: the child's ID, the step, when it was due,
     and for an escalation whose step it is. Never answer text."""
-    data: dict[str, Any] = {
-        "audit_id": audit.id,
-        "child_id": audit.child_id,
-        "step": r.step,
-        "due": r.due_at.isoformat(),
-        "at": now.isoformat(),
-    }
     if r.kind is ReminderKind.ESCALATION:
         assert r.to_role is not None
         people = people_in_role(audit, r.to_role, standing)
         if not people:
             log.warning("timer %s: nobody holds %s to escalate to", r.key, r.to_role.value)
-        data |= {"owner": r.owner, "role": r.to_role.value}
-        return [Notice(p, NoticeKind.ESCALATION, data, urgent=r.urgent) for p in people]
-    data["overdue"] = r.kind is ReminderKind.OVERDUE
-    return [Notice(r.owner, NoticeKind.NUDGE, data, urgent=r.urgent)]
+        return [
+            Escalated(
+                to=p,
+                audit_id=audit.id,
+                child_id=audit.child_id,
+                urgent=r.urgent,
+                step=r.step,
+                due=r.due_at,
+                at=now,
+                owner=r.owner,
+                role=r.to_role,
+            )
+            for p in people
+        ]
+    overdue = r.kind is ReminderKind.OVERDUE
+    return [
+        Nudged(
+            to=r.owner,
+            audit_id=audit.id,
+            child_id=audit.child_id,
+            urgent=r.urgent,
+            step=r.step,
+            due=r.due_at,
+            at=now,
+            overdue=overdue,
+        )
+    ]
 
 
 def _superseded(r: Reminder, planned: Sequence[Reminder], now: datetime) -> bool:

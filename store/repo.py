@@ -15,7 +15,7 @@ from audits.errors import Conflict, NotFound
 from audits.model import Audit, Status
 from audits.reminders import Reminder
 from audits.roles import Role
-from audits.workflow import Change, Notice
+from audits.workflow import Change, Notice, payload_of
 from store.schema import (
     audits,
     deadlines,
@@ -334,7 +334,7 @@ async def enqueue(
                     "kind": notice.kind.value,
                     "recipient": notice.to,
                     "audit_id": audit_id,
-                    "payload": notice.data,
+                    "payload": payload_of(notice),
                     "urgent": notice.urgent,
                     "status": PENDING,
                     "attempts": 0,

@@ -15,7 +15,8 @@ from audits.model import SectionAnswer
 from audits.roles import StandingRoles
 from audits.templates import Question, Section, load_template
 from audits.workdays import WorkingCalendar
-from audits.workflow import SYSTEM, Context, _applies, allocate, missing_for_submission
+from audits.workflow import SYSTEM, Context, allocate, missing_for_submission
+from audits.workflow.answering import _applies
 from tests.helpers import allocation
 
 SWINDON_FILE = SHIPPED / "templates" / "swindon-practice-evaluation.yaml"

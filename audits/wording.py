@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from audits.steps import action_number, is_action_step
 from audits.workdays import uk_time
 
-# Deadline steps as a person would name them; "action-N" steps use ACTION_STEP.
+# Deadline steps as a person would name them; agreed actions' (`ActionStep`) use ACTION_STEP.
 STEP_TITLES = {
     "iro_comments": "IRO/CP chair comments due",
     "audit_completion": "audit due",
@@ -37,8 +38,9 @@ ACTION_TODO = "Complete the agreed action and record the evidence in auditbot, s
 
 
 def step_title(step: str) -> str:
-    if step.startswith("action-"):
-        return ACTION_STEP.format(number=step.removeprefix("action-"))
+    number = action_number(step)
+    if number is not None:
+        return ACTION_STEP.format(number=number)
     return STEP_TITLES.get(step, step.replace("_", " ") + " due")
 
 
@@ -50,7 +52,7 @@ def event_subject(child_id: str, step: str) -> str:
 def event_body(
     audit_id: str, child_id: str, step: str, due_at: datetime, chat_link: str | None
 ) -> str:
-    todo = ACTION_TODO if step.startswith("action-") else STEP_TODO.get(step, "")
+    todo = ACTION_TODO if is_action_step(step) else STEP_TODO.get(step, "")
     link = (
         f'<p><a href="{escape(chat_link)}">Open auditbot in Teams</a></p>'
         if chat_link

@@ -26,6 +26,8 @@ from typing import Any
 from adaptive_cards.card import ActionExecute, ActionSubmit
 from adaptive_cards.types import ActionStyle, AssociatedInputs
 
+from audits.steps import action_number
+
 
 class Verb(StrEnum):
     OPEN_AUDIT = "open_audit"
@@ -142,9 +144,9 @@ def button(
 
 def open_card(step: str) -> dict[str, Any]:
     """The OPEN_AUDIT extras that lead to the card for a deadline step ("action-3" too)."""
-    if step.startswith("action-"):
-        number = step.removeprefix("action-")
-        return {"card": Card.ACTION, "action": int(number)} if number.isdigit() else {}
+    number = action_number(step)
+    if number is not None:
+        return {"card": Card.ACTION, "action": number}
     card = _STEP_CARDS.get(step)
     return {"card": card} if card else {}
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from adaptive_cards.types import Colors, ContainerStyle
 
+from audits.steps import is_action_step
 from cards import _kit as k
 from cards import _parts as p
 from cards import words
@@ -36,7 +37,7 @@ def nudge_card(
     todo = words.todo(step)
     if todo:
         body.append(k.text(todo))
-    title = words.OPEN_ACTION if step.startswith("action-") else words.OPEN_AUDIT
+    title = words.OPEN_ACTION if is_action_step(step) else words.OPEN_AUDIT
     return k.card(body, [button(title, Verb.OPEN_AUDIT, audit_id, **open_card(step))])
 
 

@@ -50,6 +50,7 @@ from audits.errors import InvalidInput
 from audits.grades import Grade
 from audits.model import ActionStatus, Audit, Deadline, PanelOutcome, Status
 from audits.policies import StepId
+from audits.steps import action_step, is_action_step
 from audits.templates import SectionKind
 from audits.workdays import as_utc
 from reports.period import Period, cycle_label
@@ -508,7 +509,7 @@ def _classify(d: Deadline, now: datetime) -> str:
 
 def _deadlines_of(audit: Audit, step: StepId) -> list[Deadline]:
     if step is StepId.ACTION:
-        return [d for key, d in audit.deadlines.items() if key.startswith("action-")]
+        return [d for key, d in audit.deadlines.items() if is_action_step(key)]
     found = audit.deadlines.get(step.value)
     return [found] if found is not None else []
 
@@ -654,7 +655,7 @@ def _actions(audits: Sequence[Audit], now: datetime) -> ActionFigures:
     actions = [(a, x) for a in audits for x in a.actions]
     overdue = 0
     for audit, action in actions:
-        d = audit.deadlines.get(f"action-{action.number}")
+        d = audit.deadlines.get(action_step(action.number))
         if action.status is ActionStatus.OPEN and d is not None and as_utc(d.due_at) < now:
             overdue += 1
     return ActionFigures(
@@ -794,7 +795,7 @@ def _teams(audits: Sequence[Audit], now: datetime) -> tuple[TeamRow, ...]:
                     1
                     for a in mine
                     for key, d in a.deadlines.items()
-                    if not key.startswith("action-") and d.open and as_utc(d.due_at) < now
+                    if not is_action_step(key) and d.open and as_utc(d.due_at) < now
                 ),
                 actions=sum(len(a.actions) for a in mine),
                 actions_overdue=_actions(mine, now).overdue,

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from audits.grades import Grade
 from audits.model import ActionStatus, Status
 from audits.roles import Role
+from audits.steps import is_action_step
 from audits.wording import step_title
 from audits.workdays import uk_time
 
@@ -516,7 +517,7 @@ ACTION_TODO = "Complete the agreed action and record the evidence, so it can be 
 
 
 def todo(step_key: str) -> str:
-    return ACTION_TODO if step_key.startswith("action-") else STEP_TODO.get(step_key, "")
+    return ACTION_TODO if is_action_step(step_key) else STEP_TODO.get(step_key, "")
 
 
 # ------------------------------------------------------------------ notices

@@ -66,10 +66,10 @@ def event_body(
 
 
 def case_of_concern_mail(
-    audit_id: str, child_id: str, plan_due: str | None, chat_link: str | None
+    audit_id: str, child_id: str, plan_due: datetime | None, chat_link: str | None
 ) -> tuple[str, str]:
     """Subject and HTML body of the e-mail that tells a manager of an Inadequate judgement."""
-    due = f" by {uk_time(datetime.fromisoformat(plan_due))} (UK time)" if plan_due else ""
+    due = f" by {uk_time(plan_due)} (UK time)" if plan_due else ""
     subject = f"Case of concern: audit {audit_id}, child's ID {child_id}"
     link = f'<p><a href="{escape(chat_link)}">Open auditbot in Teams</a></p>' if chat_link else ""
     body = (

@@ -18,8 +18,10 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference
 from botframework.connector.models import ErrorResponseException
 
-from cards import Built, notice_card
+from audits.workflow import NoticeKind, notice_from_row
+from cards import Built
 from cards.actions import Verb
+from cards.notices import card_of
 from scheduling.dispatcher import GiveUp, RetryLater
 from store import m365
 from store.db import Database
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 NO_CONVERSATION_WAIT = 6 * 3600.0
 # Notices whose card asks a question that may be answered by typing, and its verb.
 TYPED_ANSWERS = {
-    "iro_comments_requested": Verb.IRO_COMMENTS.value
+    NoticeKind.IRO_COMMENTS_REQUESTED: Verb.IRO_COMMENTS.value
 }  # re-checked sooner: a new conversation releases the row
 
 
@@ -63,20 +65,21 @@ class TeamsSender:
         if reference is None:
             raise RetryLater("no Teams conversation with this person yet", NO_CONVERSATION_WAIT)
         try:
-            card = notice_card(row["kind"], row["payload"])
+            notice = notice_from_row(row["kind"], row["payload"])
+            card = card_of(notice)
         except (KeyError, ValueError) as exc:
             raise GiveUp(f"no card for '{row['kind']}': {exc}") from exc
         ref = ConversationReference().deserialize(reference)
         async with self._threads[ref.conversation.id], self._app:
             await self.send_card(ref, card)
-        if row["kind"] in TYPED_ANSWERS:
+        if notice.kind in TYPED_ANSWERS:
             # The card asks for comments: a plain reply in the chat will do too.
             async with self.db.transaction() as conn:
                 await m365.await_text(
                     conn,
                     row["recipient"],
-                    row["payload"]["audit_id"],
-                    TYPED_ANSWERS[row["kind"]],
+                    notice.audit_id,
+                    TYPED_ANSWERS[notice.kind],
                     datetime.now(UTC),
                 )
 

@@ -35,6 +35,8 @@ from audits.clock import Clock
 from audits.model import Audit
 from audits.wording import case_of_concern_mail, event_body, event_subject
 from audits.workdays import WorkingCalendar
+from audits.workflow import notice_from_row
+from audits.workflow.notices import CaseOfConcernRaised
 from scheduling.dispatcher import GiveUp, RetryLater, Sender
 from store import m365, repo
 from store.db import Database
@@ -177,11 +179,14 @@ class M365Senders:
             await m365.save_tracker_item(conn, audit_id, item_id, self.clock.now())
 
     async def send_email(self, row: dict[str, Any]) -> None:
-        payload = row["payload"]
-        if row["kind"] != "case_of_concern":
+        try:
+            notice = notice_from_row(row["kind"], row["payload"])
+        except (KeyError, ValueError) as exc:
+            raise GiveUp(f"no e-mail is written for '{row['kind']}': {exc}") from exc
+        if not isinstance(notice, CaseOfConcernRaised):
             raise GiveUp(f"no e-mail is written for '{row['kind']}'")
         subject, body = case_of_concern_mail(
-            payload["audit_id"], payload["child_id"], payload.get("plan_due"), self.chat_link
+            notice.audit_id, notice.child_id, notice.plan_due, self.chat_link
         )
         await self.graph.send(row["recipient"], subject, body)
 

@@ -18,7 +18,7 @@ from cards.form import (
     receipt_card,
     review_card,
     section_card,
-    section_receipt_card,
+    section_receipt_lines,
     type_answer_card,
 )
 from cards.home import MyAuditRow, help_card, my_audits_card, welcome_card
@@ -58,7 +58,7 @@ __all__ = [
     "receipt_card",
     "review_card",
     "section_card",
-    "section_receipt_card",
+    "section_receipt_lines",
     "sign_off_card",
     "size_of",
     "type_answer_card",

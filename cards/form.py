@@ -14,7 +14,7 @@ from adaptive_cards.types import Colors, ContainerStyle
 from audits.grades import Grade, check_overall
 from audits.model import AUDITOR_EDITABLE, Audit, SectionAnswer
 from audits.policies import Policy, RuleAction
-from audits.templates import AnswerType, Section, SectionKind, Template
+from audits.templates import AnswerType, Question, Section, SectionKind, Template
 from audits.workflow import missing_for_submission, unmet_limiting_judgements
 from cards import _kit as k
 from cards import _parts as p
@@ -172,35 +172,37 @@ def family_feedback_card(audit: Audit, policy: Policy | None = None) -> dict[str
     if audit.status not in AUDITOR_EDITABLE:
         lines = []
         if feedback:
-            sources = ", ".join(words.FEEDBACK_SOURCES.get(s, s) for s in feedback.sought_from)
+            sources = ", ".join(
+                words.FAMILY_FEEDBACK_SOURCES.get(s, s) for s in feedback.sought_from
+            )
             lines = [
                 (words.SOUGHT_FROM, sources or words.NOT_ANSWERED),
-                (words.FEEDBACK_SUMMARY, feedback.summary or words.NOT_ANSWERED),
+                (words.FAMILY_FEEDBACK_SUMMARY, feedback.summary or words.NOT_ANSWERED),
             ]
             if feedback.not_sought_reason:
                 lines.append((words.NOT_SOUGHT_REASON, feedback.not_sought_reason))
         return k.card(
             [
-                k.heading(words.FEEDBACK_TITLE),
+                k.heading(words.FAMILY_FEEDBACK_TITLE),
                 p.about(audit.id, audit.child_id),
                 k.text(words.not_editable(audit.status)),
                 *p.lines(lines),
             ]
         )
     body: list[k.Element] = [
-        k.heading(words.FEEDBACK_TITLE),
+        k.heading(words.FAMILY_FEEDBACK_TITLE),
         p.about(audit.id, audit.child_id),
-        k.text(words.FEEDBACK_INTRO),
+        k.text(words.FAMILY_FEEDBACK_INTRO),
         k.choices(
             "sought_from",
             words.SOUGHT_FROM,
-            list(words.FEEDBACK_SOURCES.items()),
+            list(words.FAMILY_FEEDBACK_SOURCES.items()),
             value=",".join(feedback.sought_from) if feedback else None,
             multi=True,
         ),
         k.text_input(
             "summary",
-            words.FEEDBACK_SUMMARY,
+            words.FAMILY_FEEDBACK_SUMMARY,
             value=feedback.summary if feedback else None,
             max_length=k.SHORT_TEXT,
         ),
@@ -309,8 +311,57 @@ def receipt_card(title: str, lines: list[tuple[str, str]]) -> dict[str, Any]:
     return k.fitted(build, max((len(value) for _, value in lines), default=0))
 
 
-def section_receipt_card(audit: Audit, template: Template, section_id: str) -> dict[str, Any]:
-    """'Saved: 3. Decision making is effective and timely' with what is now stored."""
-    section = template.section(section_id)
-    answer = audit.answers.get(section.id) or SectionAnswer()
-    return receipt_card(words.saved(section.label), p.answer_lines(section, answer))
+# Answers that cannot carry typed words: chosen from a list, a date or a number.
+_SHOWN = {
+    AnswerType.YES_NO,
+    AnswerType.YES_NO_NA,
+    AnswerType.CHOICE,
+    AnswerType.MULTI_CHOICE,
+    AnswerType.GRADE,
+    AnswerType.DATE,
+    AnswerType.NUMBER,
+}
+
+
+def section_receipt_lines(
+    audit: Audit, section_id: str, template: Template | None = None
+) -> list[tuple[str, str]]:
+    """What a saved section now holds, for its receipt, without the words anyone typed:
+    the grade, which answers were given (with the template: each question, its chosen
+    answer, or the length of typed text) and the length of the evidence and impact.
+
+    Free text may name the child, so it stays on the form and never reaches a receipt."""
+    answer = audit.answers.get(section_id)
+    if answer is None:
+        return []
+    section = template.section(section_id) if template is not None else None
+    graded = (
+        section.kind is SectionKind.GRADED
+        if section is not None
+        else any((answer.grade, answer.evidence, answer.impact))
+    )
+    lines: list[tuple[str, str]] = []
+    if graded:
+        lines.append((words.GRADE, words.grade(answer.grade)))
+    if section is not None:
+        for q in section.questions:
+            if q.id in answer.values and not q.prefill:
+                lines.append((p.question_label(q), _given(q, answer.values[q.id])))
+    else:
+        given = [v for v in answer.values.values() if v not in (None, "", [])]
+        if given:
+            lines.append((words.OTHER_ANSWERS, words.answers_given(len(given))))
+    if graded:
+        for label, value in ((words.EVIDENCE, answer.evidence), (words.IMPACT, answer.impact)):
+            lines.append((label, words.saved_length(len(value)) if value else words.NOT_ANSWERED))
+    return lines
+
+
+def _given(q: Question, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return words.NOT_ANSWERED
+    if q.type in _SHOWN:
+        return p.display(q, value)
+    if isinstance(value, str):
+        return words.saved_length(len(value))
+    return words.GIVEN

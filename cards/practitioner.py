@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from adaptive_cards.types import Spacing
+
 from audits.model import AUDITOR_EDITABLE, Audit
 from audits.policies import StepId
 from audits.templates import Template
@@ -54,7 +56,8 @@ def checklist_state(audit: Audit, template: Template) -> str | None:
 
 
 def feedback_card(audit: Audit) -> dict[str, Any]:
-    """The social worker's feedback on the moderated audit: a box and Send."""
+    """The social worker's own feedback on the moderated audit, asked for after closure:
+    Bristol's staff feedback questions, a box and Send."""
     deadline = audit.deadlines.get(StepId.PRACTITIONER_FEEDBACK.value)
     return feedback_requested(
         audit.id,
@@ -73,20 +76,24 @@ def feedback_requested(
     given: str | None = None,
 ) -> dict[str, Any]:
     body: list[k.Element] = [
-        k.heading(words.FEEDBACK_TITLE),
+        k.heading(words.PRACTITIONER_FEEDBACK_TITLE),
         *p.ids(audit_id, child_id),
         k.fact(words.FINAL_GRADE, words.grade(grade)),
     ]
     if due is not None:
-        body.append(k.fact(words.FEEDBACK_DUE, words.when(due)))
-    body.append(k.text(words.FEEDBACK_INTRO))
+        body.append(k.fact(words.PRACTITIONER_FEEDBACK_DUE, words.when(due)))
+    body.append(k.text(words.PRACTITIONER_FEEDBACK_INTRO))
+    body += [
+        k.text(question, spacing=Spacing.SMALL)
+        for question in words.PRACTITIONER_FEEDBACK_QUESTIONS
+    ]
     body.append(
         k.text_input(
             "feedback",
-            words.FEEDBACK_LABEL,
+            words.PRACTITIONER_FEEDBACK_LABEL,
             value=given,
             required=True,
-            error=words.FEEDBACK_MISSING,
+            error=words.PRACTITIONER_FEEDBACK_MISSING,
         )
     )
     return k.card(

@@ -5,11 +5,18 @@ Grades, roles, statuses and deadline steps keep the domain's own labels
 so a card, a calendar entry and an e-mail name things the same way; they
 are reached through the functions here so the builders read words from one
 place. Nothing here names a child: cards show the child's ID only.
+
+Every constant is `Final`, so mypy refuses a second assignment to a name (a later
+`FEEDBACK_TITLE = ...` once silently replaced the social worker's wording with the
+family's), and tests/test_cards.py refuses any name defined twice. Words of one card
+family share its prefix (FAMILY_FEEDBACK_*, PRACTITIONER_FEEDBACK_*, CHECKLIST_*,
+IRO_*, COC_*, REPORT_*, TRACKER_*) so two families never reach for the same name.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Final
 
 from audits.grades import Grade
 from audits.model import ActionStatus, Status
@@ -20,13 +27,13 @@ from audits.workdays import uk_time
 
 # ------------------------------------------------------------------ shared
 
-CHILD_ID = "Child's ID"
-AUDIT = "Audit"
-DUE = "Due"
-NOT_GRADED = "Not graded yet"
-NOT_ANSWERED = "Not answered"
-UK_TIME = "UK time"
-OPTIONAL = "optional"
+CHILD_ID: Final = "Child's ID"
+AUDIT: Final = "Audit"
+DUE: Final = "Due"
+NOT_GRADED: Final = "Not graded yet"
+NOT_ANSWERED: Final = "Not answered"
+UK_TIME: Final = "UK time"
+OPTIONAL: Final = "optional"
 
 
 def audit_line(audit_id: str, child_id: str) -> str:
@@ -52,7 +59,7 @@ def step(key: str) -> str:
     return step_title(key).removesuffix(" due")
 
 
-STATUS = "Status"
+STATUS: Final = "Status"
 
 
 def day(value: date) -> str:
@@ -88,35 +95,27 @@ def overdue_since(instant: datetime, now: datetime | None = None) -> str:
     return f"Overdue since {when(instant)}{ago}"
 
 
-YES_NO = {"yes": "Yes", "no": "No", "na": "N/A"}
+YES_NO: Final = {"yes": "Yes", "no": "No", "na": "N/A"}
 
 # ----------------------------------------------------------------- buttons
 
-OPEN = "Open"
-OPEN_AUDIT = "Open the audit"
-START_AUDIT = "Start the audit"
-SAVE_AND_NEXT = "Save and next"
-SAVE_AND_PAUSE = "Save and pause"
-AUDIT_SESSION_BY = "The audit is due by"
-CHECKLIST_INTRO = "Please complete this before the audit session with your auditor."
-CHECKLIST_SAVE = "Save the checklist"
-CHECKLIST_DONE_TITLE = "The practitioner has completed the checklist"
-CHECKLIST_STATE = "Pre-audit checklist"
-CHECKLIST_DONE = "Done"
-CHECKLIST_NOT_YET = "Not done yet"
-OPEN_CHECKLIST = "Open the checklist"
-FEEDBACK_TITLE = "Your feedback on the audit"
-FEEDBACK_INTRO = (
-    "The audit of this child's case has been moderated and shared with you. What did you "
-    "think of it, and of what it found?"
-)
-FEEDBACK_LABEL = "Your feedback"
-FEEDBACK_MISSING = "Please write your feedback"
-FEEDBACK_DUE = "Please reply by"
-SEND_FEEDBACK = "Send feedback"
-TYPE_EVIDENCE = "Type evidence in chat"
-TYPE_IMPACT = "Type impact in chat"
-TYPED_FIELDS = {"evidence": "evidence", "impact": "impact"}
+OPEN: Final = "Open"
+OPEN_AUDIT: Final = "Open the audit"
+START_AUDIT: Final = "Start the audit"
+SAVE_AND_NEXT: Final = "Save and next"
+SAVE_AND_PAUSE: Final = "Save and pause"
+AUDIT_SESSION_BY: Final = "The audit is due by"
+CHECKLIST_INTRO: Final = "Please complete this before the audit session with your auditor."
+CHECKLIST_SAVE: Final = "Save the checklist"
+CHECKLIST_DONE_TITLE: Final = "The practitioner has completed the checklist"
+CHECKLIST_STATE: Final = "Pre-audit checklist"
+CHECKLIST_DONE: Final = "Done"
+CHECKLIST_NOT_YET: Final = "Not done yet"
+OPEN_CHECKLIST: Final = "Open the checklist"
+SEND_FEEDBACK: Final = "Send feedback"
+TYPE_EVIDENCE: Final = "Type evidence in chat"
+TYPE_IMPACT: Final = "Type impact in chat"
+TYPED_FIELDS: Final = {"evidence": "evidence", "impact": "impact"}
 
 
 def type_it(what: str, section: str, limit: int) -> str:
@@ -130,53 +129,53 @@ def typed_too_long(limit: int) -> str:
     return f"That is too long: at most {limit:,} characters. Nothing was saved; please send a shorter text."
 
 
-SHOW_GUIDANCE = "Show guidance"
-CHECK_AND_SUBMIT = "Check and submit"
-SUBMIT = "Submit for moderation"
-BACK_TO_AUDIT = "Back to the audit"
-RECORD_FEEDBACK = "Record family feedback"
-SAVE_FEEDBACK = "Save feedback"
-ADD_COMMENTS = "Add comments"
-MODERATE = "Moderate the audit"
-OVERALL_JUDGEMENT_BUTTON = "Overall judgement"
-COMPLETE_MODERATION = "Complete moderation"
-RECORD_PANEL = "Record the panel's findings"
-CLOSE_AUDIT = "Close the audit"
-RECORD_PLAN = "Record the plan"
-CONFIRM_PLAN = "Confirm the plan"
-MARK_COMPLETE = "Mark as complete"
-SIGN_OFF = "Sign off"
-RETURN_ACTION = "Return it"
-RETURN_ACTION_CONFIRM = "Return the action"
-OPEN_ACTION = "Open the action"
-AGREED_ACTIONS = "Agreed actions"
-ADD_ACTION = "Add the action"
-MY_AUDITS = "My audits"
-HELP = "Help"
+SHOW_GUIDANCE: Final = "Show guidance"
+CHECK_AND_SUBMIT: Final = "Check and submit"
+SUBMIT: Final = "Submit for moderation"
+BACK_TO_AUDIT: Final = "Back to the audit"
+RECORD_FEEDBACK: Final = "Record family feedback"
+SAVE_FEEDBACK: Final = "Save feedback"
+ADD_COMMENTS: Final = "Add comments"
+MODERATE: Final = "Moderate the audit"
+OVERALL_JUDGEMENT_BUTTON: Final = "Overall judgement"
+COMPLETE_MODERATION: Final = "Complete moderation"
+RECORD_PANEL: Final = "Record the panel's findings"
+CLOSE_AUDIT: Final = "Close the audit"
+RECORD_PLAN: Final = "Record the plan"
+CONFIRM_PLAN: Final = "Confirm the plan"
+MARK_COMPLETE: Final = "Mark as complete"
+SIGN_OFF: Final = "Sign off"
+RETURN_ACTION: Final = "Return it"
+RETURN_ACTION_CONFIRM: Final = "Return the action"
+OPEN_ACTION: Final = "Open the action"
+AGREED_ACTIONS: Final = "Agreed actions"
+ADD_ACTION: Final = "Add the action"
+MY_AUDITS: Final = "My audits"
+HELP: Final = "Help"
 
 # ------------------------------------------------------------ welcome, help
 
-WELCOME_TITLE = "Welcome to auditbot"
+WELCOME_TITLE: Final = "Welcome to auditbot"
 
 
 def hello(first_name: str | None) -> str:
     return f"Hello {first_name}." if first_name else "Hello."
 
 
-WELCOME_TEXT = (
+WELCOME_TEXT: Final = (
     "I help you carry out case file audits here in Teams. I tell you when you have an "
     "audit to do, take your answers section by section, remind you before a deadline "
     "and keep the QA team up to date."
 )
-PRIVACY = "My messages show the child's ID only, never the child's name."
-HELP_TITLE = "What you can type"
-_EVERYONE: tuple[tuple[str, str], ...] = (
+PRIVACY: Final = "My messages show the child's ID only, never the child's name."
+HELP_TITLE: Final = "What you can type"
+_EVERYONE: Final[tuple[tuple[str, str], ...]] = (
     ("help", "what I can do and the words I understand"),
     ("my audits", "the audits you are part of, what comes next and when it is due"),
     ("resume", "carry on where you left off"),
     ("status <child's ID>", "where the audit for that child's ID is up to"),
 )
-QA_COMMANDS: tuple[tuple[str, str], ...] = (
+QA_COMMANDS: Final[tuple[tuple[str, str], ...]] = (
     ("report", "QA staff: this month's audit report (or report 2026-10, report 2026-Q3)"),
     (
         "tracker",
@@ -184,22 +183,22 @@ QA_COMMANDS: tuple[tuple[str, str], ...] = (
         'team="Team name", status=submitted, overdue, concern)',
     ),
 )
-COMMANDS = _EVERYONE + QA_COMMANDS
-QA_ONLY = "Only the QA team can see the report and the tracker."
-DETAILS_TITLE = "Audit details"
-TEAM = "Team"
-DONE_ON = "Done {when}"
-PEOPLE_ON_AUDIT = "People"
-DEADLINES_TITLE = "Deadlines"
-HELP_BUTTONS = "You can also use the buttons on my cards; they do the same."
+COMMANDS: Final = _EVERYONE + QA_COMMANDS
+QA_ONLY: Final = "Only the QA team can see the report and the tracker."
+DETAILS_TITLE: Final = "Audit details"
+TEAM: Final = "Team"
+DONE_ON: Final = "Done {when}"
+PEOPLE_ON_AUDIT: Final = "People"
+DEADLINES_TITLE: Final = "Deadlines"
+HELP_BUTTONS: Final = "You can also use the buttons on my cards; they do the same."
 
 # --------------------------------------------------------------- my audits
 
-MY_AUDITS_TITLE = "Your audits"
-NO_AUDITS = "You have no audits at the moment."
-NEXT = "Next"
-NOTHING_DUE = "Nothing due"
-YOUR_ROLE = "You are the"
+MY_AUDITS_TITLE: Final = "Your audits"
+NO_AUDITS: Final = "You have no audits at the moment."
+NEXT: Final = "Next"
+NOTHING_DUE: Final = "Nothing due"
+YOUR_ROLE: Final = "You are the"
 
 
 def more_audits(count: int) -> str:
@@ -208,13 +207,13 @@ def more_audits(count: int) -> str:
 
 # -------------------------------------------------------------- allocation
 
-ALLOCATED_TITLE = {
+ALLOCATED_TITLE: Final = {
     Role.AUDITOR: "You have a case file audit to complete",
     Role.SOCIAL_WORKER: "A case file audit of your work with a child",
     Role.MODERATOR: "You will moderate a case file audit",
     Role.IRO: "Your comments are needed for a case file audit",
 }
-ALLOCATED_FIRST = {
+ALLOCATED_FIRST: Final = {
     Role.AUDITOR: "What to do first: book the session with the social worker and seek the "
     "family's feedback. Then complete the audit tool with the social worker, section by "
     "section, and submit it for moderation.",
@@ -224,33 +223,59 @@ ALLOCATED_FIRST = {
     "it to you when it is ready.",
     # The deadline comes from the policy (72 hours in Swindon), so it is shown, not written here.
     Role.IRO: "As the child's IRO/CP chair, please add your comments on the case before the "
-    "deadline below. The auditor and the moderator will see them.",
+    "deadline shown. The auditor and the moderator will see them.",
 }
-ALLOCATED_DUE = {
+ALLOCATED_DUE: Final = {
     Role.AUDITOR: "Audit due",
     Role.SOCIAL_WORKER: "Audit due",
     Role.MODERATOR: "Audit due",
     Role.IRO: "Comments due",
 }
-NO_DUE_DATE = "No deadline set"
+NO_DUE_DATE: Final = "No deadline set"
 
 # ------------------------------------------------------------ family feedback
 
-FEEDBACK_TITLE = "Family feedback"
-FEEDBACK_INTRO = (
+# The auditor's record of what the child, parents or carers said (RECORD_FEEDBACK,
+# SAVE_FEEDBACK); not the social worker's own feedback on the audit, below.
+
+FAMILY_FEEDBACK_TITLE: Final = "Family feedback"
+FAMILY_FEEDBACK_INTRO: Final = (
     "Seek feedback from the child or young person, parents or carers before you complete "
     "the audit: it will not be accepted without it. If it could not be sought, say why."
 )
-FEEDBACK_SOURCES = {
+FAMILY_FEEDBACK_SOURCES: Final = {
     "child": "Child",
     "young_person": "Young person",
     "parent": "Parent",
     "carer": "Carer",
     "other": "Other",
 }
-SOUGHT_FROM = "Feedback sought from"
-FEEDBACK_SUMMARY = "Summary of the feedback"
-NOT_SOUGHT_REASON = "Or, if it could not be sought: why not"
+SOUGHT_FROM: Final = "Feedback sought from"
+FAMILY_FEEDBACK_SUMMARY: Final = "Summary of the feedback"
+NOT_SOUGHT_REASON: Final = "Or, if it could not be sought: why not"
+
+# ------------------------------------------- the social worker's own feedback
+# After closure the QA team asks the social worker for their feedback on the audit
+# (SEND_FEEDBACK); the questions are Bristol's "Staff feedback about this audit report".
+
+PRACTITIONER_FEEDBACK_TITLE: Final = "Staff feedback about this audit report"
+PRACTITIONER_FEEDBACK_INTRO: Final = (
+    "The moderated audit of your work with this child has been shared with you. The QA "
+    "team asks for your feedback about this audit report. Please answer:"
+)
+PRACTITIONER_FEEDBACK_QUESTIONS: Final = (
+    "1. Have you discussed it in supervision with your manager (date)?",
+    "2. What are your learning points from that audit?",
+    "3. What have you changed on your practice as a result of this audit?",
+    "4. Have you completed the recommended actions?",
+    "5. If your audit has been graded Requires Improvement or Inadequate, please add your "
+    "improvement plan.",
+    "6. What are your considerations in relation to the service user's feedback received "
+    "(if on the audit)?",
+)
+PRACTITIONER_FEEDBACK_LABEL: Final = "Your feedback"
+PRACTITIONER_FEEDBACK_MISSING: Final = "Please write your feedback"
+PRACTITIONER_FEEDBACK_DUE: Final = "Please reply by"
 
 # ------------------------------------------------------------------ section
 
@@ -259,9 +284,9 @@ def progress(position: int, total: int) -> str:
     return f"Section {position} of {total}"
 
 
-GRADE_LABEL = "Grade for this area of practice"
-GRADE_CHOOSE = "Choose a grade"
-LIMITING = "Limiting judgement"
+GRADE_LABEL: Final = "Grade for this area of practice"
+GRADE_CHOOSE: Final = "Choose a grade"
+LIMITING: Final = "Limiting judgement"
 
 
 def limiting(question: str) -> str:
@@ -276,8 +301,8 @@ def only_if(question: str, answer: str) -> str:
     return f"Only if the answer to '{question}' is {answer}"
 
 
-CHOOSE = "Choose"
-GUIDANCE_LEFT_OUT = "The guidance is left out of this card because your answers are long."
+CHOOSE: Final = "Choose"
+GUIDANCE_LEFT_OUT: Final = "The guidance is left out of this card because your answers are long."
 
 
 def kept_answer(what: str, characters: int) -> str:
@@ -291,19 +316,34 @@ def saved(label: str) -> str:
     return f"Saved: {label}"
 
 
-EVIDENCE = "Evidence"
-IMPACT = "Impact"
-GRADE = "Grade"
-ANSWER = "answer"
-PERSON_INVALID = "Give an e-mail address, like name@council.gov.uk"
+def saved_length(characters: int) -> str:
+    """What a receipt says for typed text: its length, never its words (they may name the child)."""
+    return f"saved ({characters:,} characters)"
+
+
+GIVEN: Final = "given"
+OTHER_ANSWERS: Final = "Other answers"
+
+
+def answers_given(count: int) -> str:
+    return f"{count} given"
+
+
+EVIDENCE: Final = "Evidence"
+IMPACT: Final = "Impact"
+GRADE: Final = "Grade"
+ANSWER: Final = "answer"
+PERSON_INVALID: Final = "Give an e-mail address, like name@council.gov.uk"
 
 # ------------------------------------------------------------------- review
 
-REVIEW_TITLE = "Check and submit"
-STILL_TO_DO = "Still to do before you can submit:"
-READY_TO_SUBMIT = "Everything is answered. Submit the audit for moderation when you are ready."
-OVERALL_GRADE = "Overall grade"
-LIMITING_NOT_MET = "Limiting judgements not met:"
+REVIEW_TITLE: Final = "Check and submit"
+STILL_TO_DO: Final = "Still to do before you can submit:"
+READY_TO_SUBMIT: Final = (
+    "Everything is answered. Submit the audit for moderation when you are ready."
+)
+OVERALL_GRADE: Final = "Overall grade"
+LIMITING_NOT_MET: Final = "Limiting judgements not met:"
 
 
 def _sentence(text: str) -> str:
@@ -321,8 +361,8 @@ def grade_needs_reason(message: str) -> str:
     )
 
 
-GRADE_REASON = "Your reason for this overall grade"
-GRADE_REASON_MISSING = "Give your reason, or change the grades"
+GRADE_REASON: Final = "Your reason for this overall grade"
+GRADE_REASON_MISSING: Final = "Give your reason, or change the grades"
 
 
 def actions_count(count: int) -> str:
@@ -337,14 +377,14 @@ def not_editable(state: Status) -> str:
 
 # ------------------------------------------------------------ IRO/CP chair
 
-IRO_TITLE = "Comments from the IRO/CP chair"
-IRO_INTRO = (
+IRO_TITLE: Final = "Comments from the IRO/CP chair"
+IRO_INTRO: Final = (
     "Add your comments on this child's case as their IRO/CP chair. The auditor and the "
     "moderator will see them."
 )
-COMMENTS = "Your comments"
-COMMENTS_MISSING = "Write your comments before you send them"
-COMMENTS_DUE = "Comments due"
+COMMENTS: Final = "Your comments"
+COMMENTS_MISSING: Final = "Write your comments before you send them"
+COMMENTS_DUE: Final = "Comments due"
 
 
 def comments_added(count: int) -> str:
@@ -358,24 +398,24 @@ def moderating(label: str) -> str:
     return f"Moderation: {label}"
 
 
-AUDITOR_GRADE = "Auditor's grade"
-AUDITOR_EVIDENCE = "Auditor's evidence"
-AUDITOR_IMPACT = "Auditor's impact"
-AUDITOR_OVERALL = "Auditor's overall grade"
-AUDITOR_GRADE_REASON = "Auditor's reason for the overall grade"
-DECISION = "Your decision"
-DECISION_MISSING = "Choose whether you agree with the grade or change it"
+AUDITOR_GRADE: Final = "Auditor's grade"
+AUDITOR_EVIDENCE: Final = "Auditor's evidence"
+AUDITOR_IMPACT: Final = "Auditor's impact"
+AUDITOR_OVERALL: Final = "Auditor's overall grade"
+AUDITOR_GRADE_REASON: Final = "Auditor's reason for the overall grade"
+DECISION: Final = "Your decision"
+DECISION_MISSING: Final = "Choose whether you agree with the grade or change it"
 
 
 def agree_with(auditor_grade: str) -> str:
     return f"Agree with the auditor's grade ({auditor_grade})"
 
 
-REGRADE = "Change the grade"
-NEW_GRADE = "New grade (if you change it)"
-MODERATION_REASON = "Reason (needed if you change the grade)"
-SECTIONS = "Sections"
-NOT_MODERATED = "not moderated yet"
+REGRADE: Final = "Change the grade"
+NEW_GRADE: Final = "New grade (if you change it)"
+MODERATION_REASON: Final = "Reason (needed if you change the grade)"
+SECTIONS: Final = "Sections"
+NOT_MODERATED: Final = "not moderated yet"
 
 
 def agreed(grade_label: str) -> str:
@@ -386,37 +426,37 @@ def regraded(old: str, new: str) -> str:
     return f"{old} → {new}"
 
 
-FLAGGED_INADEQUATE = "Graded Inadequate by the auditor:"
+FLAGGED_INADEQUATE: Final = "Graded Inadequate by the auditor:"
 
 
 def still_to_moderate(count: int) -> str:
     return f"{count} section{'' if count == 1 else 's'} still to moderate."
 
 
-OVERALL_JUDGEMENT = "Your overall judgement"
-MODERATION_EVIDENCE = "Evidence – what have you considered?"
-MODERATION_IMPACT = "Impact – what difference has the help made for the child?"
-MODERATION_GRADE_REASON = "Reason for your grade, if it goes against the grade rules"
-EVIDENCE_MISSING = "Write the evidence"
-IMPACT_MISSING = "Write the impact"
-GRADE_MISSING = "Choose a grade"
+OVERALL_JUDGEMENT: Final = "Your overall judgement"
+MODERATION_EVIDENCE: Final = "Evidence – what have you considered?"
+MODERATION_IMPACT: Final = "Impact – what difference has the help made for the child?"
+MODERATION_GRADE_REASON: Final = "Reason for your grade, if it goes against the grade rules"
+EVIDENCE_MISSING: Final = "Write the evidence"
+IMPACT_MISSING: Final = "Write the impact"
+GRADE_MISSING: Final = "Choose a grade"
 
 # ---------------------------------------------------------- case of concern
 
-COC_TITLE = "Case of concern: audit judged Inadequate"
-COC_TEXT = (
+COC_TITLE: Final = "Case of concern: audit judged Inadequate"
+COC_TEXT: Final = (
     "The case of concern process has started. The service manager must make sure there is "
     "a plan in place to take the actions forward and keep the child safe, recorded as a "
     "management decision."
 )
-RAISED_BY = "Raised by"
-PLAN_DUE = "Plan due"
-PLAN_TITLE = "Case of concern: the plan"
-PLAN = "The plan: how the actions will be taken forward and the child kept safe"
-PLAN_MISSING = "Write the plan"
-PLAN_OWNER = "Who will carry it out (their e-mail address)"
-PLAN_OWNER_MISSING = "Give the e-mail address of the person who will carry it out"
-MANAGEMENT_DECISION = "The plan is recorded as a management decision."
+RAISED_BY: Final = "Raised by"
+PLAN_DUE: Final = "Plan due"
+PLAN_TITLE: Final = "Case of concern: the plan"
+PLAN: Final = "The plan: how the actions will be taken forward and the child kept safe"
+PLAN_MISSING: Final = "Write the plan"
+PLAN_OWNER: Final = "Who will carry it out (their e-mail address)"
+PLAN_OWNER_MISSING: Final = "Give the e-mail address of the person who will carry it out"
+MANAGEMENT_DECISION: Final = "The plan is recorded as a management decision."
 
 
 def raised_by(role_value: Role | str) -> str:
@@ -425,16 +465,18 @@ def raised_by(role_value: Role | str) -> str:
 
 # -------------------------------------------------------------- panel, close
 
-PANEL_TITLE = "QA panel"
-PANEL_INTRO = "Record the panel's findings: agree the audit so it can be closed, or return it."
-MODERATED_GRADE = "Moderated grade"
-PANEL_OUTCOME = "The panel's findings"
-PANEL_OUTCOME_MISSING = "Choose agreed or returned"
-PANEL_OUTCOMES = {
+PANEL_TITLE: Final = "QA panel"
+PANEL_INTRO: Final = (
+    "Record the panel's findings: agree the audit so it can be closed, or return it."
+)
+MODERATED_GRADE: Final = "Moderated grade"
+PANEL_OUTCOME: Final = "The panel's findings"
+PANEL_OUTCOME_MISSING: Final = "Choose agreed or returned"
+PANEL_OUTCOMES: Final = {
     "agreed": "Agreed: the audit can be closed",
     "returned": "Returned to the auditor",
 }
-PANEL_NOTES = "Notes (needed if you return it: what the panel needs from the auditor)"
+PANEL_NOTES: Final = "Notes (needed if you return it: what the panel needs from the auditor)"
 
 
 def regraded_count(count: int) -> str:
@@ -443,12 +485,14 @@ def regraded_count(count: int) -> str:
     return f"The moderator changed {count} section grade{'' if count == 1 else 's'}."
 
 
-CLOSE_TITLE = "Close the audit"
-CLOSE_INTRO = "The QA panel agreed this audit. Close it to file it and tell everyone involved."
-FINAL_GRADE = "Final grade"
-READY_TO_CLOSE = "A moderated audit is ready to share and close"
-CLOSE_BY = "Please close it by"
-CLOSE_INTRO_NO_PANEL = (
+CLOSE_TITLE: Final = "Close the audit"
+CLOSE_INTRO: Final = (
+    "The QA panel agreed this audit. Close it to file it and tell everyone involved."
+)
+FINAL_GRADE: Final = "Final grade"
+READY_TO_CLOSE: Final = "A moderated audit is ready to share and close"
+CLOSE_BY: Final = "Please close it by"
+CLOSE_INTRO_NO_PANEL: Final = (
     "Check the moderated audit, then close it: it is filed and shared with the social "
     "worker, team manager, service manager and IRO/CP chair."
 )
@@ -456,39 +500,39 @@ CLOSE_INTRO_NO_PANEL = (
 # ----------------------------------------------------------- agreed actions
 
 
-ACTION = "Action"
+ACTION: Final = "Action"
 
 
 def action_title(number: int) -> str:
     return f"Action {number}"
 
 
-ACTION_DUE = "Complete by"
-ACTION_OWNER = "Person responsible"
-ACTION_STATUS = {
+ACTION_DUE: Final = "Complete by"
+ACTION_OWNER: Final = "Person responsible"
+ACTION_STATUS: Final = {
     ActionStatus.OPEN: "Open",
     ActionStatus.COMPLETED: "Marked complete, waiting for sign-off",
     ActionStatus.SIGNED_OFF: "Signed off",
 }
-COMPLETION_EVIDENCE = "Evidence that it is done"
-COMPLETION_EVIDENCE_MISSING = "Say what was done"
-COMPLETED_BY = "Marked complete by"
+COMPLETION_EVIDENCE: Final = "Evidence that it is done"
+COMPLETION_EVIDENCE_MISSING: Final = "Say what was done"
+COMPLETED_BY: Final = "Marked complete by"
 
 
 def sign_off_title(number: int) -> str:
     return f"Sign off action {number}"
 
 
-SIGN_OFF_INTRO = "Check the evidence. Sign the action off, or return it if it is not done."
-RETURN_REASON = "Why it is not done yet"
-RETURN_REASON_MISSING = "Say why you are returning it"
-NO_ACTIONS = "No agreed actions yet."
-NEW_ACTION = "Add an action"
-ACTION_TEXT = "The action: what will be done, by whom, by when and why (SMART)"
-ACTION_TEXT_MISSING = "Write the action"
-ACTION_OWNER_INPUT = "Person responsible (their e-mail address)"
-ACTION_OWNER_MISSING = "Give the e-mail address of the person responsible"
-ACTION_DUE_MISSING = "Choose the date it should be done by"
+SIGN_OFF_INTRO: Final = "Check the evidence. Sign the action off, or return it if it is not done."
+RETURN_REASON: Final = "Why it is not done yet"
+RETURN_REASON_MISSING: Final = "Say why you are returning it"
+NO_ACTIONS: Final = "No agreed actions yet."
+NEW_ACTION: Final = "Add an action"
+ACTION_TEXT: Final = "The action: what will be done, by whom, by when and why (SMART)"
+ACTION_TEXT_MISSING: Final = "Write the action"
+ACTION_OWNER_INPUT: Final = "Person responsible (their e-mail address)"
+ACTION_OWNER_MISSING: Final = "Give the e-mail address of the person responsible"
+ACTION_DUE_MISSING: Final = "Choose the date it should be done by"
 
 # ------------------------------------------------------- nudges, escalations
 
@@ -497,12 +541,12 @@ def nudge_title(step_key: str, overdue: bool) -> str:
     return f"{'Overdue' if overdue else 'Reminder'}: {step(step_key)}"
 
 
-ESCALATION_TITLE = "Escalation: a deadline has passed"
-LATE = "Late"
-WAS_DUE = "It was due"
-OWNER = "Who owns it"
+ESCALATION_TITLE: Final = "Escalation: a deadline has passed"
+LATE: Final = "Late"
+WAS_DUE: Final = "It was due"
+OWNER: Final = "Who owns it"
 
-STEP_TODO = {
+STEP_TODO: Final = {
     "iro_comments": "Add your comments on the case as the child's IRO/CP chair.",
     "audit_completion": "Complete the audit with the social worker, record the family's "
     "feedback and submit it for moderation.",
@@ -513,7 +557,7 @@ STEP_TODO = {
     "reaudit": "Carry out the short re-audit and record what you found.",
     "practitioner_feedback": "Read the moderated audit and give your feedback on it.",
 }
-ACTION_TODO = "Complete the agreed action and record the evidence, so it can be signed off."
+ACTION_TODO: Final = "Complete the agreed action and record the evidence, so it can be signed off."
 
 
 def todo(step_key: str) -> str:
@@ -522,31 +566,31 @@ def todo(step_key: str) -> str:
 
 # ------------------------------------------------------------------ notices
 
-IRO_COMMENTS_ADDED = "The IRO/CP chair has added comments"
-IRO_COMMENTS_ADDED_TEXT = "Open the audit to read them."
-READY_FOR_MODERATION = "An audit is ready for you to moderate"
-MODERATION_DUE = "Moderation due"
-MODERATION_COMPLETE = "Moderation is complete"
-NOTHING_REGRADED = "The moderator agreed with every grade."
-REGRADED = "Grades the moderator changed:"
-READY_FOR_PANEL = "An audit is ready for the QA panel"
-RESUBMITTED = "The auditor has sent it back after the panel's request."
-RETURNED = "The QA panel has returned an audit to you"
-RETURNED_TEXT = "Open the audit to see what the panel needs, then submit it again."
-CLOSED = "Audit closed"
-PLAN_CONFIRMED = "Case of concern: the plan is confirmed"
-PLAN_CONFIRMED_TEXT = "The service manager has recorded the plan as a management decision."
-REAUDIT_RECORDED = "Case of concern: re-audit recorded"
-REAUDIT_GRADE = "Re-audit grade"
-COC_CLOSED = "Case of concern closed"
-ACTION_ASSIGNED = "You are responsible for an agreed action"
-ACTION_TO_SIGN_OFF = "An action is ready for you to sign off"
-ACTION_SIGNED_OFF = "Your action is signed off"
-ACTION_RETURNED = "Your action has been returned"
-ACTION_RETURNED_TEXT = "Open the action to see what is still needed."
-DEADLINE_MOVED = "A deadline has moved"
-DEADLINE_FOR = "Deadline for"
-NEW_DEADLINE = "New deadline"
+IRO_COMMENTS_ADDED: Final = "The IRO/CP chair has added comments"
+IRO_COMMENTS_ADDED_TEXT: Final = "Open the audit to read them."
+READY_FOR_MODERATION: Final = "An audit is ready for you to moderate"
+MODERATION_DUE: Final = "Moderation due"
+MODERATION_COMPLETE: Final = "Moderation is complete"
+NOTHING_REGRADED: Final = "The moderator agreed with every grade."
+REGRADED: Final = "Grades the moderator changed:"
+READY_FOR_PANEL: Final = "An audit is ready for the QA panel"
+RESUBMITTED: Final = "The auditor has sent it back after the panel's request."
+RETURNED: Final = "The QA panel has returned an audit to you"
+RETURNED_TEXT: Final = "Open the audit to see what the panel needs, then submit it again."
+CLOSED: Final = "Audit closed"
+PLAN_CONFIRMED: Final = "Case of concern: the plan is confirmed"
+PLAN_CONFIRMED_TEXT: Final = "The service manager has recorded the plan as a management decision."
+REAUDIT_RECORDED: Final = "Case of concern: re-audit recorded"
+REAUDIT_GRADE: Final = "Re-audit grade"
+COC_CLOSED: Final = "Case of concern closed"
+ACTION_ASSIGNED: Final = "You are responsible for an agreed action"
+ACTION_TO_SIGN_OFF: Final = "An action is ready for you to sign off"
+ACTION_SIGNED_OFF: Final = "Your action is signed off"
+ACTION_RETURNED: Final = "Your action has been returned"
+ACTION_RETURNED_TEXT: Final = "Open the action to see what is still needed."
+DEADLINE_MOVED: Final = "A deadline has moved"
+DEADLINE_FOR: Final = "Deadline for"
+NEW_DEADLINE: Final = "New deadline"
 
 
 def reassigned_to(role_value: Role | str) -> str:
@@ -557,37 +601,37 @@ def reassigned_away(role_value: Role | str) -> str:
     return f"You are no longer the {role(role_value)} for an audit"
 
 
-REASSIGNED_AWAY_TEXT = "There is nothing more for you to do on it."
+REASSIGNED_AWAY_TEXT: Final = "There is nothing more for you to do on it."
 
 # ------------------------------------------------------------------- replies
 
-SAVED = "Saved."
-OPENED = "Opened below."
-ALREADY_SAVED = "That card has already been saved."
-UNKNOWN = "Sorry, I did not understand that. Here is what you can type."
-WHO_ARE_YOU = (
+SAVED: Final = "Saved."
+OPENED: Final = "Opened below."
+ALREADY_SAVED: Final = "That card has already been saved."
+UNKNOWN: Final = "Sorry, I did not understand that. Here is what you can type."
+WHO_ARE_YOU: Final = (
     "I could not match your Teams account to anyone on an audit. If you think you should "
     "have access, please contact the QA team."
 )
-NOT_FOR_YOUR_ORG = "auditbot is not available to your organisation."
+NOT_FOR_YOUR_ORG: Final = "auditbot is not available to your organisation."
 # `.format(child_id=...)`
-NO_SUCH_CHILD = "You have no audit for child's ID {child_id}."
+NO_SUCH_CHILD: Final = "You have no audit for child's ID {child_id}."
 
 # ---------------------------------------------------------------- QA report
 
-REPORT_TITLE = "Audit report"
-REPORT_AS_AT = "Figures as at"
-REPORT_COMPLETED = "Audits completed"
-REPORT_GOOD_OR_BETTER = "Good or better"
-REPORT_AGREEMENT = "Moderator agreed the overall grade"
-REPORT_IRO_ON_TIME = "IRO/CP chair comments on time"
-REPORT_CASES_OF_CONCERN = "Cases of concern"
-REPORT_ACTIONS_OVERDUE = "Agreed actions overdue"
-REPORT_WORD = "Open the report (Word)"
-REPORT_WORKBOOK = "Open the figures (Excel)"
-REPORT_NOT_FILED = "The files are not in SharePoint yet."
-REPORT_NOTHING_DUE = "nothing due yet"
-OPEN_TRACKER = "Open the tracker"
+REPORT_TITLE: Final = "Audit report"
+REPORT_AS_AT: Final = "Figures as at"
+REPORT_COMPLETED: Final = "Audits completed"
+REPORT_GOOD_OR_BETTER: Final = "Good or better"
+REPORT_AGREEMENT: Final = "Moderator agreed the overall grade"
+REPORT_IRO_ON_TIME: Final = "IRO/CP chair comments on time"
+REPORT_CASES_OF_CONCERN: Final = "Cases of concern"
+REPORT_ACTIONS_OVERDUE: Final = "Agreed actions overdue"
+REPORT_WORD: Final = "Open the report (Word)"
+REPORT_WORKBOOK: Final = "Open the figures (Excel)"
+REPORT_NOT_FILED: Final = "The files are not in SharePoint yet."
+REPORT_NOTHING_DUE: Final = "nothing due yet"
+OPEN_TRACKER: Final = "Open the tracker"
 
 
 def report_title(period_label: str) -> str:
@@ -607,15 +651,15 @@ def percent_of(value: float | None, part: int, whole: int) -> str:
 
 # ------------------------------------------------------------------ tracker
 
-TRACKER_TITLE = "Audit tracker"
-TRACKER_EMPTY = "No audits match."
-TRACKER_NEXT = "Next page"
-TRACKER_PREVIOUS = "Previous page"
-DETAILS = "Details"
-OWNER_LABEL = "With"
-OVERDUE = "Overdue"
-CASE_OF_CONCERN_FLAG = "Case of concern"
-FILTERED_BY = "Showing"
+TRACKER_TITLE: Final = "Audit tracker"
+TRACKER_EMPTY: Final = "No audits match."
+TRACKER_NEXT: Final = "Next page"
+TRACKER_PREVIOUS: Final = "Previous page"
+DETAILS: Final = "Details"
+OWNER_LABEL: Final = "With"
+OVERDUE: Final = "Overdue"
+CASE_OF_CONCERN_FLAG: Final = "Case of concern"
+FILTERED_BY: Final = "Showing"
 
 
 def tracker_page(page: int, pages: int, total: int) -> str:

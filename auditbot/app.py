@@ -84,6 +84,13 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         effects=EffectsConfig(m365=graph is not None, install_app=bool(settings.teams_app_id)),
         directory=graph,
     )
+    return assemble(settings, service, graph)
+
+
+def assemble(settings: Settings, service: AuditService, graph: MsGraph | None = None) -> App:
+    """The rest of the app around a service already made (`build`, and drills that make
+    their own service with a fixed clock)."""
+    db, catalog, clock, calendar = service.db, service.catalog, service.clock, service.calendar
     worker = worker_name()
     senders = {}
     if graph is not None:
@@ -91,7 +98,7 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
 
         senders = M365Senders(db, catalog, graph, clock, calendar, settings.chat_link).senders()
     dispatcher = Dispatcher(db, clock, senders, worker=worker)
-    runner = Runner(db, catalog, calendar, standing, clock, worker)
+    runner = Runner(db, catalog, calendar, service.standing, clock, worker)
     return App(settings, db, catalog, service, Services.of(service), graph, dispatcher, runner)
 
 

@@ -9,6 +9,7 @@ appear on the audit's own form cards and receipts, never in a notice.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+import sqlalchemy as sa
 
 from auditbot.demo import sample_value
 from audits import commands as c
@@ -27,6 +29,7 @@ from audits.model import Audit, Status
 from audits.policies import Policy
 from audits.reminders import ReminderKind, plan
 from audits.roles import Role, StandingRoles
+from audits.steps import action_step
 from audits.templates import Template
 from audits.workdays import WorkingCalendar
 from audits.workflow import (
@@ -40,6 +43,8 @@ from audits.workflow import (
     payload_of,
     roles_of,
 )
+from audits.workflow import notices as typed
+from audits.workflow.notices import NOTICE_TYPES, notice_from_row
 from cards import (
     MAX_CARD_BYTES,
     MyAuditRow,
@@ -73,7 +78,11 @@ from cards import (
     words,
 )
 from cards.actions import PERSONAL_VERBS
+from cards.notices import card_of
 from scheduling.runner import reminder_notices
+from store import repo
+from store.db import Database
+from store.schema import outbox
 from tests.helpers import QA_MANAGER, QA_OFFICER, allocation
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday, as in conftest
@@ -638,6 +647,79 @@ def test_notice_card_refuses_an_unknown_kind() -> None:
         notice_card("birthday", {"audit_id": A1, "child_id": "1000001"})
     with pytest.raises(KeyError):
         notice_card(NoticeKind.CLOSED, {"child_id": "1000001"})
+
+
+def test_every_notice_kind_is_one_frozen_dataclass() -> None:
+    assert set(NOTICE_TYPES) == set(NoticeKind)
+    for kind, cls in NOTICE_TYPES.items():
+        assert cls.kind is kind and dataclasses.is_dataclass(cls)
+        assert cls.__dataclass_params__.frozen, cls.__name__  # type: ignore[attr-defined]
+    assert len(set(NOTICE_TYPES.values())) == len(NoticeKind)
+
+
+def test_every_notice_round_trips_through_the_outbox_json(scenes: Scenes) -> None:
+    seen = set()
+    for notice in scenes.notices:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            notice.to = "someone@else"  # type: ignore[misc]
+        stored = json.loads(json.dumps(payload_of(notice)))
+        assert stored["audit_id"] == notice.audit_id and stored["child_id"] == notice.child_id
+        assert not {"to", "urgent", "email", "kind"} & set(stored)
+        back = notice_from_row(notice.kind.value, stored, to=notice.to, urgent=notice.urgent)
+        assert back == notice and type(back) is type(notice)
+        assert notice_card(notice.kind, stored) == card_of(notice)
+        seen.add(notice.kind)
+    assert seen == set(NoticeKind)
+
+
+async def test_notices_round_trip_through_the_outbox_table(scenes: Scenes, db: Database) -> None:
+    # One of each kind, as enqueue writes them and the senders read them back.
+    notices = list({n.kind: n for n in scenes.notices}.values())
+    async with db.transaction() as conn:
+        await repo.enqueue(conn, "A-roundtrip", 1, notices, START)
+    async with db.reading() as conn:
+        rows = (
+            (await conn.execute(sa.select(outbox).where(outbox.c.channel == "teams")))
+            .mappings()
+            .all()
+        )
+    by_key = {row["key"]: row for row in rows}
+    for i, notice in enumerate(notices):
+        row = by_key[f"A-roundtrip:v1:{i}:teams"]
+        assert (row["kind"], row["recipient"], row["urgent"]) == (
+            notice.kind.value,
+            notice.to,
+            notice.urgent,
+        )
+        assert (
+            notice_from_row(row["kind"], row["payload"], row["recipient"], row["urgent"]) == notice
+        )
+
+
+def test_outbox_rows_written_before_notices_were_typed_still_load() -> None:
+    ids = {"audit_id": A1, "child_id": "1000001"}
+    # READY_FOR_PANEL once carried either `resubmitted` or `grade`, never both.
+    resubmitted = notice_from_row(NoticeKind.READY_FOR_PANEL, {**ids, "resubmitted": True})
+    assert resubmitted == typed.ReadyForPanel(to="", **ids, grade=None, resubmitted=True)
+    graded = notice_from_row(NoticeKind.READY_FOR_PANEL, {**ids, "grade": "good"})
+    assert graded == typed.ReadyForPanel(to="", **ids, grade=Grade.GOOD)
+    moved = notice_from_row(
+        NoticeKind.DEADLINE_MOVED, {**ids, "step": "action-2", "due": "2026-11-30T17:30:00+00:00"}
+    )
+    assert isinstance(moved, typed.DeadlineMoved) and moved.step == action_step(2)
+    assert moved.due == datetime(2026, 11, 30, 17, 30, tzinfo=UTC)
+    alert = notice_from_row(
+        NoticeKind.CASE_OF_CONCERN,
+        {**ids, "role": "qa_manager", "raised_by": "moderator", "plan_due": None},
+    )
+    assert alert == typed.CaseOfConcernRaised(
+        to="", **ids, role=Role.QA_MANAGER, raised_by=Role.MODERATOR, plan_due=None
+    )
+    assert alert.urgent and alert.email
+    with pytest.raises(KeyError):
+        notice_from_row(NoticeKind.ACTION_ASSIGNED, {**ids, "due": "2026-11-30"})
+    with pytest.raises(ValueError):
+        notice_from_row(NoticeKind.NUDGE, {**ids, "step": "nope", "due": "x", "at": "y"})
 
 
 # ------------------------------------------------------------ section cards

@@ -33,7 +33,7 @@ from aiohttp import web
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
 from application.service import AuditService
-from auditbot.app import App, build
+from auditbot.app import App, assemble, build
 from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit, moderate_audit
 from auditbot.serve import serving
 from auditbot.settings import Settings
@@ -870,7 +870,7 @@ async def test_the_same_activity_twice_and_racing_submits_apply_once(
     racers = size(2, 8)
     async with database(backend, tmp_path / "race.db") as db, served_connector() as connector:
         service = _service(db, FixedClock(START))
-        app = App(settings, db, service.catalog, service, None, None)
+        app = assemble(settings, service)
         text = _csv(1)
         async with db.transaction() as conn:
             await m365.save_people(conn, [(p, object_id(p), True) for p in _everyone(text)], START)

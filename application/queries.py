@@ -17,7 +17,7 @@ from audits.workdays import UK, as_utc
 from cards.home import MyAuditRow
 from cards.report import ReportSummary
 from cards.tracker import TrackerFilters, TrackerRow
-from reports.monthly import build_report
+from reports.monthly import AuditReport, build_report
 from reports.period import Period
 from store import repo
 from store.db import Database
@@ -104,4 +104,26 @@ class Queries:
         chosen = (
             Period.parse(period) if period else Period.of_day(as_utc(now).astimezone(UK).date())
         )
-        return ReportSummary.of(await build_report(self.db, chosen, self.catalog, now))
+        return summary_of(await build_report(self.db, chosen, self.catalog, now))
+
+
+def summary_of(report: AuditReport) -> ReportSummary:
+    """The report card's headline figures from the whole report."""
+    iro = report.timeliness.step("iro_comments")
+    return ReportSummary(
+        period_label=report.period.label,
+        as_at=report.as_at,
+        allocated=report.sample.allocated,
+        completed=report.completed,
+        moderated=report.sample.moderated,
+        good_or_better=report.judgements.final.good_or_better,
+        graded=report.judgements.final.total,
+        percent_good_or_better=report.percent_good_or_better,
+        overall_agreed=report.agreement.overall_agreed,
+        percent_agreed=report.agreement_rate,
+        iro_on_time=iro.on_time,
+        iro_due=iro.due,
+        percent_iro_on_time=iro.rate,
+        cases_of_concern=report.cases_of_concern,
+        actions_overdue=report.actions_overdue,
+    )

@@ -1,8 +1,8 @@
 """The QA tracker in chat: audits ten to a page, with filters, paging and a details button.
 
-`tracker_card` is a pure builder; `tracker_card_from_store` reads the audits
-(`store.repo.list_audits`) for the bot's `tracker [filters]` command and for
-the TRACKER_PAGE button, whose `data` carries the page and the filters back:
+`tracker_card` is a pure builder from rows the application's queries read, for the
+bot's `tracker [filters]` command and for the TRACKER_PAGE button, whose `data`
+carries the page and the filters back:
 
     {"verb": "tracker_page", "page": 2, "team": "…", "status": "submitted",
      "overdue": true, "concern": true}
@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adaptive_cards.card import Column, ColumnSet
 from adaptive_cards.types import Colors, Spacing, VerticalAlignment
@@ -32,10 +32,6 @@ from cards import _kit as k
 from cards import _parts as p
 from cards import words
 from cards.actions import Verb, button
-
-if TYPE_CHECKING:
-    from store.db import Database
-    from store.repo import AuditRow
 
 PAGE_SIZE = 10
 MAX_TEAM = 200
@@ -138,20 +134,6 @@ class TrackerRow:
     overdue: bool
     case_of_concern: bool
 
-    @classmethod
-    def of(cls, row: AuditRow) -> TrackerRow:
-        return cls(
-            audit_id=row.id,
-            child_id=row.child_id,
-            team=row.team,
-            status=row.status,
-            owner=row.next_owner,
-            next_step=row.next_step,
-            next_due=row.next_due,
-            overdue=row.overdue,
-            case_of_concern=row.case_of_concern,
-        )
-
 
 def tracker_card(
     rows: Sequence[TrackerRow], filters: TrackerFilters | None = None, page: int = 1
@@ -221,23 +203,6 @@ def _row(row: TrackerRow) -> ColumnSet:
             ),
         ],
     )
-
-
-async def tracker_card_from_store(
-    db: Database, now: datetime, filters: TrackerFilters | None = None, page: int = 1
-) -> dict[str, Any]:
-    """The tracker card from the store: `tracker [filters]` and the TRACKER_PAGE button."""
-    from store.repo import list_audits
-
-    filters = filters or TrackerFilters()
-    async with db.reading() as conn:
-        rows = await list_audits(
-            conn,
-            now,
-            status=filters.status.value if filters.status else None,
-            overdue=filters.overdue,
-        )
-    return tracker_card([TrackerRow.of(r) for r in rows], filters, page)
 
 
 def audit_details_card(audit: Audit, now: datetime) -> dict[str, Any]:

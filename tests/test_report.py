@@ -28,6 +28,7 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
+from application.queries import Queries, summary_of
 from application.service import AuditService
 from auditbot.app import App, build
 from auditbot.cli import main
@@ -45,8 +46,8 @@ from audits.workdays import WorkingCalendar
 from audits.workflow import Allocation
 from cards import validate
 from cards.actions import Verb
-from cards.report import ReportSummary, report_card, report_card_from_store
-from cards.tracker import TrackerFilters, tracker_card_from_store
+from cards.report import report_card
+from cards.tracker import TrackerFilters, tracker_card
 from reports.bundle import file_names, render_report_files
 from reports.charts import render_charts
 from reports.export import export_audits
@@ -636,7 +637,7 @@ async def test_nothing_anyone_typed_reaches_the_report_or_export(
 ) -> None:
     made = render_report_files(report)
     export = await export_audits(db, date(2026, 10, 1), date(2026, 11, 30), load_catalog())
-    card = report_card(ReportSummary.of(report))
+    card = report_card(summary_of(report))
     for what, text in (
         ("word", _all_text(made.word)),
         ("workbook", _all_text(made.workbook)),
@@ -699,7 +700,7 @@ def _actions(node: Any, kind: str) -> list[dict[str, Any]]:
 
 
 async def test_report_card_shows_the_headline_figures_and_links(db: Database) -> None:
-    card = await report_card_from_store(
+    card = await _report_card(
         db,
         load_catalog(),
         AS_AT,
@@ -728,12 +729,34 @@ async def test_report_card_shows_the_headline_figures_and_links(db: Database) ->
     [tracker] = _actions(card, "Action.Execute")
     assert tracker["data"] == {"verb": "tracker_page", "page": 1}
     _golden("report-2026-11", card)
-    unfiled = await report_card_from_store(db, load_catalog(), AS_AT, "2026-11")
+    unfiled = await _report_card(db, load_catalog(), AS_AT, "2026-11")
     validate(unfiled)
     assert not _actions(unfiled, "Action.OpenUrl")
     assert "The files are not in SharePoint yet." in _texts(unfiled)
     with pytest.raises(InvalidInput):
-        await report_card_from_store(db, load_catalog(), AS_AT, "2026-13")
+        await _report_card(db, load_catalog(), AS_AT, "2026-13")
+
+
+async def _report_card(
+    db: Database,
+    catalog: Any,
+    now: datetime,
+    period: str | None = None,
+    word_url: str | None = None,
+    workbook_url: str | None = None,
+) -> dict[str, Any]:
+    """The report card as the bot shows it: the application's query, then the card."""
+    summary = await Queries(db, catalog, FixedClock(now)).report(period)
+    return report_card(summary, word_url, workbook_url)
+
+
+async def _tracker_card(
+    db: Database, now: datetime, filters: TrackerFilters | None = None, page: int = 1
+) -> dict[str, Any]:
+    """The tracker card as the bot shows it: the application's query, then the card."""
+    filters = filters or TrackerFilters()
+    rows = await Queries(db, load_catalog(), FixedClock(now)).tracker(filters)
+    return tracker_card(rows, filters, page)
 
 
 def _row_ids(card: dict[str, Any]) -> list[str]:
@@ -753,16 +776,16 @@ def _paging(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_tracker_pages_ten_at_a_time_overdue_first(db: Database) -> None:
-    first = await tracker_card_from_store(db, AS_AT)
+    first = await _tracker_card(db, AS_AT)
     validate(first)
     assert "Page 1 of 3 · 22 audits" in _texts(first)
     overdue = {"202610-002", nov(4), nov(14), nov(15), nov(16), nov(18), nov(19), nov(20)}
     assert len(_row_ids(first)) == 10 and set(_row_ids(first)[:8]) == overdue
     assert _texts(first).count("  Overdue") == 8
     assert _paging(first) == {"Next page": {"verb": "tracker_page", "page": 2}}
-    second = await tracker_card_from_store(db, AS_AT, page=2)
+    second = await _tracker_card(db, AS_AT, page=2)
     assert set(_paging(second)) == {"Previous page", "Next page"}
-    last = await tracker_card_from_store(db, AS_AT, page=3)
+    last = await _tracker_card(db, AS_AT, page=3)
     assert len(_row_ids(last)) == 2 and set(_paging(last)) == {"Previous page"}
     seen = _row_ids(first) + _row_ids(second) + _row_ids(last)
     assert sorted(seen) == sorted(["202610-001", "202610-002", *(nov(n) for n in range(1, 21))])
@@ -774,19 +797,19 @@ async def test_tracker_pages_ten_at_a_time_overdue_first(db: Database) -> None:
 
 async def test_tracker_filters(db: Database) -> None:
     team = TrackerFilters.parse(f'team="{LC}" overdue')
-    card = await tracker_card_from_store(db, AS_AT, team)
+    card = await _tracker_card(db, AS_AT, team)
     validate(card)
     assert sorted(_row_ids(card)) == [nov(15), nov(16), nov(20)]
     assert f"Showing: team {LC}, overdue only" in _texts(card)
-    concern = await tracker_card_from_store(db, AS_AT, TrackerFilters.parse("concern"))
+    concern = await _tracker_card(db, AS_AT, TrackerFilters.parse("concern"))
     # Overdue first, then by the next deadline; nothing due last.
     assert _row_ids(concern) == ["202610-002", nov(11), nov(5)]
-    submitted = await tracker_card_from_store(db, AS_AT, TrackerFilters.parse("status=submitted"))
+    submitted = await _tracker_card(db, AS_AT, TrackerFilters.parse("status=submitted"))
     assert sorted(_row_ids(submitted)) == [nov(15), nov(16), nov(17)]
     _golden("tracker-submitted", submitted)
     # Paging keeps the filters; a button's data comes back as the same filters.
     everything = TrackerFilters(team=None, status=Status.MODERATED)
-    moderated = await tracker_card_from_store(db, AS_AT, everything)
+    moderated = await _tracker_card(db, AS_AT, everything)
     next_data = _paging(moderated)["Next page"]
     assert next_data == {"verb": "tracker_page", "page": 2, "status": "moderated"}
     assert TrackerFilters.from_data(next_data) == (everything, 2)
@@ -794,7 +817,7 @@ async def test_tracker_filters(db: Database) -> None:
         everything,
         1,
     )
-    empty = await tracker_card_from_store(db, AS_AT, TrackerFilters(team="No such team"))
+    empty = await _tracker_card(db, AS_AT, TrackerFilters(team="No such team"))
     validate(empty)
     assert "No audits match." in _texts(empty)
     with pytest.raises(InvalidInput, match="not a tracker filter"):

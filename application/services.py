@@ -23,6 +23,7 @@ from audits.errors import AuditError
 from audits.model import Audit
 from cards import words
 from cards.actions import Verb
+from cards.form import section_receipt_lines
 
 
 @dataclass(frozen=True)
@@ -113,19 +114,19 @@ class Services:
         except AlreadyApplied:
             return Reply(text=words.ALREADY_SAVED)
         audit = outcome.audit
-        receipt = ReceiptView(outcome.message, receipt_lines(audit, command))
+        receipt = ReceiptView(outcome.message, receipt_lines(audit, command, self.catalog))
         return Reply(replace=receipt, follow_up=then(audit) if then else None)
 
 
-def receipt_lines(audit: Audit, command: c.Command) -> tuple[tuple[str, str], ...]:
+def receipt_lines(
+    audit: Audit, command: c.Command, catalog: Catalog
+) -> tuple[tuple[str, str], ...]:
     """What was saved, never the words typed: they may name the child."""
-    lines = [("Audit", f"{audit.id}, child's ID {audit.child_id}"), ("Status", audit.status.label)]
+    lines = [
+        (words.AUDIT, words.RECEIPT_AUDIT.format(audit_id=audit.id, child_id=audit.child_id)),
+        (words.STATUS, audit.status.label),
+    ]
     if isinstance(command, c.AnswerSection):
-        answer = audit.answers.get(command.section)
-        if answer is not None:
-            if answer.grade:
-                lines.append(("Grade", answer.grade.label))
-            for label, value in (("Evidence", answer.evidence), ("Impact", answer.impact)):
-                if value:
-                    lines.append((label, f"saved ({len(value):,} characters)"))
+        template = catalog.template(audit.template)
+        lines += section_receipt_lines(audit, command.section, template)
     return tuple(lines)

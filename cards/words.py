@@ -29,6 +29,7 @@ from audits.workdays import uk_time
 
 CHILD_ID: Final = "Child's ID"
 AUDIT: Final = "Audit"
+RECEIPT_AUDIT: Final = "{audit_id}, child's ID {child_id}"
 DUE: Final = "Due"
 NOT_GRADED: Final = "Not graded yet"
 NOT_ANSWERED: Final = "Not answered"

@@ -1,6 +1,6 @@
 """The monthly sample as a CSV file: every row checked before anything is written.
 
-Header (DESIGN.md): child_id,strand,team,social_worker,auditor,iro,moderator,
+Header (a contract: README, "The monthly sample"): child_id,strand,team,social_worker,auditor,iro,moderator,
 team_manager,service_manager, then optionally due, template, policy. People
 are e-mail addresses / UPNs.
 """

@@ -40,7 +40,7 @@ What the ceilings are, and how they are computed:
 - No documents are filed at allocation (they are filed on submission), so
   there are none to time.
 
-Budget (DESIGN.md): notifications and calendar events leave at >= 90% of the
+Budget (docs/performance.md): notifications and calendar events leave at >= 90% of the
 rate limits the sandbox enforces. If the whole run would take over 3 minutes,
 use fewer audits (--audits); the output says how many were used.
 """

@@ -8,7 +8,7 @@ GET /readyz every 10 ms until it answers 200. The baseline, measured in the
 same run, is a bare `python -c "import aiohttp"` subprocess: the least any
 Python web service here can take. Prints the median of each and the ratio.
 
-Budget (DESIGN.md): ready to serve within 3 s of start.
+Budget (docs/performance.md): ready to serve within 3 s of start.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ auditbot's `serving` changes the collector's thresholds for the whole
 process, so the echo bot's rounds run with Python's own. The same client,
 the same concurrency and the same connector serve both bots.
 
-Budgets (DESIGN.md): p95 within 2x of the echo bot's p95; under 200 MB
+Budgets (docs/performance.md): p95 within 2x of the echo bot's p95; under 200 MB
 resident. The resident memory is read from /proc/self/statm after auditbot's
 run, so it counts this whole process: auditbot, the echo bot, the fake
 connector and the load generator.

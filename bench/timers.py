@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/timers.py [--timers 100000] [--backend sqlite|postgres]
 
-Budgets (DESIGN.md): with 100,000 pending timers a tick with nothing due costs
+Budgets (docs/performance.md): with 100,000 pending timers a tick with nothing due costs
 under 10 ms, and a due timer fires within 1 s. Prints each figure and the
 ratio of the idle tick to the idle tick with 100 timers, measured in this run.
 """

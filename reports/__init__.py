@@ -1,6 +1,6 @@
-"""reports: documents made from the audit record (see DESIGN.md).
+"""Documents made from the audit record: each audit's Word document, the monthly
+QA report (Word, workbook, charts) and the CSV/JSON exports.
 
-`reports.audit_document.render_audit_document` gives the audit as a Word
-document laid out like the council's form. The monthly QA report, charts
-and exports land with their own issues.
+Figures are computed from rows the store reads; rendering makes bytes; nothing
+here sends anything (the outbox files what these make).
 """

@@ -1,6 +1,6 @@
 """Fault drills: the bot killed mid-conversation, Microsoft Graph throttling and failing,
 SharePoint down for an hour, activities delivered twice or racing, two instances on one
-database. Each drill checks the promise the design makes (DESIGN.md, Mechanisms):
+database. Each drill checks a promise of docs/architecture.md (Mechanisms):
 nothing acknowledged is lost, nothing due is missing, nothing is done twice (or, where
 that cannot be promised, the bound is stated and measured).
 

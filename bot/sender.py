@@ -7,6 +7,7 @@ Retry-After through the outbox, holding no worker.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from store.db import Database
 
 log = logging.getLogger(__name__)
 NO_CONVERSATION_WAIT = 6 * 3600.0
+# A send the connector has not answered by then is retried (it may arrive twice).
+SEND_TIMEOUT = 30.0
 # Notices whose card asks a question that may be answered by typing, and its verb.
 TYPED_ANSWERS = {
     NoticeKind.IRO_COMMENTS_REQUESTED: Verb.IRO_COMMENTS.value
@@ -54,8 +57,10 @@ class TeamsSender:
         app_id: str | None,
         per_conversation: float = 7,
         per_app: float = 50,
+        timeout: float = SEND_TIMEOUT,
     ) -> None:
         self.adapter, self.db, self.app_id = adapter, db, app_id or ""
+        self.timeout = timeout
         self._app = _paced(per_app)
         self._threads: dict[str, AsyncLimiter] = defaultdict(lambda: _paced(per_conversation))
 
@@ -84,26 +89,34 @@ class TeamsSender:
                 )
 
     async def send_card(self, ref: ConversationReference, card: dict[str, Any]) -> None:
-        failed: list[ErrorResponseException] = []
+        """Sends one card; returns only when the Bot Connector took it.
+
+        Every failure is raised to the outbox, never left to the adapter's turn-error
+        handler, which would swallow it and let the row count as sent: the connector
+        refusing the connection or not answering, the outbound token not fetched,
+        Teams' own refusals."""
+        failed: list[Exception] = []
 
         async def send(turn: TurnContext) -> None:
-            # Caught here: the adapter's turn-error handler would otherwise swallow it
-            # and the row would count as sent.
             try:
                 attachment = CardFactory.adaptive_card(Built(card))
                 await turn.send_activity(MessageFactory.attachment(attachment))
-            except ErrorResponseException as exc:
+            except Exception as exc:  # every failure goes back to the outbox
                 failed.append(exc)
 
-        await self.adapter.continue_conversation(ref, send, self.app_id)
         try:
-            if failed:
-                raise failed[0]
-        except ErrorResponseException as exc:
-            status = getattr(exc.response, "status_code", None)
+            async with asyncio.timeout(self.timeout):
+                await self.adapter.continue_conversation(ref, send, self.app_id)
+        except TimeoutError as late:
+            raise RetryLater(f"Teams did not answer within {self.timeout:g} s") from late
+        if not failed:
+            return
+        error = failed[0]
+        if isinstance(error, ErrorResponseException):
+            status = getattr(error.response, "status_code", None)
             if status == 429:
-                after = exc.response.headers.get("Retry-After") if exc.response else None
-                raise RetryLater("Teams asked us to slow down", float(after or 1)) from exc
+                after = error.response.headers.get("Retry-After") if error.response else None
+                raise RetryLater("Teams asked us to slow down", float(after or 1)) from error
             if status in (400, 403, 404):
-                raise GiveUp(f"Teams refused the message ({status})") from exc
-            raise
+                raise GiveUp(f"Teams refused the message ({status})") from error
+        raise error

@@ -73,6 +73,9 @@ class BotCredentials:
     # Where the Bot Connector publishes the keys that sign its requests; empty for
     # Microsoft's own. Tests point it at a local issuer; production leaves it empty.
     OPENID_METADATA_URL: str = ""
+    # Where the bot's own token for the Bot Connector is fetched; empty for Microsoft's
+    # (login.microsoftonline.com). Tests point it at a local port.
+    LOGIN_URL: str = ""
 
 
 @dataclass(frozen=True)
@@ -217,14 +220,20 @@ def _authentication(credentials: BotCredentials) -> BotFrameworkAuthentication:
         # botbuilder allows an empty app id only for the multi-tenant type.
         anonymous = BotCredentials(APP_TYPE="MultiTenant")
         return _Refusing(ConfigurationBotFrameworkAuthentication(anonymous))
-    if not credentials.OPENID_METADATA_URL:
+    if not (credentials.OPENID_METADATA_URL or credentials.LOGIN_URL):
         return _Refusing(ConfigurationBotFrameworkAuthentication(credentials))
     configuration = _PublicCloud(
         APP_ID=credentials.APP_ID,
         APP_PASSWORD=credentials.APP_PASSWORD,
         APP_TYPE=credentials.APP_TYPE,
         APP_TENANTID=credentials.APP_TENANTID,
-        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=credentials.OPENID_METADATA_URL,
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=(
+            credentials.OPENID_METADATA_URL
+            or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+        ),
+        TO_CHANNEL_FROM_BOT_LOGIN_URL=(
+            credentials.LOGIN_URL or AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+        ),
     )
     return _Refusing(ConfigurationBotFrameworkAuthentication(configuration))
 

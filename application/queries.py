@@ -17,7 +17,8 @@ from audits.workdays import UK, as_utc
 from cards.home import MyAuditRow
 from cards.report import ReportSummary
 from cards.tracker import TrackerFilters, TrackerRow
-from reports.monthly import AuditReport, build_report
+from reports.build import build_report
+from reports.figures import AuditReport
 from reports.period import Period
 from store import repo
 from store.db import Database

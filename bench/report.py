@@ -34,9 +34,9 @@ from audits.model import Audit, Participants
 from audits.roles import load_standing_roles
 from audits.workdays import WorkingCalendar
 from audits.workflow import Allocation
+from reports.build import build_report
 from reports.bundle import make_report
 from reports.charts import render_charts
-from reports.monthly import build_report
 from reports.monthly_docx import render_report_document
 from reports.period import Period
 from reports.workbook import render_workbook

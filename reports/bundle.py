@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from audits.catalog import Catalog
+from reports.build import build_report
 from reports.charts import Charts, render_charts
-from reports.monthly import AuditReport, build_report
+from reports.figures import AuditReport
 from reports.monthly_docx import render_report_document
 from reports.period import Period
 from reports.workbook import render_workbook

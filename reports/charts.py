@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from audits.grades import Grade
-from reports.monthly import GRADES, TREND_NAMES, TREND_STEPS, AuditReport
+from reports.figures import GRADES, TREND_NAMES, TREND_STEPS, AuditReport
 
 GRADE_COLOURS = {
     Grade.OUTSTANDING: "#1b5e20",

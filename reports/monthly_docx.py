@@ -25,7 +25,9 @@ from docx.table import Table
 
 from audits.workdays import UK, as_utc
 from reports.charts import Charts
-from reports.monthly import GRADES, AuditReport, Tally
+from reports.figures import GRADES, AuditReport, Tally
+from reports.prose import pct as _pct
+from reports.prose import team_summary
 
 TITLE = "Report on Audits of Children’s Casework"
 DIRECTORATE = "Children’s Social Care"
@@ -240,7 +242,7 @@ def _sample_and_judgements(doc: Docx, report: AuditReport, charts: Charts) -> No
     for r in report.teams:
         paragraph = doc.add_paragraph()
         paragraph.add_run(f"{r.team}: ").bold = True
-        paragraph.add_run(r.summary)
+        paragraph.add_run(team_summary(r))
 
 
 def _findings(doc: Docx, report: AuditReport) -> None:
@@ -393,10 +395,6 @@ def _picture(doc: Docx, png: bytes) -> None:
 
 def _tally_words(tally: Tally) -> str:
     return ", ".join(f"{n} {g.label}" for g, n in zip(GRADES, tally.counts, strict=True)) or "-"
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}%"
 
 
 def _points(value: float | None) -> str:

@@ -18,7 +18,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from audits.workdays import UK, as_utc
-from reports.monthly import GRADES, TREND_NAMES, TREND_STEPS, AuditReport, Tally
+from reports.figures import GRADES, TREND_NAMES, TREND_STEPS, AuditReport, Tally
+from reports.prose import team_summary
 
 GRADE_COLUMNS = tuple(g.label for g in GRADES)
 SHEETS = (
@@ -254,7 +255,7 @@ def _tables(r: AuditReport) -> list[Table]:
                 x.actions,
                 x.actions_overdue,
                 x.cases_of_concern,
-                x.summary,
+                team_summary(x),
             )
             for x in r.teams
         ],

@@ -48,11 +48,13 @@ from cards import validate
 from cards.actions import Verb
 from cards.report import report_card
 from cards.tracker import TrackerFilters, tracker_card
+from reports.build import build_report
 from reports.bundle import file_names, render_report_files
 from reports.charts import render_charts
 from reports.export import export_audits
-from reports.monthly import AuditReport, Tally, build_report
+from reports.figures import AuditReport, Tally
 from reports.period import Period
+from reports.prose import team_summary
 from reports.workbook import SHEETS
 from sandbox import RunningSandbox, start_sandbox
 from store.db import Database
@@ -447,7 +449,7 @@ async def test_family_feedback_and_team_self_assessment(report: AuditReport) -> 
     assert (cic.actions, cic.actions_overdue, cic.deadlines_overdue) == (3, 1, 2)
     assert (lc.allocated, lc.completed, lc.moderated, lc.final) == (7, 6, 3, tally(0, 5, 0, 1))
     assert (lc.iro_on_time, lc.iro_due, lc.deadlines_overdue, lc.actions_overdue) == (5, 7, 4, 0)
-    assert st1.summary == (
+    assert team_summary(st1) == (
         "6 audits in the sample, 5 completed and 5 moderated. Grades: 1 Outstanding, 2 Good, "
         "2 Requires Improvement (60% Good or better). The moderator agreed 4 of 5 overall "
         "grades and changed 1 section grade. IRO/CP chair comments on time in 5 of 6. "

@@ -7,6 +7,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import (
@@ -276,6 +277,10 @@ def create_web_app(adapter: CloudAdapter, bot: AuditBot) -> web.Application:
         if problem:
             log.warning("refused a malformed activity: %s", problem)
             return web.json_response({"error": problem}, status=400)
+        stranger = _not_teams(body)
+        if stranger:
+            log.warning("refused an activity that is not from Teams: %s", stranger)
+            return web.json_response({"error": stranger}, status=403)
         try:
             response = await adapter.process(request, bot)
         except web.HTTPException as exc:
@@ -313,6 +318,40 @@ def _too_deep(body: object) -> bool:
 # while answering (after the bot has run), or the invoke would get no answer at all.
 _TEXT_FIELDS = ("id", "replyToId", "name", "channelId", "text", "locale", "action")
 _OBJECT_FIELDS = ("from", "recipient", "channelData")
+
+
+# Where Teams' Bot Connector lives: the public cloud and the US government clouds.
+# Activities name it in `serviceUrl` and replies go there. Loopback is the Agents
+# Playground's connector and the tests' (nothing there reaches a person).
+# https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/send-proactive-messages
+TEAMS_CONNECTOR_HOSTS = frozenset(
+    {
+        "smba.trafficmanager.net",
+        "smba.infra.gcc.teams.microsoft.com",
+        "smba.infra.gov.teams.microsoft.us",
+        "smba.infra.dod.teams.microsoft.us",
+    }
+)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _not_teams(body: dict[str, Any]) -> str | None:
+    """Why an activity may not act for a person, or None: only Teams' own activities
+    (`channelId` "msteams", sent from Teams' connector) carry a Teams user's identity.
+    A token signed for another channel (Web Chat, Direct Line) proves nothing about
+    `from.aadObjectId`."""
+    if body.get("channelId") != "msteams":
+        return (
+            f"only Microsoft Teams may use this bot (channel '{str(body.get('channelId'))[:40]}')"
+        )
+    try:
+        url = urlsplit(str(body.get("serviceUrl")))
+        host = (url.hostname or "").lower()
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return "the activity's serviceUrl is not a URL"
+    if host in LOOPBACK_HOSTS or (url.scheme == "https" and host in TEAMS_CONNECTOR_HOSTS):
+        return None
+    return "the activity's serviceUrl is not Microsoft Teams' connector"
 
 
 def _envelope_problem(body: dict[str, Any]) -> str | None:

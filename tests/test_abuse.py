@@ -375,6 +375,35 @@ async def test_a_request_without_a_good_token_is_refused_and_changes_nothing(
     assert connector.sent == []
 
 
+@pytest.mark.parametrize("case", ["webchat", "directline", "no channel", "not teams' connector"])
+async def test_only_teams_activities_act_for_a_person(
+    app: App, connector: FakeConnector, issuer: Issuer, case: str
+) -> None:
+    """A token validly signed by a key endorsed for another channel (here Web Chat), or a
+    Teams activity whose serviceUrl is not Teams' connector, writes nothing in anyone's
+    name: 403, nothing stored, nothing sent."""
+    [audit] = await _allocate(app, 1)
+    before = await _rows(app)
+    async with endpoint(app, credentials("SingleTenant", issuer)) as url:
+        teams = Teams(url, connector)
+        activity = _iro_comments(teams, audit)
+        service_url, key = connector.url, issuer.not_for_teams
+        match case:
+            case "webchat" | "directline":
+                activity["channelId"] = case
+            case "no channel":
+                del activity["channelId"]
+            case _:
+                service_url, key = "https://smba.evil.example/teams/", issuer.trusted
+                activity["serviceUrl"] = service_url
+        token = f"Bearer {issuer.token(service_url, key=key)}"
+        status, body = await teams.post(activity, token=token)
+    assert status == 403, body
+    assert await _rows(app) == before
+    assert connector.sent == []
+    assert [c.text for c in (await app.service.get(audit.id)).iro_comments] == []
+
+
 @pytest.mark.parametrize("app_type", ["SingleTenant", "MultiTenant"])
 async def test_a_correctly_signed_request_is_served(
     app: App, connector: FakeConnector, issuer: Issuer, app_type: str
@@ -586,6 +615,8 @@ def _expects_refusal(activity: dict[str, Any], audit_ids: list[str]) -> bool:
     says, to open or change an audit they hold no role on (every fuzzed actor is such one)."""
     sender = activity.get("from")
     if not (isinstance(sender, dict) and sender.get("aadObjectId") in _KNOWN):
+        return False
+    if activity.get("channelId") != "msteams":  # refused before anyone is looked up
         return False
     if activity.get("type") == "invoke" and activity.get("name") == "adaptiveCard/action":
         value = activity.get("value")

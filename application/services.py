@@ -112,7 +112,10 @@ class Services:
                 answered_by=press.person if answered else None,
             )
         except AlreadyApplied:
-            return Reply(text=words.ALREADY_SAVED)
+            # Saved before (a second press, or a redelivery after a crash that may have
+            # lost the card that followed): what followed then is shown again.
+            audit = await self.queries.audit(press.audit_id)
+            return Reply(text=words.ALREADY_SAVED, follow_up=then(audit) if then else None)
         audit = outcome.audit
         receipt = ReceiptView(outcome.message, receipt_lines(audit, command, self.catalog))
         return Reply(replace=receipt, follow_up=then(audit) if then else None)

@@ -218,6 +218,45 @@ async def test_a_whole_audit_in_chat(teams, connector, app):
     await until(lambda: has_card_mentioning(connector, AUDITOR, "Requires Improvement"))
 
 
+async def test_a_press_repeated_after_a_crash_shows_the_card_that_followed(teams, connector, app):
+    """The answer was stored, then the process died before the next section's card went
+    out; Teams (or the person) sends the press again: it is not applied twice, and the
+    card that followed comes again, so the person can carry on."""
+    [audit] = await _allocate(app, 1)
+    await teams.install(AUDITOR)
+    template = app.catalog.template(audit.template)
+    first, second = template.graded_sections[0].id, template.graded_sections[1].id
+    press = {
+        "verb": Verb.ANSWER_SECTION,
+        "audit_id": audit.id,
+        "section": first,
+        "grade": "good",
+        "evidence": "Seen the plan",
+    }
+    await teams.execute(AUDITOR, press, card_id="section-card")
+    followed, _ = teams.answer_card(AUDITOR)
+    assert f'"section": "{second}"' in str(followed).replace("'", '"')
+    connector.sent.clear()  # lost with the process
+
+    again = await teams.execute(AUDITOR, {**press, "grade": "inadequate"}, card_id="section-card")
+    assert again["value"] == "That card has already been saved."
+    shown, _ = teams.answer_card(AUDITOR)
+    assert shown == followed
+    assert (await app.service.get(audit.id)).answers[first].grade is Grade.GOOD
+
+
+async def test_resume_with_two_audits_allocated_the_same_day(teams, connector, app):
+    """Two audits whose first steps are due at the same moment: resume opens the one with
+    the lower id (it used to compare the audits themselves and fail)."""
+    audits = await _allocate(app, 1, 4)  # Ava audits both children
+    assert {a.participants.auditor for a in audits} == {AUDITOR}
+    await teams.install(AUDITOR)
+    await teams.say(AUDITOR, "resume")
+    card, _ = teams.answer_card(AUDITOR)
+    first = min(audits, key=lambda a: a.id)
+    assert first.child_id in str(card) and "went wrong" not in str(card)
+
+
 async def test_connector_throttling_is_waited_out(teams, connector, app):
     await teams.install(AUDITOR)
     connector.throttle_next = 1  # the first proactive card meets a 429

@@ -26,8 +26,7 @@ from docx.table import Table
 from audits.workdays import UK, as_utc
 from reports.charts import Charts
 from reports.figures import GRADES, AuditReport, Tally
-from reports.prose import pct as _pct
-from reports.prose import team_summary
+from reports.prose import pct, team_summary
 
 TITLE = "Report on Audits of Children’s Casework"
 DIRECTORATE = "Children’s Social Care"
@@ -119,7 +118,7 @@ def _sample_and_judgements(doc: Docx, report: AuditReport, charts: Charts) -> No
         doc,
         "2.3",
         f"Of the {j.final.total} completed audits, {j.final.good_or_better} "
-        f"({_pct(j.final.percent_good_or_better)}) were judged Good or better "
+        f"({pct(j.final.percent_good_or_better)}) were judged Good or better "
         f"(the moderated grade where moderated, otherwise the auditor's): "
         f"{_tally_words(j.final)}.",
     )
@@ -136,15 +135,15 @@ def _sample_and_judgements(doc: Docx, report: AuditReport, charts: Charts) -> No
         doc,
         "2.5",
         f"Moderation: {a.audits_moderated} audits moderated. The moderator agreed the "
-        f"auditor's overall grade in {a.overall_agreed} ({_pct(a.overall_rate)}), raised it in "
+        f"auditor's overall grade in {a.overall_agreed} ({pct(a.overall_rate)}), raised it in "
         f"{a.overall_up} and lowered it in {a.overall_down}; {a.section_agreed} of "
-        f"{a.section_decisions} section grades were agreed ({_pct(a.section_rate)}). "
+        f"{a.section_decisions} section grades were agreed ({pct(a.section_rate)}). "
         f"{a.audits_regraded} audits had at least one grade changed.",
     )
     _rows_table(
         doc,
         ("Section", "Moderated", "Agreed", "Regraded up", "Regraded down", "Agreement"),
-        [(x.label, x.moderated, x.agreed, x.up, x.down, _pct(x.rate)) for x in a.sections],
+        [(x.label, x.moderated, x.agreed, x.up, x.down, pct(x.rate)) for x in a.sections],
     )
     _picture(doc, charts.agreement_by_section)
 
@@ -158,7 +157,7 @@ def _sample_and_judgements(doc: Docx, report: AuditReport, charts: Charts) -> No
     _rows_table(
         doc,
         ("Deadline", "On time", "Late", "Missed", "Not yet due", "On time %"),
-        [(x.label, x.on_time, x.late, x.missed, x.waiting, _pct(x.rate)) for x in t.steps],
+        [(x.label, x.on_time, x.late, x.missed, x.waiting, pct(x.rate)) for x in t.steps],
     )
     ac = t.actions
     _add(
@@ -253,16 +252,14 @@ def _findings(doc: Docx, report: AuditReport) -> None:
     )
     _add(doc, "Strengths –", bold=True)
     for s in themes.strongest:
-        _add(
-            doc, f"{s.label}: {_pct(s.percent_good_or_better)} Good or better", style="List Bullet"
-        )
+        _add(doc, f"{s.label}: {pct(s.percent_good_or_better)} Good or better", style="List Bullet")
     if not themes.strongest:
         _add(doc, "No completed audits yet.", italic=True)
     _add(doc, "Areas for improvement /development", bold=True)
     for s in themes.weakest:
         _add(
             doc,
-            f"{s.label}: {_pct(s.percent_good_or_better)} Good or better "
+            f"{s.label}: {pct(s.percent_good_or_better)} Good or better "
             f"({s.grades.requires_improvement} Requires Improvement, "
             f"{s.grades.inadequate} Inadequate)",
             style="List Bullet",
@@ -292,8 +289,8 @@ def _findings(doc: Docx, report: AuditReport) -> None:
             (
                 s.label,
                 *s.grades.counts,
-                _pct(s.percent_good_or_better),
-                _pct(s.previous.percent_good_or_better),
+                pct(s.percent_good_or_better),
+                pct(s.previous.percent_good_or_better),
                 _points(s.change),
             )
             for s in themes.weakest_first
@@ -306,9 +303,9 @@ def _conclusion(doc: Docx, report: AuditReport) -> None:
     _add(
         doc,
         f"{report.completed} of {report.sample.allocated} audits completed; "
-        f"{_pct(report.percent_good_or_better)} Good or better; the moderator agreed "
-        f"{_pct(report.agreement_rate)} of overall grades; IRO/CP chair comments on time in "
-        f"{_pct(report.iro_on_time_rate)}; {report.cases_of_concern} cases of concern; "
+        f"{pct(report.percent_good_or_better)} Good or better; the moderator agreed "
+        f"{pct(report.agreement_rate)} of overall grades; IRO/CP chair comments on time in "
+        f"{pct(report.iro_on_time_rate)}; {report.cases_of_concern} cases of concern; "
         f"{report.actions_overdue} agreed actions overdue.",
     )
     _add(doc, TO_WRITE, italic=True)

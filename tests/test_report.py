@@ -53,11 +53,13 @@ from reports.bundle import file_names, render_report_files
 from reports.charts import render_charts
 from reports.export import export_audits
 from reports.figures import AuditReport, Tally
+from reports.monthly import compute_report, report_cycles
 from reports.period import Period
 from reports.prose import team_summary
 from reports.workbook import SHEETS
 from sandbox import RunningSandbox, start_sandbox
 from store.db import Database
+from store.report_rows import read_report_rows
 from tests.conftest import BACKENDS, POSTGRES_URL, postgres_schema
 from tests.helpers import QA_MANAGER, people, rows
 
@@ -466,6 +468,24 @@ async def test_a_quarter_takes_its_three_months(db: Database) -> None:
     )  # November's plus October's Good, Inadequate
     assert quarter.cases_of_concern == 3
     assert quarter.themes.previous_label == "Quarter 3 2026 (July to September)"
+
+
+async def test_the_store_reads_the_rows_and_the_report_is_computed_from_them_alone(
+    db: Database, report: AuditReport
+) -> None:
+    november = Period.parse_month("2026-11")
+    rows = await read_report_rows(db, report_cycles(november), before="2026-11")
+    assert tuple(rows.by_cycle) == report_cycles(november)  # every month, even an empty one
+    assert {c: len(g) for c, g in rows.by_cycle.items() if g} == {"2026-10": 2, "2026-11": 20}
+    assert tuple(a.id for a in rows.by_cycle["2026-11"]) == report.audit_ids
+    assert rows.earlier_concerns == ()  # October's is among the months read
+    assert compute_report(november, rows, load_catalog(), AS_AT) == report
+    june = Period.parse_month("2027-06")
+    rows = await read_report_rows(db, report_cycles(june), before="2027-06")
+    assert not any(rows.by_cycle.values())
+    assert [a.id for a in rows.earlier_concerns] == ["202610-002", nov(5), nov(11)]
+    later = compute_report(june, rows, load_catalog(), AS_AT)
+    assert [c.audit_id for c in later.concerns] == ["202610-002", nov(11)]  # nov(5) was closed
 
 
 def test_periods_are_read_strictly() -> None:

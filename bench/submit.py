@@ -80,10 +80,10 @@ from audits.workflow import SYSTEM
 from bench.rows import Row, percentile, rss_mb, table
 from store import m365, repo
 from store.schema import outbox
-from tests.fake_connector import FakeConnector
-from tests.helpers import allocation, rows
-from tests.teams import activity as teams_activity
-from tests.teams import object_id
+from tests.support.allocations import allocation, rows
+from tests.support.fake_connector import FakeConnector
+from tests.support.teams import activity as teams_activity
+from tests.support.teams import object_id
 
 TENANT = "4a6d3c2b-1e0f-4a9b-8c7d-6e5f4a3b2c1d"  # a GUID, as settings require
 RATIO_BUDGET = 2.0

@@ -37,7 +37,7 @@ from scheduling.runner import Runner
 from store import repo
 from store.db import Database
 from store.schema import outbox, timers
-from tests.helpers import allocation, rows
+from tests.support.allocations import allocation, rows
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

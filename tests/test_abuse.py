@@ -42,8 +42,8 @@ from bot.server import BotCredentials, create_web_app, make_adapter
 from cards.actions import Card, Verb
 from reports.audit_document import render_audit_document
 from store import m365, repo, schema
-from tests.conftest import START
-from tests.fake_connector import FakeConnector
+from tests.support.clock import START
+from tests.support.fake_connector import FakeConnector
 
 TENANT = "tenant-1"
 APP_ID = "00000000-0000-0000-0000-00000000b0e7"

@@ -12,7 +12,8 @@ from audits.allocation_csv import AllocationRefused, parse_allocation_csv
 from audits.errors import NotAllowed
 from audits.workflow import SYSTEM
 from store.schema import audits, history, outbox, timers
-from tests.helpers import QA_OFFICER, allocation, rows
+from tests.support.allocations import allocation, rows
+from tests.support.people import QA_OFFICER
 
 HEADER = "child_id,strand,team,social_worker,auditor,iro,moderator,team_manager,service_manager"
 ROW = (

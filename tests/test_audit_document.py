@@ -18,7 +18,8 @@ from audits.grades import Grade
 from audits.model import Audit, SectionAnswer
 from audits.templates import Template
 from reports.audit_document import FINAL_LINE, render_audit_document
-from tests.helpers import QA_MANAGER, allocation, rows
+from tests.support.allocations import allocation, rows
+from tests.support.people import QA_MANAGER
 
 TEMPLATE_ID = "swindon-practice-evaluation"
 AUDITOR = "auditor1@council.example"

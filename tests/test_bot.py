@@ -22,9 +22,9 @@ from audits.model import Status
 from audits.workflow import SYSTEM
 from cards.actions import Verb
 from store import m365, repo
-from tests.conftest import START
-from tests.fake_connector import FakeConnector
-from tests.teams import TENANT, Teams, conversation, has_card_mentioning, object_id, until
+from tests.support.clock import START
+from tests.support.fake_connector import FakeConnector
+from tests.support.teams import TENANT, Teams, conversation, has_card_mentioning, object_id, until
 
 AUDITOR, SW, IRO, MOD = (
     "ava.auditor@council.example",

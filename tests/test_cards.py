@@ -83,7 +83,8 @@ from scheduling.runner import reminder_notices
 from store import repo
 from store.db import Database
 from store.schema import outbox
-from tests.helpers import QA_MANAGER, QA_OFFICER, allocation
+from tests.support.allocations import allocation
+from tests.support.people import QA_MANAGER, QA_OFFICER
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday, as in conftest
 GOLDEN = Path(__file__).parent / "golden" / "cards"

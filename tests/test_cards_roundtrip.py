@@ -36,8 +36,8 @@ from cards import (
     sign_off_card,
     words,
 )
-from tests.helpers import QA_MANAGER
-from tests.teams import Blocked, press
+from tests.support.people import QA_MANAGER
+from tests.support.teams import Blocked, press
 from tests.test_cards import EVIDENCE, START, Scenes, _scenes
 
 

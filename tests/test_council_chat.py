@@ -28,9 +28,17 @@ from audits.workflow import SYSTEM
 from cards import words
 from sandbox import RunningSandbox, start_sandbox
 from store import m365
-from tests.fake_connector import FakeConnector
-from tests.helpers import QA_MANAGER, QA_OFFICER
-from tests.teams import TENANT, Teams, has_button, has_card_mentioning, object_id, until, walk
+from tests.support.fake_connector import FakeConnector
+from tests.support.people import QA_MANAGER, QA_OFFICER
+from tests.support.teams import (
+    TENANT,
+    Teams,
+    has_button,
+    has_card_mentioning,
+    object_id,
+    until,
+    walk,
+)
 
 AUDITOR, SW, MOD = (
     "ava.auditor@council.example",

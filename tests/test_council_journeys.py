@@ -21,7 +21,8 @@ from audits.workdays import uk_time
 from audits.workflow import SYSTEM
 from scheduling.runner import Runner
 from store.schema import outbox
-from tests.helpers import QA_MANAGER, QA_OFFICER, allocation, rows
+from tests.support.allocations import allocation, rows
+from tests.support.people import QA_MANAGER, QA_OFFICER
 
 AUDITOR, SW, MOD, SM = (
     "auditor1@council.example",

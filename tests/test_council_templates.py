@@ -33,7 +33,8 @@ from audits.workflow import SYSTEM, Context, allocate, apply
 from cards import MAX_CARD_BYTES, review_card, section_card, size_of, validate
 from cards.form import GUIDANCE_ID
 from reports.audit_document import render_audit_document
-from tests.helpers import QA_MANAGER, allocation, rows
+from tests.support.allocations import allocation, rows
+from tests.support.people import QA_MANAGER
 from tests.test_templates import _answers_showing
 
 NEW = [

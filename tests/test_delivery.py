@@ -35,9 +35,9 @@ from scheduling.dispatcher import Dispatcher
 from store import m365
 from store.db import Database
 from store.schema import outbox
-from tests.conftest import START
-from tests.fake_connector import FakeConnector
-from tests.teams import conversation, object_id
+from tests.support.clock import START
+from tests.support.fake_connector import FakeConnector
+from tests.support.teams import conversation, object_id
 
 pytestmark = pytest.mark.drill
 

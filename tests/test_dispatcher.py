@@ -7,7 +7,7 @@ from datetime import timedelta
 from audits.workflow import SYSTEM
 from scheduling.dispatcher import Dispatcher, GiveUp, RetryLater, RetryPolicy
 from store import repo
-from tests.helpers import allocation, rows
+from tests.support.allocations import allocation, rows
 
 
 async def _run(service, clock, sender, rounds: int) -> dict[str, object]:

@@ -55,9 +55,10 @@ from scheduling.runner import Runner, reminder_notices
 from store import m365, repo
 from store.db import Database
 from store.schema import history, outbox
-from tests.conftest import POSTGRES_URL, START, postgres_schema
-from tests.fake_connector import FakeConnector
-from tests.teams import activity, conversation, object_id
+from tests.support.clock import START
+from tests.support.database import POSTGRES_URL, postgres_schema
+from tests.support.fake_connector import FakeConnector
+from tests.support.teams import activity, conversation, object_id
 
 pytestmark = pytest.mark.drill
 

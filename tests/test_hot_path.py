@@ -21,7 +21,7 @@ from auditbot.settings import Settings
 from audits.clock import FixedClock
 from store.db import Database
 from store.sqlite_driver import OneHopDbapi
-from tests.conftest import START
+from tests.support.clock import START
 
 TENANT = "4a6d3c2b-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
 things = sa.Table(

@@ -13,7 +13,8 @@ from audits.errors import Incomplete, InvalidInput, WrongState
 from audits.grades import Grade
 from audits.model import ActionStatus, Status
 from store import repo
-from tests.helpers import HEAD_OF_SERVICE, QA_MANAGER, allocation, rows
+from tests.support.allocations import allocation, rows
+from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER
 
 pytestmark = pytest.mark.asyncio
 

@@ -29,7 +29,7 @@ from audits.workflow import SYSTEM
 from sandbox import RunningSandbox, start_sandbox
 from store import repo
 from store.schema import outbox
-from tests.conftest import START
+from tests.support.clock import START
 
 QA_MANAGER = "maya.qamanager@council.example"
 SENDER = "auditbot@council.example"

@@ -31,8 +31,8 @@ from bot.handler import AuditBot
 from bot.server import BotCredentials, create_web_app, make_adapter
 from cards import words
 from store import m365
-from tests.conftest import START
-from tests.fake_connector import FakeConnector
+from tests.support.clock import START
+from tests.support.fake_connector import FakeConnector
 
 MANIFEST = Path(__file__).parent.parent / "manifest"
 SCHEMA = json.loads((MANIFEST / "schema" / "MicrosoftTeams.schema.json").read_text())

@@ -36,7 +36,7 @@ from sandbox import CLIENT_ID, CLIENT_SECRET, TENANT, RunningSandbox, start_sand
 from store import repo
 from store.db import Database
 from store.schema import outbox, people
-from tests.conftest import START
+from tests.support.clock import START
 
 SECRET_ANSWER = "Mum told me about the bruise on Tuesday ZQX-7731"
 

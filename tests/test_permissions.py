@@ -11,7 +11,8 @@ from audits import commands as c
 from audits.errors import AuditError, Incomplete, InvalidInput, NotAllowed, NotFound, WrongState
 from audits.grades import Grade
 from store import repo
-from tests.helpers import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER, allocation, rows
+from tests.support.allocations import allocation, rows
+from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER
 
 AUDITOR, SW, IRO, MOD, TM, SM = (
     f"{r}1@council.example" for r in ("auditor", "sw", "iro", "moderator", "tm", "sm")

@@ -30,8 +30,9 @@ from audits.workflow import (
     missing_for_submission,
     unmet_limiting_judgements,
 )
-from tests.conftest import START
-from tests.helpers import QA_MANAGER, QA_OFFICER, allocation
+from tests.support.allocations import allocation
+from tests.support.clock import START
+from tests.support.people import QA_MANAGER, QA_OFFICER
 
 CATALOG = load_catalog()
 TEMPLATE = CATALOG.template("swindon-practice-evaluation")

@@ -60,8 +60,9 @@ from reports.workbook import SHEETS
 from sandbox import RunningSandbox, start_sandbox
 from store.db import Database
 from store.report_rows import read_report_rows
-from tests.conftest import BACKENDS, POSTGRES_URL, postgres_schema
-from tests.helpers import QA_MANAGER, people, rows
+from tests.support.allocations import rows
+from tests.support.database import BACKENDS, POSTGRES_URL, postgres_schema
+from tests.support.people import QA_MANAGER, people
 
 GOLDEN = Path(__file__).parent / "golden" / "cards" / "report"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"

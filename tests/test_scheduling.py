@@ -22,7 +22,8 @@ from audits.workflow import SYSTEM
 from scheduling.runner import Runner
 from store import repo
 from store.schema import outbox, timers
-from tests.helpers import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER, allocation, rows
+from tests.support.allocations import allocation, rows
+from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER
 
 IRO, AUDITOR, SM = "iro1@council.example", "auditor1@council.example", "sm1@council.example"
 

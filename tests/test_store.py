@@ -13,8 +13,9 @@ from audits.errors import Conflict
 from audits.workflow import SYSTEM, apply
 from store import repo
 from store.schema import history, outbox, timers
-from tests.conftest import START
-from tests.helpers import QA_MANAGER, allocation, rows
+from tests.support.allocations import allocation, rows
+from tests.support.clock import START
+from tests.support.people import QA_MANAGER
 
 
 async def _timers(service) -> dict[str, dict]:

@@ -17,7 +17,7 @@ from audits.templates import Question, Section, load_template
 from audits.workdays import WorkingCalendar
 from audits.workflow import SYSTEM, Context, allocate, missing_for_submission
 from audits.workflow.answering import _applies
-from tests.helpers import allocation
+from tests.support.allocations import allocation
 
 SWINDON_FILE = SHIPPED / "templates" / "swindon-practice-evaluation.yaml"
 GRADED = [

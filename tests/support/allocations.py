@@ -1,25 +1,11 @@
-"""Small factories for tests: allocation rows and people."""
+"""Allocations made up for tests: one child's, with numbered people, and the rows an
+upload would give."""
 
 from __future__ import annotations
 
 from audits.allocation_csv import AllocationRow
-from audits.model import Participants
 from audits.workflow import Allocation
-
-QA_OFFICER = "quinn.qa@council.example"
-QA_MANAGER = "maya.qamanager@council.example"
-HEAD_OF_SERVICE = "hana.hos@council.example"
-
-
-def people(n: int = 1) -> Participants:
-    return Participants(
-        social_worker=f"sw{n}@council.example",
-        auditor=f"auditor{n}@council.example",
-        iro=f"iro{n}@council.example",
-        moderator=f"moderator{n}@council.example",
-        team_manager=f"tm{n}@council.example",
-        service_manager=f"sm{n}@council.example",
-    )
+from tests.support.people import people
 
 
 def allocation(

@@ -19,7 +19,7 @@ import aiohttp
 
 from auditbot.serve import BotServer
 from cards.actions import Verb
-from tests.fake_connector import FakeConnector, Sent
+from tests.support.fake_connector import FakeConnector, Sent
 
 TENANT = "tenant-1"
 

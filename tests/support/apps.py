@@ -1,0 +1,50 @@
+"""The whole application for tests, built as `auditbot serve` builds it: real settings,
+a SQLite file, the tests' council, a fixed clock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from auditbot.app import App, build
+from auditbot.settings import Settings
+from audits.clock import Clock, FixedClock
+from store import m365
+from tests.support.clock import START
+from tests.support.council import ROLES_FILE
+from tests.support.teams import object_id
+
+
+def settings(tmp_path: Path, env: Mapping[str, Any] | None = None) -> Settings:
+    """Settings with a database in tmp_path and the tests' roles file; `env` adds to them
+    or overrides them."""
+    return Settings.model_validate(
+        {
+            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
+            **(env or {}),
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def started_app(
+    tmp_path: Path,
+    env: Mapping[str, Any] | None = None,
+    *,
+    known: Iterable[str] = (),
+    clock: Clock | None = None,
+) -> AsyncIterator[App]:
+    """A started App (closed afterwards) whose directory knows the `known` people, with
+    the object ids the Teams player gives them."""
+    app = build(settings(tmp_path, env), clock=clock or FixedClock(START))
+    await app.start()
+    try:
+        if known:
+            async with app.db.transaction() as conn:
+                await m365.save_people(conn, [(p, object_id(p), True) for p in known], START)
+        yield app
+    finally:
+        await app.close()

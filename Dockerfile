@@ -7,6 +7,7 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY auditbot auditbot
+COPY application application
 COPY audits audits
 COPY store store
 COPY cards cards
@@ -15,6 +16,7 @@ COPY graph graph
 COPY scheduling scheduling
 COPY reports reports
 COPY sandbox sandbox
+COPY manifest manifest
 RUN python -m venv /venv && /venv/bin/pip install .
 
 FROM python:3.11-slim

@@ -26,7 +26,13 @@ from store.db import DatabaseUnavailable
 # Command groups kept in their own modules. Each has `add_parsers(sub)`,
 # `COMMANDS` (async, given the built App) and `PLAIN_COMMANDS` (given only the
 # arguments, for commands that need neither settings nor a database).
-_EXTENSIONS = ("auditbot.cli_reports", "auditbot.cli_ops", "auditbot.cli_templates")
+_EXTENSIONS = (
+    "auditbot.cli_reports",
+    "auditbot.cli_outbox",
+    "auditbot.cli_doctor",
+    "auditbot.cli_manifest",
+    "auditbot.cli_templates",
+)
 
 
 def _extensions() -> list[Any]:

@@ -83,6 +83,26 @@ BATCH_SIZE = 20  # Graph takes at most 20 requests in one $batch
 DIRECTORY_RETRIES = 8
 
 
+def msal_app(settings: GraphSettings) -> msal.ConfidentialClientApplication:
+    """MSAL's client-credentials app for these settings, its HTTP through `requests`.
+
+    Blocking: the constructor fetches the authority's metadata, and so does the
+    first token. `auditbot doctor` signs in with it too, to check what the bot will use.
+    """
+    session = requests.Session()
+    # The machine's REQUESTS_CA_BUNDLE would override `verify` unless trust_env is off.
+    session.trust_env = settings.ca_bundle is None
+    if settings.ca_bundle:
+        session.verify = settings.ca_bundle
+    return msal.ConfidentialClientApplication(
+        settings.client_id,
+        client_credential=settings.client_secret,
+        authority=settings.authority,
+        instance_discovery=False,
+        http_client=session,
+    )
+
+
 class _MsalTokenProvider(AccessTokenProvider):
     """Client credentials from MSAL, cached by MSAL, fetched off the event loop."""
 
@@ -110,18 +130,7 @@ class _MsalTokenProvider(AccessTokenProvider):
         # MSAL's constructor fetches the authority's metadata over blocking HTTP,
         # so it is built here, off the event loop, on first use.
         if self._app is None:
-            session = requests.Session()
-            # The machine's REQUESTS_CA_BUNDLE would override `verify` unless trust_env is off.
-            session.trust_env = self._settings.ca_bundle is None
-            if self._settings.ca_bundle:
-                session.verify = self._settings.ca_bundle
-            self._app = msal.ConfidentialClientApplication(
-                self._settings.client_id,
-                client_credential=self._settings.client_secret,
-                authority=self._settings.authority,
-                instance_discovery=False,
-                http_client=session,
-            )
+            self._app = msal_app(self._settings)
         result: dict[str, Any] = self._app.acquire_token_for_client([self._scope])
         return result
 

@@ -22,7 +22,7 @@ from aiohttp import web
 from auditbot import logs
 from auditbot.app import build
 from auditbot.cli import main
-from auditbot.cli_ops import check_bot_credentials
+from auditbot.cli_doctor import check_bot_credentials
 from auditbot.demo import ROLES_FILE, SAMPLE_CSV
 from auditbot.health import ReadinessLimits, add_readiness_route
 from auditbot.logs import configure_logging

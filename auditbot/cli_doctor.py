@@ -1,4 +1,8 @@
-"""Operations commands: `outbox`, `doctor`, `manifest build`."""
+"""`auditbot doctor`: every setting and connection checked, each failure with its fix.
+
+The Graph token is asked for through the same MSAL client the bot uses
+(`graph.client.msal_app`), so a pass here means the bot's own sign-in works.
+"""
 
 from __future__ import annotations
 
@@ -6,39 +10,25 @@ import argparse
 import asyncio
 import json
 import ssl
-import struct
 import sys
-import uuid
-import zipfile
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from audits.errors import AuditError, ConfigError
+from audits.errors import AuditError
 
 if TYPE_CHECKING:
     from auditbot.app import App
     from auditbot.settings import Settings
 
-MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
-ICONS = {"color.png": (192, 192), "outline.png": (32, 32)}
 BOT_LOGIN_URL = "https://login.microsoftonline.com"
 BOT_SCOPE = "https://api.botframework.com/.default"
 CHECK_TIMEOUT = 20.0  # seconds for any one doctor check
 
 
 def add_parsers(sub: Any) -> None:
-    """Adds this module's subcommands to the `auditbot` parser."""
-    p = sub.add_parser("outbox", help="what is waiting to be sent, or was given up (--dead)")
-    p.add_argument("action", nargs="?", choices=["retry"], help="retry ID: send a dead row again")
-    p.add_argument("row_id", nargs="?", type=int, metavar="ID")
-    p.add_argument("--dead", action="store_true", help="dead-lettered rows instead of pending")
-    p.add_argument("--json", action="store_true")
-
+    """Adds `doctor` to the `auditbot` parser."""
     p = sub.add_parser(
         "doctor", help="check every setting and connection; explain each failure and its fix"
     )
@@ -47,211 +37,6 @@ def add_parsers(sub: Any) -> None:
         help="a staff mailbox to check calendar access with "
         "(default: the first QA officer in AUDITBOT_ROLES_FILE, else AUDITBOT_MAIL_SENDER)",
     )
-
-    p = sub.add_parser("manifest", help="the Teams app package")
-    p.add_argument("action", choices=["build"])
-    p.add_argument("--bot-id", required=True, help="the Azure Bot's MicrosoftAppId (a GUID)")
-    p.add_argument("--out", type=Path, default=Path("auditbot.zip"))
-    p.add_argument(
-        "--app-id", help="the Teams app's id (a GUID); default: derived from the bot id, stable"
-    )
-    p.add_argument("--version", dest="app_version", help="the app's version, e.g. 1.2.0")
-    p.add_argument("--domain", help="the bot's host name (default: AUDITBOT_BOT_DOMAIN)")
-    p.add_argument("--template-dir", type=Path, default=None, help=argparse.SUPPRESS)
-
-
-# =================================================================== outbox
-
-
-async def _outbox(app: App, args: argparse.Namespace) -> int:
-    from store import repo
-
-    now = app.service.clock.now()
-    if args.action == "retry":
-        if args.row_id is None:
-            raise AuditError("outbox retry needs the row's ID (see `auditbot outbox --dead`)")
-        async with app.db.transaction() as conn:
-            status = await repo.requeue_dead(conn, args.row_id, now)
-        if status == "missing":
-            raise AuditError(f"there is no outbox row {args.row_id}")
-        if status is not None:
-            raise AuditError(f"outbox row {args.row_id} is {status}, not dead-lettered")
-        print(f"outbox row {args.row_id} queued again; the runner sends it on its next round")
-        return 0
-    if args.row_id is not None:
-        raise AuditError(f"unexpected '{args.row_id}': did you mean `outbox retry {args.row_id}`?")
-    async with app.db.reading() as conn:
-        rows = await repo.outbox_backlog(conn, repo.DEAD if args.dead else repo.PENDING)
-    if args.json:
-        print(json.dumps([_outbox_json(r, now) for r in rows], indent=2))
-        return 0
-    if not rows:
-        print("No dead-lettered rows." if args.dead else "Nothing waiting to be sent.")
-        return 0
-    print(f"{'ID':<8}{'WHAT':<30}{'RECIPIENT':<36}{'TRIES':<7}{'AGE':<9}LAST ERROR")
-    for r in rows:
-        what = f"{r['channel']}:{r['kind']}"
-        error = (r["last_error"] or "-").replace("\n", " ")
-        print(
-            f"{r['id']:<8}{what[:29]:<30}{r['recipient'][:35]:<36}{r['attempts']:<7}"
-            f"{age(now - r['created_at']):<9}{error[:100]}"
-        )
-    return 0
-
-
-def _outbox_json(r: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "channel": r["channel"],
-        "kind": r["kind"],
-        "recipient": r["recipient"],
-        "audit_id": r["audit_id"],
-        "attempts": r["attempts"],
-        "last_error": r["last_error"],
-        "age_seconds": int((now - r["created_at"]).total_seconds()),
-        "next_try": r["available_at"].isoformat(),
-    }
-
-
-def age(delta: timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{minutes}m"
-    return f"{minutes}m" if minutes else f"{seconds}s"
-
-
-# ================================================================= manifest
-
-
-def _manifest(args: argparse.Namespace) -> int:
-    from auditbot.settings import load_settings
-
-    settings = load_settings(Path(".env") if Path(".env").is_file() else None)
-    manifest = build_manifest(
-        settings,
-        bot_id=args.bot_id,
-        app_id=args.app_id,
-        version=args.app_version,
-        domain=args.domain,
-        template_dir=args.template_dir,
-    )
-    write_package(manifest, args.out, args.template_dir or MANIFEST_DIR)
-    print(
-        f"{args.out}: Teams app {manifest['id']} version {manifest['version']} "
-        f"for bot {args.bot_id}"
-    )
-    return 0
-
-
-def build_manifest(
-    settings: Settings,
-    bot_id: str,
-    app_id: str | None = None,
-    version: str | None = None,
-    domain: str | None = None,
-    template_dir: Path | None = None,
-) -> dict[str, Any]:
-    """The template with its placeholders filled, checked against the official schema."""
-    from auditbot.settings import is_guid
-
-    folder = template_dir or MANIFEST_DIR
-    if not is_guid(bot_id):
-        raise ConfigError(f"--bot-id '{bot_id}' is not a GUID: use the Azure Bot's MicrosoftAppId")
-    if app_id is not None and not is_guid(app_id):
-        raise ConfigError(f"--app-id '{app_id}' is not a GUID")
-    for name, value in (
-        ("AUDITBOT_PRIVACY_URL", settings.privacy_url),
-        ("AUDITBOT_TERMS_URL", settings.terms_url),
-    ):
-        if not value:
-            raise ConfigError(
-                f"{name} is not set: the Teams app package must link to the council's "
-                "page for it (an https:// address)"
-            )
-    values = {
-        "BOT_ID": bot_id.lower(),
-        "APP_ID": (app_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"auditbot:{bot_id.lower()}"))),
-        "VERSION": version or metadata.version("auditbot"),
-        "DEVELOPER_NAME": settings.developer_name,
-        "WEBSITE_URL": settings.website_url or str(settings.privacy_url),
-        "PRIVACY_URL": str(settings.privacy_url),
-        "TERMS_URL": str(settings.terms_url),
-        "BOT_DOMAIN": _host(domain or settings.bot_domain or ""),
-    }
-    try:
-        text = (folder / "manifest.json").read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{folder / 'manifest.json'}: cannot be read ({exc.strerror})") from None
-    for key, value in values.items():
-        text = text.replace("{{" + key + "}}", json.dumps(value)[1:-1])
-    manifest: dict[str, Any] = json.loads(text)
-    manifest["validDomains"] = [d for d in manifest.get("validDomains", []) if d]
-    if "{{" in json.dumps(manifest):
-        raise ConfigError(f"{folder / 'manifest.json'} has a placeholder that nothing fills")
-    problems = manifest_problems(manifest, folder)
-    if problems:
-        raise ConfigError(f"the Teams app manifest is not valid: {problems[0]}")
-    return manifest
-
-
-def manifest_problems(manifest: dict[str, Any], folder: Path | None = None) -> list[str]:
-    """What Teams would refuse: the official schema, plus https links and the icons' sizes."""
-    import jsonschema
-
-    folder = folder or MANIFEST_DIR
-    schema = json.loads((folder / "schema" / "MicrosoftTeams.schema.json").read_text("utf-8"))
-    validator = jsonschema.Draft4Validator(schema)
-    problems = [
-        f"{'.'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
-        for e in sorted(validator.iter_errors(manifest), key=lambda e: list(e.absolute_path))
-    ]
-    developer = manifest.get("developer", {})
-    for key in ("websiteUrl", "privacyUrl", "termsOfUseUrl"):
-        if not str(developer.get(key, "")).lower().startswith("https://"):
-            problems.append(f"developer.{key}: Teams needs an https:// address")
-    for icon, size in ICONS.items():
-        found = png_size(folder / icon)
-        if found != size:
-            problems.append(f"{icon}: must be a {size[0]}×{size[1]} PNG (found {found})")
-    return problems
-
-
-def write_package(manifest: dict[str, Any], out: Path, folder: Path) -> None:
-    """The zip Teams takes: manifest.json and the two icons, at the root."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
-        for icon in ICONS:
-            package.write(folder / icon, icon)
-
-
-def png_size(path: Path) -> tuple[int, int] | None:
-    """Width and height from a PNG's header; None when the file is missing or no PNG."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(24)
-    except OSError:
-        return None
-    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
-        return None
-    width, height = struct.unpack(">II", head[16:24])
-    return int(width), int(height)
-
-
-def _host(domain: str) -> str:
-    """A host name, also from a pasted URL such as https://bot.example/api/messages."""
-    domain = domain.strip()
-    if "://" in domain:
-        domain = urlsplit(domain).hostname or ""
-    return domain.strip("/")
-
-
-# =================================================================== doctor
 
 
 @dataclass(frozen=True)
@@ -457,24 +242,10 @@ def _token_problem(result: dict[str, Any], names: dict[str, str]) -> str:
 
 
 def _acquire_graph_token(settings: Settings) -> dict[str, Any]:
-    import msal
-    import requests
+    from graph.client import msal_app
 
-    from graph.settings import GraphSettings
-
-    scope = GraphSettings.__dataclass_fields__["scope"].default
-    session = requests.Session()
-    session.trust_env = settings.graph_ca_bundle is None
-    if settings.graph_ca_bundle:
-        session.verify = settings.graph_ca_bundle
-    client = msal.ConfidentialClientApplication(
-        settings.client_id,
-        client_credential=settings.client_secret,
-        authority=settings.authority,
-        instance_discovery=False,
-        http_client=session,
-    )
-    result: dict[str, Any] = client.acquire_token_for_client([scope])
+    graph = settings.graph_settings()
+    result: dict[str, Any] = msal_app(graph).acquire_token_for_client([graph.scope])
     return result
 
 
@@ -727,8 +498,5 @@ async def check_bot_credentials(
     return Check("bot credentials", False, _token_problem(result, names))
 
 
-COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {"outbox": _outbox}
-PLAIN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "doctor": _doctor,
-    "manifest": _manifest,
-}
+COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {}
+PLAIN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"doctor": _doctor}

@@ -15,15 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from audits.clock import Clock
-from store import repo
 from store.db import Database
-from store.schema import outbox
+from store.outbox_queue import OutboxFigures, outbox_figures
 
 Heartbeat = Callable[[], datetime | None]
+Failing = Callable[[], str | None]
 
 
 @dataclass(frozen=True)
@@ -61,12 +60,19 @@ class Readiness:
 
 
 async def check_readiness(
-    db: Database, heartbeat: Heartbeat, clock: Clock, limits: ReadinessLimits | None = None
+    db: Database,
+    heartbeat: Heartbeat,
+    clock: Clock,
+    limits: ReadinessLimits | None = None,
+    failing: Failing | None = None,
 ) -> Readiness:
     limits = limits or ReadinessLimits()
     now = clock.now()
     result = Readiness()
     result.checks["runner"] = _runner(heartbeat(), now, limits)
+    why = failing() if failing is not None else None
+    if why:
+        result.checks["runner"].update(ok=False, problem=f"the outbox runner is failing: {why}")
     try:
         figures = await asyncio.wait_for(_outbox_figures(db, now), limits.timeout)
     except TimeoutError:
@@ -95,47 +101,22 @@ def add_readiness_route(
     clock: Clock,
     limits: ReadinessLimits | None = None,
     path: str = "/readyz",
+    failing: Failing | None = None,
 ) -> None:
     """Adds GET `path` to `web_app` (before it is started). `heartbeat()` returns when the
-    runner last completed a loop, in `clock`'s time, or None before its first loop."""
+    runner last completed a loop, in `clock`'s time, or None before its first loop;
+    `failing()` why its rounds keep failing, or None."""
 
     async def readyz(_: web.Request) -> web.StreamResponse:
-        readiness = await check_readiness(db, heartbeat, clock, limits)
+        readiness = await check_readiness(db, heartbeat, clock, limits, failing)
         return web.json_response(readiness.json(), status=200 if readiness.ready else 503)
 
     web_app.router.add_get(path, readyz)
 
 
-@dataclass(frozen=True)
-class _Figures:
-    pending: int
-    oldest_created: datetime | None
-    oldest_due: datetime | None
-    dead: int
-
-
-async def _outbox_figures(db: Database, now: datetime) -> _Figures:
+async def _outbox_figures(db: Database, now: datetime) -> OutboxFigures:
     async with db.reading() as conn:
-        pending = (
-            await conn.execute(
-                sa.select(sa.func.count(), sa.func.min(outbox.c.created_at)).where(
-                    outbox.c.status == repo.PENDING
-                )
-            )
-        ).one()
-        oldest_due = (
-            await conn.execute(
-                sa.select(sa.func.min(outbox.c.available_at)).where(
-                    outbox.c.status == repo.PENDING, outbox.c.available_at <= now
-                )
-            )
-        ).scalar()
-        dead = (
-            await conn.execute(
-                sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == repo.DEAD)
-            )
-        ).scalar()
-    return _Figures(int(pending[0]), _utc(pending[1]), _utc(oldest_due), int(dead or 0))
+        return await outbox_figures(conn, now)
 
 
 def _runner(beat: datetime | None, now: datetime, limits: ReadinessLimits) -> dict[str, Any]:
@@ -150,7 +131,7 @@ def _runner(beat: datetime | None, now: datetime, limits: ReadinessLimits) -> di
     return check
 
 
-def _outbox(figures: _Figures, now: datetime, limits: ReadinessLimits) -> dict[str, Any]:
+def _outbox(figures: OutboxFigures, now: datetime, limits: ReadinessLimits) -> dict[str, Any]:
     oldest_age = (now - figures.oldest_created).total_seconds() if figures.oldest_created else 0
     lag = (now - figures.oldest_due).total_seconds() if figures.oldest_due else 0
     check: dict[str, Any] = {
@@ -179,10 +160,6 @@ def _sqlite_file_gone(db: Database) -> str | None:
     if not db.is_sqlite or not name or name == ":memory:" or Path(name).is_file():
         return None
     return f"the SQLite file {name} is gone"
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return _as_utc(value) if value is not None else None
 
 
 def _as_utc(value: datetime) -> datetime:

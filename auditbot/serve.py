@@ -45,7 +45,13 @@ def build_bot_server(app: App) -> BotServer:
     web_app = create_web_app(bot.adapter, bot)
     if app.settings.demo_mode:
         web_app.router.add_post("/dev/clock", _dev_clock(app))
-    add_readiness_route(web_app, app.db, lambda: app.runner.heartbeat, app.service.clock)
+    add_readiness_route(
+        web_app,
+        app.db,
+        lambda: app.runner.heartbeat,
+        app.service.clock,
+        failing=lambda: app.runner.failing,
+    )
     return BotServer(web_app, bot, app.dispatcher, app.runner)
 
 

@@ -100,8 +100,10 @@ class AuditBot(ActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
-        if activity.name != "adaptiveCard/action":
+        if activity.name == "healthCheck":  # botbuilder's own answer
             return await super().on_invoke_activity(turn_context)
+        if activity.name != "adaptiveCard/action":
+            return _other_invoke(activity.name or "")
         person = await self._person(turn_context)
         if person is None:
             return _message(words.WHO_ARE_YOU)
@@ -187,6 +189,21 @@ class _InvokeBody(Model):
 
 def _invoke(kind: str, value: Any, status: int = 200) -> InvokeResponse:
     return InvokeResponse(status=200, body=_InvokeBody(status, kind, value))
+
+
+def _other_invoke(name: str) -> InvokeResponse:
+    """Any other invoke Teams may send (a task module, a message extension, sign-in,
+    configuration): auditbot offers none, so it answers politely in the shape that
+    invoke expects, never with botbuilder's 501."""
+    log.info("answered an invoke auditbot does not offer: %s", name[:60])
+    if name.startswith("task/"):  # a dialog ("task module"): one message shown in it
+        return InvokeResponse(
+            status=200, body={"task": {"type": "message", "value": words.NOT_OFFERED}}
+        )
+    if name.startswith("composeExtension/"):  # a message extension's result
+        body = {"composeExtension": {"type": "message", "text": words.NOT_OFFERED}}
+        return InvokeResponse(status=200, body=body)
+    return InvokeResponse(status=200, body={})  # sign-in, config, tab and the rest: acknowledged
 
 
 def _message(text: str) -> InvokeResponse:

@@ -28,7 +28,9 @@ from botframework.connector.auth import (
 from msrest.serialization import Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
 
+from bot import signing_keys
 from bot.handler import AuditBot
+from bot.signing_keys import FAILURE_PAUSE, KeysUnavailable
 from cards import Built
 
 log = logging.getLogger(__name__)
@@ -123,7 +125,7 @@ class _Refusing(BotFrameworkAuthentication):
     ) -> AuthenticateRequestResult:
         try:
             result = await self._inner.authenticate_request(activity, auth_header)
-        except PermissionError:
+        except (PermissionError, KeysUnavailable):
             raise
         except Exception as exc:
             log.warning("refused a request whose token is not valid: %s", type(exc).__name__)
@@ -240,6 +242,7 @@ def _authentication(credentials: BotCredentials) -> BotFrameworkAuthentication:
 
 
 def make_adapter(credentials: BotCredentials) -> CloudAdapter:
+    signing_keys.install()
     adapter = CloudAdapter(_authentication(credentials))
 
     async def on_error(context, error: Exception) -> None:  # type: ignore[no-untyped-def]
@@ -285,6 +288,9 @@ def create_web_app(adapter: CloudAdapter, bot: AuditBot) -> web.Application:
             response = await adapter.process(request, bot)
         except web.HTTPException as exc:
             return web.json_response({"error": exc.reason}, status=exc.status)
+        except KeysUnavailable as exc:  # neither accepted nor refused: send it again later
+            headers = {"Retry-After": str(int(FAILURE_PAUSE))}
+            return web.json_response({"error": str(exc)}, status=503, headers=headers)
         except (TypeError, ValueError, KeyError, AttributeError):
             log.warning("refused a malformed activity", exc_info=True)
             return web.json_response({"error": "malformed activity"}, status=400)

@@ -608,6 +608,7 @@ REASSIGNED_AWAY_TEXT: Final = "There is nothing more for you to do on it."
 
 SAVED: Final = "Saved."
 OPENED: Final = "Opened below."
+NOT_OFFERED: Final = "auditbot does not offer that here. Type help to see what it can do."
 ALREADY_SAVED: Final = "That card has already been saved."
 UNKNOWN: Final = "Sorry, I did not understand that. Here is what you can type."
 WHO_ARE_YOU: Final = (

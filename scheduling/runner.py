@@ -19,7 +19,6 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from audits.catalog import Catalog
 from audits.clock import Clock
@@ -31,13 +30,16 @@ from audits.workdays import WorkingCalendar
 from audits.workflow import Change, Notice, payload_of
 from audits.workflow.notices import Escalated, Nudged
 from scheduling.dispatcher import Dispatcher
-from store import repo
+from store import audit_rows, outbox_queue, timer_queue, trail
 from store.db import Database
+from store.outbox_queue import OutboxItem
+from store.timer_queue import TimerRow, TimerStatus
 
 log = logging.getLogger(__name__)
 
 SCHEDULER = "auditbot (scheduler)"
 LAPSED_EVERY = timedelta(seconds=30)  # how often an idle runner looks for lapsed claims
+FAILING_ROUNDS = 3  # rounds failed in a row before /readyz says the runner is failing
 IDLE_WAIT = 0.5  # seconds between looks at the timers and the outbox when idle
 
 
@@ -55,6 +57,9 @@ class Runner:
         self.db, self.catalog, self.calendar = db, catalog, calendar
         self.standing, self.clock, self.worker, self.batch = standing, clock, worker, batch
         self.heartbeat: datetime | None = None  # the clock's time at the last finished tick
+        # Rounds (timers and outbox) that failed in a row, and the last failure.
+        self.failures = 0
+        self.last_failure: str | None = None
         self._wake = asyncio.Event()
         self._lapsed_checked: datetime | None = None
 
@@ -71,49 +76,59 @@ class Runner:
             # for less often: a claim's lease is minutes long anyway.
             lapsed = self._lapsed_checked is None or now - self._lapsed_checked > LAPSED_EVERY
             async with self.db.reading() as conn:
-                due = await repo.any_timer_due(conn, now, lapsed=lapsed)
+                due = await timer_queue.any_timer_due(conn, now, lapsed=lapsed)
             if lapsed:
                 self._lapsed_checked = now
             if not due:
                 break
             async with self.db.transaction() as conn:
-                claimed = await repo.claim_due_timers(conn, now, self.worker, self.batch)
-            for row in sorted(claimed, key=lambda r: (r["due_at"], r["key"])):
+                claimed = await timer_queue.claim_due_timers(conn, now, self.worker, self.batch)
+            for row in sorted(claimed, key=lambda r: (r.due_at, r.key)):
                 try:
                     await self._fire(row, now)
                 except Exception:  # the claim lapses and another round tries again
-                    log.exception("timer %s failed", row["key"])
+                    log.exception("timer %s failed", row.key)
             handled += len(claimed)
             if len(claimed) < self.batch:
                 break
         self.heartbeat = self.clock.now()
         return handled
 
-    async def _fire(self, row: dict[str, Any], now: datetime) -> None:
+    @property
+    def failing(self) -> str | None:
+        """Why the runner is not doing its work, once rounds have failed FAILING_ROUNDS
+        times in a row (one failure may be a blip), or None."""
+        return self.last_failure if self.failures >= FAILING_ROUNDS else None
+
+    async def _fire(self, row: TimerRow, now: datetime) -> None:
         async with self.db.transaction() as conn:
             try:
-                audit = await repo.load_audit(conn, row["audit_id"])
+                audit = await audit_rows.load_audit(conn, row.audit_id)
             except NotFound:
-                await repo.finish_timer(conn, row["id"], self.worker, now, repo.CANCELLED)
+                await timer_queue.finish_timer(
+                    conn, row.id, self.worker, now, TimerStatus.CANCELLED
+                )
                 return
             planned = plan(audit, self.catalog.policy(audit.policy), self.calendar)
-            reminder = next((r for r in planned if r.key == row["key"]), None)
+            reminder = next((r for r in planned if r.key == row.key), None)
             if reminder is None:  # the step is done, or no longer reminded
-                await repo.finish_timer(conn, row["id"], self.worker, now, repo.CANCELLED)
+                await timer_queue.finish_timer(
+                    conn, row.id, self.worker, now, TimerStatus.CANCELLED
+                )
                 return
             if reminder.at > now:  # moved since it was set
-                await repo.reschedule_timer(conn, row["id"], self.worker, reminder.at)
+                await timer_queue.reschedule_timer(conn, row.id, self.worker, reminder.at)
                 return
-            if not await repo.finish_timer(conn, row["id"], self.worker, now):
+            if not await timer_queue.finish_timer(conn, row.id, self.worker, now):
                 return  # the claim lapsed and another runner has it
             if _superseded(reminder, planned, now):
                 log.info("timer %s collapsed into a later reminder", reminder.key)
                 return
             items = self._outbox_items(audit, reminder, now)
-            fresh = [i for i in items if not await repo.outbox_key_exists(conn, i.key)]
-            await repo.enqueue_items(conn, fresh, now)
-            version = await repo.version_of(conn, audit.id)
-            await repo.append_history(
+            fresh = [i for i in items if not await outbox_queue.outbox_key_exists(conn, i.key)]
+            await outbox_queue.enqueue_items(conn, fresh, now)
+            version = await audit_rows.version_of(conn, audit.id)
+            await trail.append_history(
                 conn,
                 audit.id,
                 version,
@@ -127,9 +142,9 @@ class Runner:
             )
         log.info("timer %s fired: %d notice(s)", reminder.key, len(fresh))
 
-    def _outbox_items(self, audit: Audit, r: Reminder, now: datetime) -> list[repo.OutboxItem]:
+    def _outbox_items(self, audit: Audit, r: Reminder, now: datetime) -> list[OutboxItem]:
         return [
-            repo.OutboxItem(
+            OutboxItem(
                 key=f"{r.key}@{r.at.isoformat()}:{n.to}",
                 channel="teams",
                 kind=n.kind.value,
@@ -150,7 +165,7 @@ class Runner:
 
     async def seconds_to_next(self) -> float:
         async with self.db.reading() as conn:
-            due = await repo.next_timer_due(conn)
+            due = await timer_queue.next_timer_due(conn)
         if due is None:
             return IDLE_WAIT
         return max(0.0, min(IDLE_WAIT, (due - self.clock.now()).total_seconds()))
@@ -221,8 +236,11 @@ async def run(runner: Runner, dispatcher: Dispatcher | None, stop: asyncio.Event
             busy += await runner.tick()
             if dispatcher is not None:
                 busy += await dispatcher.pump()
-        except Exception:
+            runner.failures = 0
+        except Exception as exc:
             log.exception("runner round failed")
+            runner.failures += 1
+            runner.last_failure = f"{type(exc).__name__}: {str(exc)[:200]}"
         if stop.is_set():
             break
         if busy:

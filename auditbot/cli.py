@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from audits.templates import SectionKind
 from audits.workdays import uk_time
 from audits.workflow import SYSTEM
 from store.db import DatabaseUnavailable
+from store.trail import HistoryEntry
 
 # Command groups kept in their own modules. Each has `add_parsers(sub)`,
 # `COMMANDS` (async, given the built App) and `PLAIN_COMMANDS` (given only the
@@ -50,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the bot (POST /api/messages) and its outbox runner")
     p.add_argument("--port", type=int, default=3978)
     p.add_argument("--host", default="0.0.0.0")
+    p.add_argument(
+        "--dangerously-allow-unauthenticated",
+        action="store_true",
+        help="serve without MicrosoftAppId on an address other machines can reach",
+    )
 
     p = sub.add_parser(
         "runner", help="run only the timers (nudges, escalations) and the outbox, no endpoint"
@@ -158,9 +165,28 @@ async def _run(
         await app.close()
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 async def _serve(app: App, args: argparse.Namespace) -> int:
     from auditbot.serve import serving
 
+    if not app.settings.app_id:
+        if args.host not in LOOPBACK and not args.dangerously_allow_unauthenticated:
+            print(
+                "auditbot: MicrosoftAppId is not set, so the bot would take unauthenticated "
+                f"requests from anyone who can reach {args.host}:{args.port}. Set "
+                "MicrosoftAppId and MicrosoftAppPassword, or listen on this machine only "
+                "(--host 127.0.0.1), or, knowingly, --dangerously-allow-unauthenticated.",
+                file=sys.stderr,
+            )
+            return 2
+        # Said whatever the log level: logging may be set to errors only.
+        print(
+            "auditbot: WARNING: MicrosoftAppId is not set: requests are NOT authenticated.",
+            file=sys.stderr,
+            flush=True,
+        )
     async with serving(app, args.host, args.port):
         print(f"auditbot listening on http://{args.host}:{args.port}/api/messages", flush=True)
         await asyncio.Event().wait()
@@ -272,7 +298,7 @@ async def _show(app: App, args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "audit": audit.model_dump(mode="json"),
-                    "history": [{**h, "at": h["at"].isoformat()} for h in history],
+                    "history": [{**asdict(h), "at": h.at.isoformat()} for h in history],
                 },
                 indent=2,
             )
@@ -282,7 +308,7 @@ async def _show(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def render_audit(app: App, audit: Audit, history: list[dict[str, Any]]) -> str:
+def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
     template = app.catalog.template(audit.template)
     out: list[str] = []
     add = out.append
@@ -362,9 +388,7 @@ def render_audit(app: App, audit: Audit, history: list[dict[str, Any]]) -> str:
             add(f"  Closed {uk_time(coc.closed_at)}")
     add("History")
     for h in history:
-        add(
-            f"  {uk_time(h['at'])}  {h['actor']:<30} {h['what']}: {_short(h['old'])} → {_short(h['new'])}"
-        )
+        add(f"  {uk_time(h.at)}  {h.actor:<30} {h.what}: {_short(h.old)} → {_short(h.new)}")
     return "\n".join(out)
 
 

@@ -441,7 +441,8 @@ async def _bot_check(settings: Settings, login_url: str, ca_bundle: str | None) 
             "bot credentials",
             None,
             "MicrosoftAppId is not set: the bot accepts unauthenticated requests, which is "
-            "only for a local client such as the Agents Playground",
+            "only for a local client such as the Agents Playground ('serve' listens only "
+            "on 127.0.0.1 then, unless told --dangerously-allow-unauthenticated)",
         )
     if settings.app_type == "UserAssignedMSI":
         return Check(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import datetime, time
 from pathlib import Path
 
@@ -134,3 +137,34 @@ def test_sandbox_print_env(env, capsys):
     ]
     assert settings["AUDITBOT_GRAPH_URL"] == "https://127.0.0.1:9911/v1.0"
     assert settings["AUDITBOT_AUTHORITY"].startswith("https://127.0.0.1:9911/")
+
+
+def test_serve_refuses_to_run_unauthenticated_where_others_can_reach_it(env, capsys, monkeypatch):
+    monkeypatch.delenv("MicrosoftAppId", raising=False)
+    code, out, err = _run(capsys, "serve", "--host", "0.0.0.0", "--port", "0")
+    assert code == 2 and not out
+    assert "MicrosoftAppId is not set" in err and "--host 127.0.0.1" in err
+
+
+def test_serve_on_loopback_says_it_is_unauthenticated_whatever_the_log_level(env):
+    """On this machine only, anonymous serving is allowed (the Agents Playground), and the
+    warning is on stderr even when logging is set to errors only."""
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("MicrosoftAppId", "AUDITBOT_LOG_LEVEL")
+    }
+    environment |= {
+        "AUDITBOT_LOG_LEVEL": "ERROR",
+        "AUDITBOT_DATABASE_URL": os.environ["AUDITBOT_DATABASE_URL"],
+    }
+    command = [sys.executable, "-m", "auditbot.cli", "serve", "--host", "127.0.0.1", "--port", "0"]
+    with subprocess.Popen(
+        command, env=environment, cwd=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as served:
+        try:
+            assert served.stdout is not None
+            listening = served.stdout.readline()  # printed once serving
+            assert "auditbot listening on http://127.0.0.1:" in listening
+        finally:
+            served.terminate()
+        _, err = served.communicate(timeout=30)
+    assert "requests are NOT authenticated" in err

@@ -6,20 +6,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from audits.errors import InvalidInput
+from cards import EMAIL_LENGTH, LONG_TEXT, SHORT_TEXT
 
-MAX_FIELD = 10_000  # characters of one typed answer (evidence, impact, comments)
+# The limits the cards state on their inputs (maxLength), enforced here with the same
+# numbers: a client may ignore maxLength, and a text accepted beyond what its card shows
+# could make the card too big to open again.
+MAX_FIELD = LONG_TEXT  # evidence, impact, comments, and a section's own questions
+SHORT = SHORT_TEXT  # summaries, reasons, notes, an action's text
+EMAIL = EMAIL_LENGTH
 
 
-def text(data: Mapping[str, Any], key: str) -> str | None:
-    """A text input: None when empty; refused when not text or longer than MAX_FIELD."""
+def text(data: Mapping[str, Any], key: str, limit: int = MAX_FIELD) -> str | None:
+    """A text input: None when empty; refused when not text or longer than `limit`."""
     value = data.get(key)
     if value is None or value == "":
         return None
     if not isinstance(value, str | int | float):
         raise InvalidInput(f"'{key}' must be text")
     found = str(value)
-    if len(found) > MAX_FIELD:
-        raise InvalidInput(f"That is too long: at most {MAX_FIELD:,} characters, please shorten it")
+    if len(found) > limit:
+        raise InvalidInput(f"That is too long: at most {limit:,} characters, please shorten it")
     return found
 
 

@@ -10,7 +10,7 @@ the command's handler in the workflow.
 
     @ACTIONS.shows(Verb.SUBMIT)
     async def submit(app: Services, press: Press) -> Reply:
-        return await app.save(press, c.Submit(grade_reason=text(press.data, "grade_reason")))
+        return await app.save(press, c.Submit(grade_reason=text(press.data, "grade_reason", SHORT)))
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from application.inputs import MAX_FIELD, number, prefixed, text
+from application.inputs import EMAIL, MAX_FIELD, SHORT, number, prefixed, text
 from application.navigation import Navigator
 from application.people import Expected
 from application.services import Press, Services
@@ -311,8 +311,8 @@ def family_feedback(data: Mapping[str, Any]) -> c.Command:
     sought = text(data, "sought_from") or ""
     return c.RecordFamilyFeedback(
         sought_from=tuple(s.strip() for s in sought.split(",") if s.strip()),
-        summary=text(data, "summary"),
-        not_sought_reason=text(data, "not_sought_reason"),
+        summary=text(data, "summary", SHORT),
+        not_sought_reason=text(data, "not_sought_reason", SHORT),
     )
 
 
@@ -334,7 +334,7 @@ def iro_comments(data: Mapping[str, Any]) -> c.Command:
 
 @ACTIONS.saves(Verb.SUBMIT)
 def submit(data: Mapping[str, Any]) -> c.Command:
-    return c.Submit(grade_reason=text(data, "grade_reason"))
+    return c.Submit(grade_reason=text(data, "grade_reason", SHORT))
 
 
 @ACTIONS.saves(Verb.MODERATE_SECTION, then=lambda nav, press, audit: nav.after_moderating(audit))
@@ -353,7 +353,7 @@ def complete_moderation(data: Mapping[str, Any]) -> c.Command:
         grade=text(data, "grade") or "",
         evidence=text(data, "evidence") or "",
         impact=text(data, "impact") or "",
-        grade_reason=text(data, "grade_reason"),
+        grade_reason=text(data, "grade_reason", SHORT),
     )
 
 
@@ -370,13 +370,15 @@ def close_audit(data: Mapping[str, Any]) -> c.Command:
 
 @ACTIONS.saves(Verb.CONFIRM_PLAN)
 def confirm_plan(data: Mapping[str, Any]) -> c.Command:
-    return c.ConfirmPlan(plan=text(data, "plan") or "", owner=text(data, "owner") or "")
+    return c.ConfirmPlan(plan=text(data, "plan") or "", owner=text(data, "owner", EMAIL) or "")
 
 
 @ACTIONS.saves(Verb.ADD_ACTION)
 def add_action(data: Mapping[str, Any]) -> c.Command:
     return c.AddAction(
-        text=text(data, "text") or "", owner=text(data, "owner") or "", due=text(data, "due") or ""
+        text=text(data, "text", SHORT) or "",
+        owner=text(data, "owner", EMAIL) or "",
+        due=text(data, "due") or "",
     )
 
 
@@ -392,7 +394,7 @@ def sign_off_action(data: Mapping[str, Any]) -> c.Command:
 
 @ACTIONS.saves(Verb.RETURN_ACTION)
 def return_action(data: Mapping[str, Any]) -> c.Command:
-    return c.ReturnAction(number(data, "action"), text(data, "reason") or "")
+    return c.ReturnAction(number(data, "action"), text(data, "reason", SHORT) or "")
 
 
 # ------------------------------------------------------------- typed commands

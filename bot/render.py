@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import cards
@@ -18,12 +19,27 @@ from application.views import (
     WelcomeView,
 )
 from audits.model import Status
+from cards import words
 from cards.actions import Card
 from cards.report import report_card
 from cards.tracker import audit_details_card, tracker_card
 
+log = logging.getLogger(__name__)
+
 
 def render(view: View) -> dict[str, Any]:
+    """The card for a view; never one Teams would refuse as too big. The cards shorten
+    what they show to fit (with a way to see the rest); should one still not fit, a
+    short card says so rather than the reply failing."""
+    card = _card(view)
+    if cards.size_of(card) > cards.MAX_CARD_BYTES:
+        size = cards.size_of(card)
+        log.error("a %s card was %d bytes; sent a short one", type(view).__name__, size)
+        return cards.receipt_card(words.CARD_TOO_BIG, [])
+    return card
+
+
+def _card(view: View) -> dict[str, Any]:
     match view:
         case AuditView():
             return _audit_card(view)

@@ -7,7 +7,7 @@ carries one `Verb` per button (see `cards.actions`). Wording lives in
 """
 
 from cards import words
-from cards._kit import MAX_CARD_BYTES, Built, size_of
+from cards._kit import EMAIL_LENGTH, LONG_TEXT, MAX_CARD_BYTES, SHORT_TEXT, Built, size_of
 from cards.actions import Card, Verb, action_data
 from cards.agreed import action_completion_card, agreed_actions_card, sign_off_card
 from cards.allocation import allocation_card, iro_comments_card
@@ -29,7 +29,10 @@ from cards.reminders import escalation_card, nudge_card
 from cards.schema import CardInvalid, validate
 
 __all__ = [
+    "EMAIL_LENGTH",
+    "LONG_TEXT",
     "MAX_CARD_BYTES",
+    "SHORT_TEXT",
     "Built",
     "Card",
     "CardInvalid",

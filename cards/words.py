@@ -608,6 +608,9 @@ REASSIGNED_AWAY_TEXT: Final = "There is nothing more for you to do on it."
 
 SAVED: Final = "Saved."
 OPENED: Final = "Opened below."
+CARD_TOO_BIG: Final = (
+    "This is too long to show in Teams. Nothing was lost: the QA team can see it in full."
+)
 NOT_OFFERED: Final = "auditbot does not offer that here. Type help to see what it can do."
 ALREADY_SAVED: Final = "That card has already been saved."
 UNKNOWN: Final = "Sorry, I did not understand that. Here is what you can type."

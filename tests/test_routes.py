@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from application.routes import ACTIONS, COMMANDS, ActionTable, CommandTable
 from application.services import Press
-from application.views import HelpView
+from application.views import HelpView, ReceiptView
 from cards import words
 from cards.actions import Verb
 
@@ -53,3 +54,17 @@ async def test_an_unknown_verb_gets_help_never_an_audit(data: dict[str, Any]) ->
     reply = await ACTIONS.dispatch(None, Press("someone@council.example", data, None))  # type: ignore[arg-type]
     assert isinstance(reply.follow_up, HelpView) and reply.text == words.UNKNOWN
     assert reply.replace is None
+
+
+def test_no_card_over_the_teams_limit_is_ever_drawn() -> None:
+    """A view whose card would be too big for a Teams message is drawn as a short card
+    saying so, rather than the reply failing (413) and the card never opening."""
+    from bot.render import render
+    from cards import MAX_CARD_BYTES, size_of
+
+    lines = tuple((f"Line {i}", "y" * 90) for i in range(1000))
+    card = render(ReceiptView("Saved", lines))
+    assert size_of(card) <= MAX_CARD_BYTES
+    assert words.CARD_TOO_BIG in json.dumps(card)
+    small = render(ReceiptView("Saved", lines[:2]))
+    assert words.CARD_TOO_BIG not in json.dumps(small)

@@ -101,7 +101,7 @@ class ActionTable:
         """Runs the press's route; refusals and bad input become a short message."""
         route = self.routes.get(press.verb) if press.verb else None
         if route is None:  # an unknown verb is never taken for "open"
-            return Reply(follow_up=HelpView(), text=words.UNKNOWN)
+            return Reply(follow_up=_help(app, press.person), text=words.UNKNOWN)
         try:
             return await route(app, press)
         except NotAllowed as exc:
@@ -147,7 +147,7 @@ async def answer_text(app: Services, person: str, message: str, key: str | None)
     """A typed message: a command, or the answer to a question the bot asked, or help."""
     message = message.strip()
     if not message:
-        return Reply(follow_up=HelpView())
+        return Reply(follow_up=_help(app, person))
     found = COMMANDS.find(message)
     if found is not None:
         handler, rest = found
@@ -155,7 +155,7 @@ async def answer_text(app: Services, person: str, message: str, key: str | None)
         if reply is not None:
             return reply
     typed = await typed_answer(app, person, message, key)
-    return typed if typed is not None else Reply(follow_up=HelpView(), text=words.UNKNOWN)
+    return typed if typed is not None else Reply(follow_up=_help(app, person), text=words.UNKNOWN)
 
 
 async def typed_answer(app: Services, person: str, message: str, key: str | None) -> Reply | None:
@@ -257,7 +257,7 @@ async def type_answer(app: Services, press: Press) -> Reply:
 
 @ACTIONS.shows(Verb.HELP)
 async def help_(app: Services, press: Press) -> Reply:
-    return Reply(follow_up=HelpView())
+    return Reply(follow_up=_help(app, press.person))
 
 
 @ACTIONS.shows(Verb.MY_AUDITS)
@@ -402,7 +402,12 @@ def return_action(data: Mapping[str, Any]) -> c.Command:
 
 @COMMANDS.route("help", "hi", "hello", "?")
 async def help_command(app: Services, person: str, rest: str) -> Reply:
-    return Reply(follow_up=HelpView())
+    return Reply(follow_up=_help(app, person))
+
+
+def _help(app: Services | None, person: str) -> HelpView:
+    """The commands this person can use (QA staff: the QA ones too)."""
+    return HelpView(qa=app is not None and app.access.is_qa(person))
 
 
 @COMMANDS.route("my audits", "audits")

@@ -33,7 +33,7 @@ class AuditView:
 
 @dataclass(frozen=True)
 class HelpView:
-    pass
+    qa: bool = False  # QA staff also see the QA commands
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,8 @@ def _card(view: View) -> dict[str, Any]:
     match view:
         case AuditView():
             return _audit_card(view)
-        case HelpView():
-            return cards.help_card()
+        case HelpView(qa):
+            return cards.help_card(qa)
         case WelcomeView():
             return cards.welcome_card(None)
         case MyAuditsView(rows):

@@ -37,17 +37,18 @@ def welcome_card(name_hint: str | None = None) -> dict[str, Any]:
     )
 
 
-def help_card() -> dict[str, Any]:
+def help_card(qa: bool = False) -> dict[str, Any]:
+    """What the person can type: QA staff also see the report and the tracker."""
     return k.card(
-        [k.heading(words.HELP_TITLE), *_commands(), k.text(words.HELP_BUTTONS, subtle=True)],
+        [k.heading(words.HELP_TITLE), *_commands(qa), k.text(words.HELP_BUTTONS, subtle=True)],
         [button(words.MY_AUDITS, Verb.MY_AUDITS, None)],
     )
 
 
-def _commands() -> list[k.Element]:
+def _commands(qa: bool = False) -> list[k.Element]:
     return [
         k.line(k.run(command, mono=True, bold=True), k.run(f" – {meaning}"))
-        for command, meaning in words.COMMANDS
+        for command, meaning in (words.COMMANDS if qa else words.EVERYONE_COMMANDS)
     ]
 
 

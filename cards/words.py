@@ -170,7 +170,7 @@ WELCOME_TEXT: Final = (
 )
 PRIVACY: Final = "My messages show the child's ID only, never the child's name."
 HELP_TITLE: Final = "What you can type"
-_EVERYONE: Final[tuple[tuple[str, str], ...]] = (
+EVERYONE_COMMANDS: Final[tuple[tuple[str, str], ...]] = (
     ("help", "what I can do and the words I understand"),
     ("my audits", "the audits you are part of, what comes next and when it is due"),
     ("resume", "carry on where you left off"),
@@ -184,7 +184,7 @@ QA_COMMANDS: Final[tuple[tuple[str, str], ...]] = (
         'team="Team name", status=submitted, overdue, concern)',
     ),
 )
-COMMANDS: Final = _EVERYONE + QA_COMMANDS
+COMMANDS: Final = EVERYONE_COMMANDS + QA_COMMANDS
 QA_ONLY: Final = "Only the QA team can see the report and the tracker."
 DETAILS_TITLE: Final = "Audit details"
 TEAM: Final = "Team"

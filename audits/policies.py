@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from audits.grades import Grade, GradeRule
 from audits.roles import Role
 from audits.steps import StepId as StepId
-from audits.workdays import WorkingCalendar, as_utc
+from audits.workdays import WorkingCalendar, as_utc, wall_clock_days_after
 from audits.yamlfile import load_model
 
 
@@ -33,8 +33,10 @@ class Duration(_Strict):
     month ("within the first 3 weeks of each calendar month": `day_of_month: 21`).
 
     A day of the month falls at close of business on that day, or on the last working
-    day before it; when that leaves fewer than `lead_working_days` after the start, the
-    same day of the next month.
+    day before it; when that has passed (or leaves fewer than `lead_working_days`
+    after the start), the same day of the next month. `lead_working_days` is the
+    product's own council option, 0 (off) unless a policy sets it: no seed asks for
+    a lead time.
     """
 
     hours: Annotated[float, Field(ge=0)] | None = None
@@ -42,7 +44,7 @@ class Duration(_Strict):
     weeks: Annotated[int, Field(ge=0)] | None = None
     working_days: Annotated[int, Field(ge=0)] | None = None
     day_of_month: Annotated[int, Field(ge=1, le=28)] | None = None
-    lead_working_days: Annotated[int, Field(ge=0)] = 5
+    lead_working_days: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Duration:
@@ -59,10 +61,11 @@ class Duration(_Strict):
             return self._by_day_of_month(start, calendar)
         if self.hours is not None:
             return start + timedelta(hours=self.hours)
+        # Days and weeks are UK wall-clock days: the same time of day in the UK.
         if self.days is not None:
-            return start + timedelta(days=self.days)
+            return wall_clock_days_after(start, self.days)
         assert self.weeks is not None
-        return start + timedelta(weeks=self.weeks)
+        return wall_clock_days_after(start, 7 * self.weeks)
 
     def _by_day_of_month(self, start: datetime, calendar: WorkingCalendar) -> datetime:
         assert self.day_of_month is not None
@@ -73,7 +76,8 @@ class Duration(_Strict):
             day = date(year, month, self.day_of_month)
             while not calendar.is_working_day(day):
                 day -= timedelta(days=1)
-            if day >= earliest:
+            # Allocated late on the day itself: that day's close of business has gone.
+            if day >= earliest and calendar.close_of(day) > start:
                 return calendar.close_of(day)
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
@@ -86,6 +90,10 @@ class Duration(_Strict):
                 while not calendar.is_working_day(day):
                     day -= timedelta(days=1)
             return calendar.close_of(day) if self.working_days else end
+        if self.days is not None:
+            return wall_clock_days_after(end, -self.days)
+        if self.weeks is not None:
+            return wall_clock_days_after(end, -7 * self.weeks)
         return end - (self.after(end, calendar) - end)
 
     def describe(self) -> str:

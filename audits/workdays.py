@@ -79,6 +79,21 @@ class WorkingCalendar:
         return datetime.combine(nxt, self.opens, tzinfo=UK).astimezone(UTC)
 
 
+def wall_clock_days_after(instant: datetime, days: int) -> datetime:
+    """The same UK wall-clock time `days` calendar days on (negative: back), as UTC.
+
+    A deadline in days or weeks lands at the time of day it started, whatever the
+    clocks did in between: allocated at 10:00 on 20 March (GMT), 6 weeks on is 10:00
+    on 1 May (BST), 09:00Z, not 10:00Z. A time the clocks skip (01:30 on the last
+    Sunday of March) is read as the hour after; one they repeat (01:30 on the last
+    Sunday of October) as the first of the two.
+    """
+    local = as_utc(instant).astimezone(UK)
+    day = local.date() + timedelta(days=days)
+    wall = datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=UK)
+    return wall.astimezone(UTC)
+
+
 def as_utc(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("naive datetime: give a time zone")

@@ -17,7 +17,7 @@ from application.effects import EffectsConfig
 from application.service import AuditService
 from application.services import Services
 from auditbot.settings import Settings
-from audits.catalog import Catalog, load_catalog
+from audits.catalog import Catalog, check_roles, load_catalog
 from audits.clock import Clock, SystemClock
 from audits.roles import StandingRoles, load_standing_roles
 from audits.workdays import WorkingCalendar
@@ -72,6 +72,8 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     clock = clock or SystemClock()
     catalog = load_catalog(settings.config_dir, settings.default_policy)
     standing = load_standing_roles(settings.roles_file) if settings.roles_file else StandingRoles()
+    if settings.roles_file:
+        check_roles(catalog, standing, settings.roles_file)
     calendar = WorkingCalendar()
     db = Database(settings.database_url)
     graph = _graph(settings) if settings.graph_configured else None

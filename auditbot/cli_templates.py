@@ -19,12 +19,14 @@ import yaml
 from audits.catalog import SHIPPED
 from audits.errors import ConfigError
 from audits.policies import Policy, load_policy
+from audits.roles import load_standing_roles
 from audits.templates import SectionKind, Template, load_template
 
 if TYPE_CHECKING:
     from auditbot.app import App
 
 CONFIG_DIR_ENV = "AUDITBOT_CONFIG_DIR"
+ROLES_FILE_ENV = "AUDITBOT_ROLES_FILE"
 
 
 def add_parsers(sub: Any) -> None:
@@ -64,6 +66,23 @@ def check_files(paths: Iterable[Path], config_dir: Path | None) -> tuple[list[st
         else:
             oks.append(_summary(item))
     return oks, problems
+
+
+def check_policy_roles(paths: Iterable[Path], roles_file: Path) -> list[str]:
+    """Each role a policy among `paths` needs that `roles_file` names nobody for."""
+    try:
+        standing = load_standing_roles(roles_file)
+    except ConfigError as exc:
+        return [_readable(line) for line in str(exc).splitlines()]
+    problems = []
+    for path in paths:
+        try:
+            item = _load(path)
+        except ConfigError:
+            continue  # already reported by check_files
+        if isinstance(item, Policy):
+            problems += [f"{path}: {line}" for line in item.missing_roles(standing)]
+    return problems
 
 
 def _load(path: Path) -> Template | Policy:
@@ -164,6 +183,9 @@ def _check(args: argparse.Namespace) -> int:
     config = os.environ.get(CONFIG_DIR_ENV)
     config_dir = Path(config) if config else None
     oks, problems = check_files(args.files, config_dir)
+    roles = os.environ.get(ROLES_FILE_ENV)
+    if roles:
+        problems += check_policy_roles(args.files, Path(roles))
     if config_dir is not None and not config_dir.is_dir():
         problems.append(f"{config_dir}: {CONFIG_DIR_ENV} names a folder that does not exist")
     for line in oks:

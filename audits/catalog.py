@@ -12,6 +12,7 @@ from pathlib import Path
 
 from audits.errors import ConfigError, InvalidInput
 from audits.policies import Policy, load_policy
+from audits.roles import StandingRoles
 from audits.templates import Template, load_template
 
 SHIPPED = Path(__file__).parent
@@ -73,3 +74,13 @@ def load_catalog(extra: Path | None = None, default_policy: str = "swindon") -> 
 def _check_name(path: Path, ident: str) -> None:
     if path.stem != ident:
         raise ConfigError(f"{path}: id '{ident}' must match the file name '{path.stem}'")
+
+
+def check_roles(catalog: Catalog, standing: StandingRoles, roles_file: Path | str) -> None:
+    """Refuses to start when a policy gives work or notice to a role the roles file
+    names nobody for (a closure or a re-audit nobody would be asked to do)."""
+    missing = [
+        line for policy in catalog.policies.values() for line in policy.missing_roles(standing)
+    ]
+    if missing:
+        raise ConfigError("\n".join(f"{roles_file}: {line}" for line in missing))

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from audits.grades import Grade, GradeRule
-from audits.roles import Role
+from audits.roles import STANDING_ROLE_KEYS, Role, StandingRoles
 from audits.steps import StepId as StepId
 from audits.workdays import WorkingCalendar, as_utc, wall_clock_days_after
 from audits.yamlfile import load_model
@@ -207,6 +207,33 @@ class Policy(_Strict):
 
     def step(self, step_id: StepId) -> Step | None:
         return self.steps.get(step_id)
+
+    def standing_roles_needed(self) -> dict[Role, list[str]]:
+        """Each role of the roles file this policy gives work or notice to, with where."""
+        needed: dict[Role, list[str]] = {}
+
+        def need(role: Role, where: str) -> None:
+            if role in STANDING_ROLE_KEYS:
+                needed.setdefault(role, []).append(where)
+
+        for step_id, step in self.steps.items():
+            need(step.actor, f"steps.{step_id.value}.actor")
+            for n, escalation in enumerate(step.escalations):
+                need(escalation.to, f"steps.{step_id.value}.escalations[{n}]")
+        for role in self.case_of_concern_alert:
+            need(role, "case_of_concern_alert")
+        if self.panel:
+            need(Role.QA_MANAGER, "panel")
+        return needed
+
+    def missing_roles(self, standing: StandingRoles) -> list[str]:
+        """One line per role this policy needs that the roles file names nobody for."""
+        return [
+            f"policy '{self.id}' ({self.name}) needs a {role.label} ({', '.join(where)}), "
+            f"but the roles file names none ({STANDING_ROLE_KEYS[role]})"
+            for role, where in self.standing_roles_needed().items()
+            if not standing.has(role)
+        ]
 
 
 def load_policy(path: Path) -> Policy:

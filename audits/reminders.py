@@ -165,5 +165,12 @@ def people_in_role(audit: Audit, role: Role, standing: StandingRoles) -> list[st
         case Role.HEAD_OF_SERVICE:
             head = standing.heads_of_service.get(audit.strand)
             return [head] if head else []
+        case Role.DIRECTOR:
+            director = standing.directors.get(audit.strand)
+            return [director] if director else []
+        case Role.HOS_PRACTICE_QA:
+            return [standing.hos_practice_qa] if standing.hos_practice_qa else []
+        case Role.QA_INBOX:
+            return [standing.qa_inbox] if standing.qa_inbox else []
     who = audit.participants.of(role)
     return [who] if who else []

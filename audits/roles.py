@@ -47,6 +47,11 @@ class Role(StrEnum):
     HEAD_OF_SERVICE = "head_of_service"
     PANEL = "panel"
     ACTION_OWNER = "action_owner"
+    # Swindon: "the relevant team HoS and Director ... and HoS for Practice,
+    # Performance and QA" are told of an overall Inadequate; "QA Inbox" gets the audit.
+    DIRECTOR = "director"
+    HOS_PRACTICE_QA = "hos_practice_qa"
+    QA_INBOX = "qa_inbox"
 
     @property
     def label(self) -> str:
@@ -65,6 +70,21 @@ _ROLE_LABELS = {
     Role.HEAD_OF_SERVICE: "head of service",
     Role.PANEL: "QA panel member",
     Role.ACTION_OWNER: "person responsible for the action",
+    Role.DIRECTOR: "director",
+    Role.HOS_PRACTICE_QA: "head of service for practice, performance and QA",
+    Role.QA_INBOX: "QA inbox",
+}
+
+# Roles held by the people of the roles file, not by the allocation: each with the
+# key of the roles file that names them.
+STANDING_ROLE_KEYS = {
+    Role.QA_OFFICER: "qa_officers",
+    Role.QA_MANAGER: "qa_managers",
+    Role.PANEL: "panel",
+    Role.HEAD_OF_SERVICE: "heads_of_service",
+    Role.DIRECTOR: "directors",
+    Role.HOS_PRACTICE_QA: "hos_practice_qa",
+    Role.QA_INBOX: "qa_inbox",
 }
 
 # The people named on each audit at allocation, in the allocation CSV's order.
@@ -88,6 +108,32 @@ class StandingRoles(BaseModel):
     panel: tuple[Person, ...] = ()
     # strand id -> head of service for that service area
     heads_of_service: dict[str, Person] = Field(default_factory=dict)
+    # strand id -> the director for that service area (Swindon: Corporate Parenting,
+    # or Safeguarding and Support)
+    directors: dict[str, Person] = Field(default_factory=dict)
+    # The head of service for practice, performance and QA.
+    hos_practice_qa: Person | None = None
+    # The QA team's shared mailbox: told by e-mail, never in Teams.
+    qa_inbox: Person | None = None
+
+    def has(self, role: Role) -> bool:
+        """Whether the roles file names anyone in this standing role (always True for
+        a role the allocation gives)."""
+        match role:
+            case Role.QA_OFFICER:
+                return bool(self.qa_officers)
+            case Role.QA_MANAGER | Role.PANEL:
+                # The QA managers sit on the panel and are told an audit is ready for it.
+                return bool(self.qa_managers)
+            case Role.HEAD_OF_SERVICE:
+                return bool(self.heads_of_service)
+            case Role.DIRECTOR:
+                return bool(self.directors)
+            case Role.HOS_PRACTICE_QA:
+                return self.hos_practice_qa is not None
+            case Role.QA_INBOX:
+                return self.qa_inbox is not None
+        return True
 
     def holds(self, who: str, role: Role, strand: str | None = None) -> bool:
         match role:
@@ -101,6 +147,12 @@ class StandingRoles(BaseModel):
                 if strand is None:
                     return who in self.heads_of_service.values()
                 return self.heads_of_service.get(strand) == who
+            case Role.DIRECTOR:
+                if strand is None:
+                    return who in self.directors.values()
+                return self.directors.get(strand) == who
+            case Role.HOS_PRACTICE_QA:
+                return who == self.hos_practice_qa
         return False
 
     @property

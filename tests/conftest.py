@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from application.service import AuditService
 from auditbot.app import App
@@ -20,7 +19,7 @@ from tests.support.apps import started_app
 from tests.support.clock import START
 from tests.support.council import DIRECTORY, ROLES_FILE
 from tests.support.database import BACKENDS, postgres_schema
-from tests.support.fake_connector import FakeConnector
+from tests.support.fake_connector import FakeConnector, served_connector
 from tests.support.teams import TENANT
 
 
@@ -70,14 +69,8 @@ def service(
 @pytest.fixture
 async def connector() -> AsyncIterator[FakeConnector]:
     """A local stand-in for the Bot Connector, recording what the bot sends."""
-    fake = FakeConnector()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
-    yield fake
-    await runner.cleanup()
+    async with served_connector() as fake:
+        yield fake
 
 
 @pytest.fixture

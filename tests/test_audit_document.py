@@ -12,19 +12,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.service import AuditService
-from auditbot.demo import fill_audit
 from audits import commands as c
 from audits.grades import Grade
 from audits.model import Audit, SectionAnswer
 from audits.templates import Template
 from reports.audit_document import FINAL_LINE, render_audit_document
 from tests.support.allocations import allocation, rows
-from tests.support.people import QA_MANAGER
+from tests.support.factories import fill_audit
+from tests.support.people import QA_MANAGER, people
 
 TEMPLATE_ID = "swindon-practice-evaluation"
-AUDITOR = "auditor1@council.example"
-MODERATOR = "moderator1@council.example"
-IRO = "iro1@council.example"
+AUDITOR = people(1).auditor  # of allocation(), the audit under test
+MODERATOR = people(1).moderator
+IRO = people(1).iro
 EVIDENCE = "Case notes, assessment and plan for the last 6 months"
 IMPACT = "The child is safer and their plan is moving on"
 SECTION_13_ACTION = "Update the chronology with the last three months of visits"

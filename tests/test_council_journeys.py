@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 from application.service import AuditService
-from auditbot.demo import fill_audit, moderate_audit
 from audits import commands as c
 from audits.clock import FixedClock
 from audits.errors import InvalidInput, WrongState
@@ -22,14 +21,11 @@ from audits.workflow import SYSTEM
 from scheduling.runner import Runner
 from store.schema import outbox
 from tests.support.allocations import allocation, rows
-from tests.support.people import QA_MANAGER, QA_OFFICER
+from tests.support.factories import fill_audit, moderate_audit
+from tests.support.people import QA_MANAGER, QA_OFFICER, people
 
-AUDITOR, SW, MOD, SM = (
-    "auditor1@council.example",
-    "sw1@council.example",
-    "moderator1@council.example",
-    "sm1@council.example",
-)
+ONE = people(1)  # the people of allocation(), the audit under test
+AUDITOR, SW, MOD, SM = ONE.auditor, ONE.social_worker, ONE.moderator, ONE.service_manager
 
 
 def _at(service: AuditService, when: datetime) -> AuditService:

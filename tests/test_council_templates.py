@@ -19,7 +19,6 @@ import yaml
 from docx.table import Table
 
 from auditbot.cli import main
-from auditbot.demo import fill_audit, sample_value
 from audits import commands as c
 from audits.catalog import SHIPPED, Catalog, load_catalog
 from audits.errors import ConfigError, InvalidInput
@@ -34,7 +33,8 @@ from cards import MAX_CARD_BYTES, review_card, section_card, size_of, validate
 from cards.form import GUIDANCE_ID
 from reports.audit_document import render_audit_document
 from tests.support.allocations import allocation, rows
-from tests.support.people import QA_MANAGER
+from tests.support.factories import fill_audit, sample_value
+from tests.support.people import QA_MANAGER, people
 from tests.test_templates import _answers_showing
 
 NEW = [
@@ -46,7 +46,7 @@ NEW = [
 ]
 ALL = sorted({*NEW, "swindon-practice-evaluation"})
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-AUDITOR = "auditor1@council.example"
+AUDITOR = people(1).auditor  # of allocation(), the audit under test
 GOLDEN = Path(__file__).parent / "golden" / "documents"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
 

@@ -20,19 +20,16 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from auditbot.app import App, build
+from auditbot.app import App
 from auditbot.cli import main
-from auditbot.demo import ROLES_FILE, SAMPLE_CSV
-from auditbot.settings import Settings
-from audits.allocation_csv import parse_allocation_csv
-from audits.clock import FixedClock
-from audits.workflow import SYSTEM
 from bot.handler import AuditBot
 from bot.server import BotCredentials, create_web_app, make_adapter
 from cards import words
-from store import m365
-from tests.support.clock import START
+from tests.support.apps import started_app
+from tests.support.council import allocate_sample
 from tests.support.fake_connector import FakeConnector
+from tests.support.people import AUDITOR
+from tests.support.teams import activity as teams_activity
 
 MANIFEST = Path(__file__).parent.parent / "manifest"
 SCHEMA = json.loads((MANIFEST / "schema" / "MicrosoftTeams.schema.json").read_text())
@@ -152,31 +149,13 @@ def test_manifest_commands_are_the_help_cards_commands():
 
 # ------------------------------------------------------- the bot answers each command
 
-TENANT = "6d3b0f1e-5a8c-4a7e-9c11-2f1a0c0de001"
-AUDITOR = "ava.auditor@council.example"
-
-
-def object_id(upn: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn))
-
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[App]:
-    settings = Settings.model_validate(
-        {
-            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
-        }
-    )
-    built = build(settings, clock=FixedClock(START))
-    await built.start()
-    lines = SAMPLE_CSV.read_text().splitlines()
-    rows = parse_allocation_csv("\n".join(lines[:2]) + "\n", built.catalog)
-    async with built.db.transaction() as conn:
-        await m365.save_people(conn, [(AUDITOR, object_id(AUDITOR), True)], START)
-    await built.service.allocate(SYSTEM, rows)
-    yield built
-    await built.close()
+    """The first sample child allocated; the directory knows its auditor."""
+    async with started_app(tmp_path, known=[AUDITOR]) as running:
+        await allocate_sample(running.service, 1)
+        yield running
 
 
 @pytest.fixture
@@ -193,18 +172,7 @@ async def bot_url(app: App) -> AsyncIterator[str]:
 
 async def _say(url: str, connector: FakeConnector, text: str, n: int) -> list[dict[str, Any]]:
     before = len(connector.sent)
-    activity = {
-        "type": "message",
-        "id": f"act-{n}",
-        "text": text,
-        "channelId": "msteams",
-        "serviceUrl": connector.url,
-        "from": {"id": f"29:{AUDITOR}", "name": "Ava", "aadObjectId": object_id(AUDITOR)},
-        "conversation": {"id": "a:ava", "conversationType": "personal", "tenantId": TENANT},
-        "recipient": {"id": "28:bot", "name": "auditbot"},
-        "channelData": {"tenant": {"id": TENANT}},
-        "locale": "en-GB",
-    }
+    activity = teams_activity(AUDITOR, f"act-{n}", connector.url, type="message", text=text)
     async with aiohttp.ClientSession() as http, http.post(url, json=activity) as response:
         assert response.status in (200, 201)
     return [s.body for s in connector.sent[before:]]

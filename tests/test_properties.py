@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from auditbot.demo import ROLES_FILE, sample_value
 from audits import commands as c
 from audits.catalog import load_catalog
 from audits.clock import FixedClock
@@ -32,7 +31,9 @@ from audits.workflow import (
 )
 from tests.support.allocations import allocation
 from tests.support.clock import START
-from tests.support.people import QA_MANAGER, QA_OFFICER
+from tests.support.council import ROLES_FILE
+from tests.support.factories import sample_value
+from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER, STRANGER, people
 
 CATALOG = load_catalog()
 TEMPLATE = CATALOG.template("swindon-practice-evaluation")
@@ -41,18 +42,14 @@ STANDING = load_standing_roles(ROLES_FILE)
 CALENDAR = WorkingCalendar()
 SECTIONS = [s.id for s in TEMPLATE.sections]
 GRADED = [s.id for s in TEMPLATE.graded_sections]
+ONE = people(1)  # the audit's people
 PEOPLE = [
-    "auditor1@council.example",
-    "sw1@council.example",
-    "iro1@council.example",
-    "moderator1@council.example",
-    "tm1@council.example",
-    "sm1@council.example",
+    *ONE.model_dump().values(),
     QA_MANAGER,
     QA_OFFICER,
-    "hana.hos@council.example",
-    "stranger@council.example",
-    "auditor9@council.example",
+    HEAD_OF_SERVICE,
+    STRANGER,
+    people(9).auditor,
 ]
 SUBMITTED_OR_LATER = (Status.SUBMITTED, Status.MODERATED, Status.PANEL_AGREED, Status.CLOSED)
 
@@ -101,7 +98,7 @@ commands = st.one_of(
     st.builds(
         c.AddAction,
         text=st.sampled_from(["Do it", "Update the plan with the family now"]),
-        owner=st.sampled_from(["sw1@council.example", "tm1@council.example", "nobody"]),
+        owner=st.sampled_from([ONE.social_worker, ONE.team_manager, "nobody"]),
         due=st.sampled_from(["2026-11-30", "2026-10-01", "soon"]),
     ),
     st.builds(c.RemoveAction, number=st.integers(0, 3)),
@@ -129,7 +126,7 @@ commands = st.one_of(
     st.builds(
         c.ConfirmPlan,
         plan=st.sampled_from(["", "Strategy meeting Friday"]),
-        owner=st.sampled_from(["tm1@council.example", "x"]),
+        owner=st.sampled_from([ONE.team_manager, "x"]),
     ),
     st.builds(c.RecordReaudit, grade=grades, findings=st.sampled_from(["", "Better now"])),
     st.builds(c.CloseCaseOfConcern, note=st.sampled_from(["", "Embedded"])),
@@ -233,7 +230,7 @@ class AuditMachine(RuleBasedStateMachine):
         self._try(
             self.audit.participants.auditor,
             c.AddAction(
-                "Update the plan with the family by review", "sw1@council.example", "2026-12-31"
+                "Update the plan with the family by review", ONE.social_worker, "2026-12-31"
             ),
         )
 

@@ -30,11 +30,9 @@ from openpyxl import load_workbook
 
 from application.queries import Queries, summary_of
 from application.service import AuditService
-from auditbot.app import App, build
+from auditbot.app import App
 from auditbot.cli import main
 from auditbot.cli_reports import COMMANDS
-from auditbot.demo import ROLES_FILE, fill_audit, moderate_audit
-from auditbot.settings import Settings
 from audits import commands as c
 from audits.catalog import load_catalog
 from audits.clock import FixedClock
@@ -61,7 +59,10 @@ from sandbox import RunningSandbox, start_sandbox
 from store.db import Database
 from store.report_rows import read_report_rows
 from tests.support.allocations import rows
+from tests.support.apps import started_app
+from tests.support.council import ROLES_FILE
 from tests.support.database import BACKENDS, POSTGRES_URL, postgres_schema
+from tests.support.factories import fill_audit, moderate_audit
 from tests.support.people import QA_MANAGER, people
 
 GOLDEN = Path(__file__).parent / "golden" / "cards" / "report"
@@ -128,7 +129,6 @@ def nov(n: int) -> str:
 class Scenario:
     url: str
     engine_options: dict[str, Any]
-    sqlite_file: Path | None
 
     def database(self) -> Database:
         return Database(self.url, **self.engine_options)
@@ -263,22 +263,27 @@ async def _build_month(db: Database) -> None:
     await run(QA_MANAGER, nov(5), c.CloseCaseOfConcern("Actions embedded"))
 
 
+@pytest.fixture(scope="module")
+def sqlite_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The month in a SQLite file, built once: the figures' tests read it, and the CLI
+    and filing run on copies of it (they need a file to copy, so they run on SQLite only)."""
+    file = tmp_path_factory.mktemp("month") / "auditbot.db"
+
+    async def make() -> None:
+        db = Database(f"sqlite+aiosqlite:///{file}")
+        await db.ensure_schema()
+        await _build_month(db)
+        await db.dispose()
+
+    asyncio.run(make())
+    return file
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def month(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Scenario]:
+def month(request: pytest.FixtureRequest) -> Iterator[Scenario]:
     if request.param == "sqlite":
-        file = tmp_path_factory.mktemp("month") / "auditbot.db"
-        scenario = Scenario(f"sqlite+aiosqlite:///{file}", {}, file)
-
-        async def make() -> None:
-            db = scenario.database()
-            await db.ensure_schema()
-            await _build_month(db)
-            await db.dispose()
-
-        asyncio.run(make())
-        yield scenario
+        file = request.getfixturevalue("sqlite_month")
+        yield Scenario(f"sqlite+aiosqlite:///{file}", {})
         return
     schema = postgres_schema()
 
@@ -288,7 +293,7 @@ def month(
         await db.dispose()
         assert POSTGRES_URL
         options = {"connect_args": {"server_settings": {"search_path": schema.name}}}
-        return Scenario(POSTGRES_URL, options, None)
+        return Scenario(POSTGRES_URL, options)
 
     yield asyncio.run(make_pg())
     asyncio.run(schema.__aexit__(None, None, None))
@@ -853,10 +858,8 @@ async def test_tracker_filters(db: Database) -> None:
 
 
 @pytest.fixture
-def cli_env(month: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    if month.sqlite_file is None:
-        pytest.skip("the CLI runs on a copy of the SQLite month")
-    shutil.copy(month.sqlite_file, tmp_path / "cli.db")
+def cli_env(sqlite_month: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copy(sqlite_month, tmp_path / "cli.db")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AUDITBOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.delenv("AUDITBOT_ROLES_FILE", raising=False)
@@ -950,22 +953,13 @@ def test_cli_bad_input_is_one_line_and_exit_1(
 
 
 @pytest.fixture
-async def filing_app(month: Scenario, tmp_path: Path) -> AsyncIterator[tuple[App, RunningSandbox]]:
-    if month.sqlite_file is None:
-        pytest.skip("filing runs on a copy of the SQLite month")
-    shutil.copy(month.sqlite_file, tmp_path / "filing.db")
+async def filing_app(
+    sqlite_month: Path, tmp_path: Path
+) -> AsyncIterator[tuple[App, RunningSandbox]]:
+    shutil.copy(sqlite_month, tmp_path / "bot.db")  # the database apps.settings names
     sandbox = await start_sandbox(tmp_path / "sandbox", port=0)
-    settings = Settings.model_validate(
-        {
-            **sandbox.env(),
-            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'filing.db'}",
-            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
-        }
-    )
-    app = build(settings, clock=FixedClock(AS_AT))
-    await app.start()
-    yield app, sandbox
-    await app.close()
+    async with started_app(tmp_path, sandbox.env(), clock=FixedClock(AS_AT)) as app:
+        yield app, sandbox
     await sandbox.stop()
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from application.service import AuditService
 from audits.allocation_csv import REQUIRED, AllocationRow, parse_allocation_csv
 from audits.catalog import Catalog
+from audits.model import Audit
+from audits.workflow import SYSTEM
 from tests.support.people import AUDITOR, IRO, MOD, QA_MANAGER, SM, STRANGER, SW, TM
 
 ROLES_FILE = Path(__file__).with_name("roles.yaml")
@@ -70,3 +73,9 @@ def many_csv(n: int) -> str:
 def sample_rows(catalog: Catalog, *children: int) -> list[AllocationRow]:
     """Those sample children's allocation rows, parsed as an upload is."""
     return parse_allocation_csv(allocation_csv(*children), catalog)
+
+
+async def allocate_sample(service: AuditService, *children: int) -> list[Audit]:
+    """Allocates those sample children (as the system does, from an upload)."""
+    outcomes = await service.allocate(SYSTEM, sample_rows(service.catalog, *children))
+    return [o.audit for o in outcomes]

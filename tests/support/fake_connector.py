@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,3 +93,19 @@ class FakeConnector:
             and s.method == "POST"
             and not (s.reply_to or "").startswith(prefix)
         ]
+
+
+@contextlib.asynccontextmanager
+async def served_connector(**options: Any) -> AsyncIterator[FakeConnector]:
+    """A FakeConnector listening on a free local port (its `url`), stopped afterwards."""
+    fake = FakeConnector(**options)
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    fake.url = f"http://127.0.0.1:{port}/"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()

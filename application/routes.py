@@ -30,6 +30,7 @@ from application.views import (
     ReceiptView,
     Reply,
     ReportView,
+    StatusView,
     TrackerView,
     View,
 )
@@ -433,7 +434,8 @@ async def status(app: Services, person: str, rest: str) -> Reply | None:
     child_id = said[0].lower()
     for audit in await app.queries.audits_of(person):
         if audit.child_id.lower() == child_id:
-            return Reply(follow_up=app.navigator.where(person, audit))
+            mine = any(d.open and d.owner == person for d in audit.deadlines.values())
+            return Reply(follow_up=StatusView(audit, app.clock.now(), mine))
     return Reply(follow_up=ReceiptView(words.NO_SUCH_CHILD.format(child_id=said[0].lower()), ()))
 
 

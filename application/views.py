@@ -37,6 +37,15 @@ class HelpView:
 
 
 @dataclass(frozen=True)
+class StatusView:
+    """Where an audit is up to (`status <child's ID>`); `mine`: the person has a step."""
+
+    audit: Audit
+    now: datetime
+    mine: bool
+
+
+@dataclass(frozen=True)
 class WelcomeView:
     pass
 
@@ -82,6 +91,7 @@ View = (
     | TrackerView
     | AuditDetailsView
     | ReportView
+    | StatusView
     | ReceiptView
 )
 

@@ -191,19 +191,32 @@ def _invoke(kind: str, value: Any, status: int = 200) -> InvokeResponse:
     return InvokeResponse(status=200, body=_InvokeBody(status, kind, value))
 
 
+class _Shown(Model):
+    """The answer to a dialog (`task/*`) or a message extension (`composeExtension/*`)
+    invoke: one message shown in it. msrest serialises invoke bodies, so a Model."""
+
+    _attribute_map = {  # noqa: RUF012 - msrest's convention
+        "task": {"key": "task", "type": "object"},
+        "compose_extension": {"key": "composeExtension", "type": "object"},
+    }
+
+    def __init__(self, task: Any = None, compose_extension: Any = None) -> None:
+        super().__init__()
+        self.task, self.compose_extension = task, compose_extension
+
+
 def _other_invoke(name: str) -> InvokeResponse:
-    """Any other invoke Teams may send (a task module, a message extension, sign-in,
+    """Any other invoke Teams may send (a dialog, a message extension, sign-in,
     configuration): auditbot offers none, so it answers politely in the shape that
     invoke expects, never with botbuilder's 501."""
     log.info("answered an invoke auditbot does not offer: %s", name[:60])
-    if name.startswith("task/"):  # a dialog ("task module"): one message shown in it
-        return InvokeResponse(
-            status=200, body={"task": {"type": "message", "value": words.NOT_OFFERED}}
-        )
-    if name.startswith("composeExtension/"):  # a message extension's result
-        body = {"composeExtension": {"type": "message", "text": words.NOT_OFFERED}}
-        return InvokeResponse(status=200, body=body)
-    return InvokeResponse(status=200, body={})  # sign-in, config, tab and the rest: acknowledged
+    if name.startswith("task/"):
+        task = {"type": "message", "value": words.NOT_OFFERED}
+        return InvokeResponse(status=200, body=_Shown(task=task))
+    if name.startswith("composeExtension/"):
+        result = {"type": "message", "text": words.NOT_OFFERED}
+        return InvokeResponse(status=200, body=_Shown(compose_extension=result))
+    return InvokeResponse(status=200)  # sign-in, config, tab and the rest: acknowledged
 
 
 def _message(text: str) -> InvokeResponse:

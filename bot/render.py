@@ -14,6 +14,7 @@ from application.views import (
     MyAuditsView,
     ReceiptView,
     ReportView,
+    StatusView,
     TrackerView,
     View,
     WelcomeView,
@@ -55,6 +56,8 @@ def _card(view: View) -> dict[str, Any]:
             return audit_details_card(audit, now)
         case ReportView(summary, word_url, workbook_url):
             return report_card(summary, word_url, workbook_url)
+        case StatusView(audit, now, mine):
+            return cards.status_card(audit, now, mine)
         case ReceiptView(title, lines):
             return cards.receipt_card(title, list(lines))
     raise TypeError(f"no card for {type(view).__name__}")  # pragma: no cover

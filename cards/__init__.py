@@ -21,7 +21,7 @@ from cards.form import (
     section_receipt_lines,
     type_answer_card,
 )
-from cards.home import MyAuditRow, help_card, my_audits_card, welcome_card
+from cards.home import MyAuditRow, help_card, my_audits_card, status_card, welcome_card
 from cards.moderation import moderation_card, moderation_summary_card
 from cards.notices import notice_card
 from cards.practitioner import checklist_card, checklist_state, feedback_card
@@ -64,6 +64,7 @@ __all__ = [
     "section_receipt_lines",
     "sign_off_card",
     "size_of",
+    "status_card",
     "type_answer_card",
     "validate",
     "welcome_card",

@@ -136,3 +136,36 @@ def _row(row: MyAuditRow) -> ColumnSet:
             ),
         ],
     )
+
+
+def status_card(audit: Audit, now: datetime, mine: bool) -> dict[str, Any]:
+    """Where an audit is up to, for `status <child's ID>`: its stage, each open step with
+    who has it and when it is due. With `mine` (the person has a step), a button opens
+    it. The child's ID only; no answers."""
+    body: list[k.Element] = [
+        k.heading(words.audit_line(audit.id, audit.child_id)),
+        k.fact(words.STATUS_STAGE, words.status(audit.status)),
+    ]
+    waiting = sorted((d for d in audit.deadlines.values() if d.open), key=lambda d: d.due_at)
+    if not waiting:
+        body.append(k.fact(words.NEXT, words.NOTHING_DUE))
+    for deadline in waiting:
+        late = deadline.due_at < now
+        when = (
+            words.overdue_since(deadline.due_at, now)
+            if late
+            else words.due_in(deadline.due_at, now)
+        )
+        body.append(
+            k.fact(
+                _first_upper(words.step(deadline.step)),
+                words.STATUS_WITH.format(who=deadline.owner, when=when),
+                color=Colors.ATTENTION if late else None,
+            )
+        )
+    actions = [button(words.STATUS_OPEN_MINE, Verb.OPEN_AUDIT, audit.id)] if mine else []
+    return k.card(body, actions)
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]

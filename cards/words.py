@@ -200,6 +200,9 @@ NO_AUDITS: Final = "You have no audits at the moment."
 NEXT: Final = "Next"
 NOTHING_DUE: Final = "Nothing due"
 YOUR_ROLE: Final = "You are the"
+STATUS_STAGE: Final = "Stage"
+STATUS_WITH: Final = "{when} – with {who}"
+STATUS_OPEN_MINE: Final = "Open my part"
 
 
 def more_audits(count: int) -> str:

@@ -1,5 +1,6 @@
 """Shared fixtures: a real database (SQLite file, and PostgreSQL when
-AUDITBOT_TEST_POSTGRES_URL is set), the shipped catalog, a fixed clock."""
+AUDITBOT_TEST_POSTGRES_URL is set), the shipped catalog, a fixed clock, the fake Bot
+Connector, the Microsoft 365 sandbox and the whole app (built by tests.support.apps)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from audits.catalog import Catalog, load_catalog
 from audits.clock import FixedClock
 from audits.roles import StandingRoles, load_standing_roles
 from audits.workdays import WorkingCalendar
+from sandbox import RunningSandbox, start_sandbox
 from store.db import Database
 from tests.support.apps import started_app
 from tests.support.clock import START
@@ -71,6 +73,16 @@ async def connector() -> AsyncIterator[FakeConnector]:
     """A local stand-in for the Bot Connector, recording what the bot sends."""
     async with served_connector() as fake:
         yield fake
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[RunningSandbox]:
+    """The Microsoft 365 sandbox on a free port, its state in tmp_path."""
+    running = await start_sandbox(tmp_path / "sandbox", port=0)
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 @pytest.fixture

@@ -173,15 +173,6 @@ async def raw_http(sandbox: RunningSandbox, token: str | None = None) -> AsyncIt
 
 
 @pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[RunningSandbox]:
-    running = await start_sandbox(tmp_path / "sandbox", port=0)
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-@pytest.fixture
 async def graph(sandbox: RunningSandbox) -> AsyncIterator[GraphServiceClient]:
     async with graph_client(sandbox) as client:
         yield client

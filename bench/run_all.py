@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/run_all.py [--quick] [--markdown]
 
-Runs bench/timers.py, submit.py, startup.py, allocation.py and, when it is
-there, report.py, one after another in this process, each through its
+Runs bench/timers.py, submit.py, startup.py, allocation.py, when it is there
+report.py, and sqlite_driver.py, one after another in this process, each through its
 `measure()`; a script that fails is shown as failed and the others still run.
 --quick uses smaller sizes (a smoke run; its figures are not the budgets').
 Exit status 1 when any figure is over its budget or any script failed.
@@ -35,6 +35,7 @@ FULL: dict[str, dict[str, Any]] = {
     "startup": {},
     "allocation": {},
     "report": {},
+    "sqlite_driver": {},
 }
 QUICK: dict[str, dict[str, Any]] = {
     "timers": {"n": 5_000},
@@ -42,6 +43,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "startup": {"runs": 1},
     "allocation": {"audits": 20},
     "report": {},
+    "sqlite_driver": {"turns": 10, "rounds": 1},
 }
 
 

@@ -25,40 +25,13 @@ from botframework.connector.auth import (
     JwtTokenValidation,
     UserTokenClient,
 )
-from msrest.serialization import Serializer
-from msrest.universal_http.requests import ClientRetryPolicy
 
-from bot import signing_keys
+from bot import patches
 from bot.handler import AuditBot
 from bot.signing_keys import FAILURE_PAUSE, KeysUnavailable
-from cards import Built
 
 log = logging.getLogger(__name__)
 
-# botbuilder makes a Bot Connector client for every reply and proactive card, and
-# msrest builds its retry policy by testing 999 status codes against a 500-item
-# list (5-7 ms of CPU each time, more than the rest of a turn). The same codes as
-# a frozenset: the same answers, at once.
-ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
-
-# msrest copies an attachment's content (an Adaptive Card: a plain JSON tree) one value
-# at a time in Python before every send, which cost more than storing the answer. A
-# tree of plain JSON values comes out of it unchanged, so the json module copies it.
-_serialize_object = Serializer.serialize_object
-
-
-def _plain_json_at_once(self: Serializer, attr: Any, **kwargs: Any) -> Any:
-    if isinstance(attr, Built):  # plain JSON already, and never changed: no copy needed
-        return attr
-    if type(attr) in (dict, list):
-        try:
-            return json.loads(json.dumps(attr, allow_nan=False))
-        except (TypeError, ValueError):
-            pass  # something that is not plain JSON inside: msrest's own way
-    return _serialize_object(self, attr, **kwargs)
-
-
-Serializer.serialize_object = _plain_json_at_once  # type: ignore[method-assign]
 MAX_BODY = 256 * 1024  # an activity carrying a card submit is far below this
 # Activities and card data are a few levels deep; botbuilder and msrest walk them
 # recursively, so a deeply nested body would end in a RecursionError.
@@ -203,9 +176,7 @@ class _SharedClients(ConnectorFactory):
         client = self._clients.get(key)
         if client is None:
             client = await self._inner.create(service_url, audience)
-            # msrest re-checks every outgoing activity against the schema's constraints,
-            # walking the whole card; ours are built from checked models.
-            client._serialize.client_side_validation = False
+            patches.skip_client_side_validation(client)
             self._clients[key] = client
             while len(self._clients) > self.KEEP:
                 self._clients.popitem(last=False)
@@ -242,7 +213,9 @@ def _authentication(credentials: BotCredentials) -> BotFrameworkAuthentication:
 
 
 def make_adapter(credentials: BotCredentials) -> CloudAdapter:
-    signing_keys.install()
+    # The libraries' patches (bot.patches) go in before the first adapter: its
+    # connector clients, serializer and key reader are the patched ones.
+    patches.apply()
     adapter = CloudAdapter(_authentication(credentials))
 
     async def on_error(context, error: Exception) -> None:  # type: ignore[no-untyped-def]

@@ -15,9 +15,9 @@ request tried again (8.1 s for eight). `SigningKeys` is the same reader made saf
   once with `KeysUnavailable` (503 to the caller, so the Bot Connector sends again)
   instead of each waiting for the endpoint again.
 
-`install()` makes botbuilder use it for every metadata document it reads; it is
-called once, when the adapter is made. Written by hand because botbuilder offers no
-hook for its key fetching but this class attribute.
+`bot.patches.apply()` makes botbuilder use it (`keys_for`) for every metadata document
+it reads, when the adapter is made. Written by hand because botbuilder offers no hook
+for its key fetching but a class attribute.
 """
 
 from __future__ import annotations
@@ -106,14 +106,10 @@ class SigningKeys:
         return None
 
 
-def _signing_keys(metadata_url: str) -> SigningKeys:
+def keys_for(metadata_url: str) -> SigningKeys:
+    """The reader of one metadata document, kept in botbuilder's own cache of readers."""
     cache = JwtTokenExtractor.metadataCache
     found = cache.get(metadata_url)
     if not isinstance(found, SigningKeys):
         found = cache[metadata_url] = SigningKeys(metadata_url)
     return found
-
-
-def install() -> None:
-    """Makes botbuilder read every OpenID metadata document through `SigningKeys`."""
-    JwtTokenExtractor.get_open_id_metadata = staticmethod(_signing_keys)

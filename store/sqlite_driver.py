@@ -8,6 +8,10 @@ single write lock. Here the cursor runs the statement, reads what SQLAlchemy
 asks of it afterwards and fetches its rows in one function on aiosqlite's
 thread.
 
+It pays: bench/sqlite_driver.py (20 users at once, turns shaped like a card submit's
+database work, both drivers in the same run) measured 3.0 ms of CPU a turn against
+4.3 ms with SQLAlchemy's adapter (1.44x), and 6.3 ms against 7.7 ms of wall time (1.21x).
+
 It reaches into aiosqlite as SQLAlchemy's own adapter does (the queue behind
 `Connection._execute`, the `sqlite3` connection as `_conn`); `one_hop_dbapi`
 returns None when this aiosqlite lacks them, and the engine then keeps

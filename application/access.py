@@ -16,7 +16,7 @@ from audits.model import Audit
 from audits.roles import StandingRoles
 from audits.workflow import roles_of
 from cards import words
-from store import repo
+from store import trail
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -44,4 +44,4 @@ class Access:
         """Records a refusal; the audit id is cut short, since it came from a card."""
         log.warning("refused %s on audit %s for %s", doing, audit_id[:32] or "-", person)
         async with self.db.transaction() as conn:
-            await repo.record_refusal(conn, self.clock.now(), person, audit_id[:32], doing, reason)
+            await trail.record_refusal(conn, self.clock.now(), person, audit_id[:32], doing, reason)

@@ -17,7 +17,7 @@ from typing import Any
 
 from audits.model import Audit, Deadline, Status
 from audits.roles import Role
-from store.repo import OutboxItem
+from store.outbox_queue import OutboxItem
 
 GRAPH = "graph"
 CALENDAR, FILE, TRACKER, INSTALL = "calendar", "file", "tracker", "install"

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from application.ports import Directory, DirectoryUser, GraphError
 from audits.clock import Clock
-from store import m365
+from store import contacts, outbox_queue, typed_answers
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,26 @@ LOOK_AGAIN_SECONDS = 600.0  # someone the directory did not know is asked about 
 # Who an Entra object id is, kept between turns rather than read on every one. A
 # renamed account is seen under its new address after this long at most.
 KNOWN_SECONDS = 300.0
+
+
+async def know_people(
+    conn: AsyncConnection, found: Iterable[tuple[str, str, bool]], now: datetime
+) -> None:
+    """Stores who each (upn, object id, enabled) is. Someone who opened the bot before
+    anyone knew them has their chat linked now, and the cards that waited for it go now."""
+    for upn in await contacts.save_people(conn, found, now):
+        await outbox_queue.send_waiting_now(conn, "teams", upn, now)
+
+
+async def keep_conversation(
+    conn: AsyncConnection, object_id: str, upn: str | None, reference: dict[str, Any], now: datetime
+) -> bool:
+    """Stores a person's conversation; True if it is new. Their cards waiting for a chat
+    (or for a retry) go now."""
+    is_new = await contacts.save_conversation(conn, object_id, upn, reference, now)
+    if upn:
+        await outbox_queue.send_waiting_now(conn, "teams", upn, now)
+    return is_new
 
 
 @dataclass(frozen=True)
@@ -56,14 +79,14 @@ class People:
         ):
             return
         async with self.db.reading() as conn:
-            upn = await m365.upn_of(conn, object_id)
+            upn = await contacts.upn_of(conn, object_id)
         found = await self._look_up(object_id) if upn is None else None
         async with self.db.transaction() as conn:
             now = self.clock.now()
             if found is not None:
                 upn = found.upn
-                await m365.save_people(conn, [(found.upn, found.id, found.enabled)], now)
-            await m365.save_conversation(conn, object_id, upn, reference(), now)
+                await know_people(conn, [(found.upn, found.id, found.enabled)], now)
+            await keep_conversation(conn, object_id, upn, reference(), now)
         self._remembered[object_id] = fingerprint
         if upn is None:  # not in the directory, or it could not be asked: later, again
             self._look_again[object_id] = time.monotonic() + LOOK_AGAIN_SECONDS
@@ -77,7 +100,7 @@ class People:
         if known is not None and time.monotonic() < known[1]:
             return known[0]
         async with self.db.reading() as conn:
-            upn = await m365.upn_of(conn, object_id)
+            upn = await contacts.upn_of(conn, object_id)
         if upn is not None:
             self._know(object_id, upn)
         return upn
@@ -105,13 +128,13 @@ class People:
             else None
         )
         async with self.db.transaction() as conn:
-            await m365.await_text(
+            await typed_answers.await_text(
                 conn, person, expected.audit_id, expected.verb, self.clock.now(), detail
             )
 
     async def expected_text(self, person: str) -> Expected | None:
         async with self.db.reading() as conn:
-            awaited = await m365.awaited_text(conn, person)
+            awaited = await typed_answers.awaited_text(conn, person)
         if awaited is None:
             return None
         return Expected(
@@ -125,4 +148,4 @@ class People:
         """The question waiting for this person was answered (or refused): asked once,
         answered once, so a later message is not taken for it."""
         async with self.db.transaction() as conn:
-            await m365.answered(conn, person)
+            await typed_answers.answered(conn, person)

@@ -20,7 +20,7 @@ from cards.tracker import TrackerFilters, TrackerRow
 from reports.build import build_report
 from reports.figures import AuditReport
 from reports.period import Period
-from store import repo
+from store import audit_rows
 from store.db import Database
 
 
@@ -33,13 +33,13 @@ class Queries:
     async def audit(self, audit_id: str) -> Audit:
         """The audit as stored (NotFound for an unknown id)."""
         async with self.db.reading() as conn:
-            return await repo.load_audit(conn, audit_id)
+            return await audit_rows.load_audit(conn, audit_id)
 
     async def audits_of(self, person: str) -> list[Audit]:
         """Every audit that names this person, by id."""
         async with self.db.reading() as conn:
-            rows = await repo.list_audits(conn, self.clock.now(), person=person)
-            return [await repo.load_audit(conn, r.id) for r in rows]
+            rows = await audit_rows.list_audits(conn, self.clock.now(), person=person)
+            return [await audit_rows.load_audit(conn, r.id) for r in rows]
 
     async def my_audits(self, person: str) -> tuple[MyAuditRow, ...]:
         """One row per audit naming the person: their part and their next step."""
@@ -77,7 +77,7 @@ class Queries:
     async def tracker(self, filters: TrackerFilters) -> tuple[TrackerRow, ...]:
         """Every audit's tracker row (the card pages and filters them)."""
         async with self.db.reading() as conn:
-            rows = await repo.list_audits(
+            rows = await audit_rows.list_audits(
                 conn,
                 self.clock.now(),
                 status=filters.status.value if filters.status else None,

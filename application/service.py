@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from application.effects import EffectsConfig, effects_of
+from application.people import know_people
 from application.ports import Directory, GraphError
 from audits import commands
 from audits.allocation_csv import AllocationRefused, AllocationRow
@@ -23,7 +23,7 @@ from audits.reminders import Reminder, plan
 from audits.roles import StandingRoles
 from audits.workdays import WorkingCalendar
 from audits.workflow import Context, Outcome, allocate, apply
-from store import m365, repo
+from store import audit_rows, idempotency, outbox_queue, timer_queue, trail, typed_answers
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,10 @@ class AuditService:
         now = self.clock.now()
         cycle = f"{self.calendar.local_date(now):%Y-%m}"
         async with self.db.transaction() as conn:
-            await m365.save_people(conn, accounts, now)
-            taken = await repo.children_in_cycle(conn, cycle, [r.allocation.child_id for r in rows])
+            await know_people(conn, accounts, now)
+            taken = await audit_rows.children_in_cycle(
+                conn, cycle, [r.allocation.child_id for r in rows]
+            )
             if taken:
                 raise AllocationRefused(
                     [
@@ -76,20 +78,20 @@ class AuditService:
                         if r.allocation.child_id in taken
                     ]
                 )
-            number = await repo.next_audit_number(conn, cycle)
+            number = await audit_rows.next_audit_number(conn, cycle)
             outcomes = []
             for offset, row in enumerate(rows):
                 a = row.allocation
                 ctx = self._context(actor, a.template, a.policy)
                 audit_id = f"{cycle.replace('-', '')}-{number + offset:03d}"
                 outcome = allocate(audit_id, a, ctx)
-                version = await repo.insert_audit(conn, outcome.audit, now)
-                await repo.sync_reminders(conn, audit_id, self.reminders(outcome.audit))
-                await repo.append_history(
+                version = await audit_rows.insert_audit(conn, outcome.audit, now)
+                await timer_queue.sync_reminders(conn, audit_id, self.reminders(outcome.audit))
+                await trail.append_history(
                     conn, audit_id, version, actor, now, "allocate", outcome.changes
                 )
-                await repo.enqueue(conn, audit_id, version, outcome.notices, now)
-                await repo.enqueue_items(
+                await outbox_queue.enqueue(conn, audit_id, version, outcome.notices, now)
+                await outbox_queue.enqueue_items(
                     conn, effects_of(None, outcome.audit, version, self.effects), now
                 )
                 outcomes.append(outcome)
@@ -153,7 +155,7 @@ class AuditService:
 
     async def _was_applied(self, key: str) -> bool:
         async with self.db.reading() as conn:
-            return await repo.was_processed(conn, key)
+            return await idempotency.was_processed(conn, key)
 
     async def _apply_in_transaction(
         self,
@@ -166,25 +168,27 @@ class AuditService:
     ) -> Outcome:
         async with self.db.transaction() as conn:
             if key is not None:
-                await repo.mark_processed(conn, key, audit_id, self.clock.now())
+                await idempotency.mark_processed(conn, key, audit_id, self.clock.now())
             if answered_by is not None:
-                await m365.answered(conn, answered_by)
-            audit, version = await repo.load_versioned(conn, audit_id, for_update=True)
+                await typed_answers.answered(conn, answered_by)
+            audit, version = await audit_rows.load_versioned(conn, audit_id, for_update=True)
             if check is not None:
                 check(audit)
             ctx = self._context(actor, audit.template, audit.policy)
             outcome = apply(audit, command, ctx)
             if not outcome.changes:  # e.g. "save" pressed on an unchanged card
                 return outcome
-            new_version = await repo.save_audit(conn, outcome.audit, version, ctx.now, before=audit)
+            new_version = await audit_rows.save_audit(
+                conn, outcome.audit, version, ctx.now, before=audit
+            )
             if outcome.audit.deadlines != audit.deadlines:
-                await repo.sync_reminders(conn, audit_id, self.reminders(outcome.audit))
+                await timer_queue.sync_reminders(conn, audit_id, self.reminders(outcome.audit))
             name = type(command).__name__
-            await repo.append_history(
+            await trail.append_history(
                 conn, audit_id, new_version, actor, ctx.now, name, outcome.changes
             )
-            await repo.enqueue(conn, audit_id, new_version, outcome.notices, ctx.now)
-            await repo.enqueue_items(
+            await outbox_queue.enqueue(conn, audit_id, new_version, outcome.notices, ctx.now)
+            await outbox_queue.enqueue_items(
                 conn, effects_of(audit, outcome.audit, new_version, self.effects), ctx.now
             )
         log.info("audit %s: %s by %s (v%d)", audit_id, name, actor, new_version)
@@ -196,17 +200,17 @@ class AuditService:
 
     async def get(self, audit_id: str) -> Audit:
         async with self.db.reading() as conn:
-            return await repo.load_audit(conn, audit_id)
+            return await audit_rows.load_audit(conn, audit_id)
 
-    async def history(self, audit_id: str) -> list[dict[str, Any]]:
+    async def history(self, audit_id: str) -> list[trail.HistoryEntry]:
         async with self.db.reading() as conn:
-            await repo.version_of(conn, audit_id)  # NotFound for an unknown audit
-            return await repo.audit_history(conn, audit_id)
+            await audit_rows.version_of(conn, audit_id)  # NotFound for an unknown audit
+            return await trail.audit_history(conn, audit_id)
 
     async def list(
         self, status: str | None = None, overdue: bool = False, person: str | None = None
-    ) -> list[repo.AuditRow]:
+    ) -> list[audit_rows.AuditRow]:
         async with self.db.reading() as conn:
-            return await repo.list_audits(
+            return await audit_rows.list_audits(
                 conn, self.clock.now(), status=status, overdue=overdue, person=person
             )

@@ -8,8 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from audits.errors import AuditError, InvalidInput
 
 if TYPE_CHECKING:
@@ -63,8 +61,8 @@ async def _report(app: App, args: argparse.Namespace) -> int:
     from application.effects import report_filings
     from reports.bundle import make_report
     from reports.period import Period
-    from store import repo
-    from store.schema import outbox
+    from store import outbox_queue
+    from store.outbox_queue import OutboxStatus
 
     period = Period.parse_month(args.month) if args.month else Period.parse_quarter(args.quarter)
     now = app.service.clock.now()
@@ -83,21 +81,13 @@ async def _report(app: App, args: argparse.Namespace) -> int:
         return 0
     items = report_filings(period.key, files, now)
     async with app.db.transaction() as conn:
-        await repo.enqueue_items(conn, items, now)
+        await outbox_queue.enqueue_items(conn, items, now)
     await app.dispatcher.drain()
     async with app.db.reading() as conn:
-        sent = dict(
-            (
-                await conn.execute(
-                    sa.select(outbox.c.key, outbox.c.status).where(
-                        outbox.c.key.in_([i.key for i in items])
-                    )
-                )
-            ).all()
-        )
+        sent = await outbox_queue.statuses_of(conn, [i.key for i in items])
     for item in items:
         where = item.payload["path"]
-        if sent.get(item.key) == repo.SENT:
+        if sent.get(item.key) == OutboxStatus.SENT:
             print(f"filed to SharePoint: {where}")
         else:
             print(f"waiting to be filed to SharePoint (it will be retried): {where}")

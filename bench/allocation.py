@@ -70,6 +70,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
+from application.people import keep_conversation, know_people
 from auditbot.app import App, build
 from auditbot.demo import ROLES_FILE
 from auditbot.serve import serving
@@ -82,7 +83,7 @@ from bench.rows import Row, table
 from sandbox import sandbox_env, sandbox_user_id, tls
 from sandbox.faults import Faults
 from sandbox.state import DB_NAME, Store
-from store import m365, repo
+from store.outbox_queue import OutboxStatus
 from store.schema import outbox
 
 BUDGET = 0.9
@@ -281,7 +282,7 @@ async def _wait_for_outbox(app: App, began: float) -> bool:
         async with app.db.reading() as conn:
             waiting = (
                 await conn.execute(
-                    sa.select(sa.func.count()).where(outbox.c.status == repo.PENDING)
+                    sa.select(sa.func.count()).where(outbox.c.status == OutboxStatus.PENDING.value)
                 )
             ).scalar_one()
         if not waiting:
@@ -330,9 +331,9 @@ async def _run(
     try:
         now = app.service.clock.now()
         async with app.db.transaction() as conn:
-            await m365.save_people(conn, [(u, sandbox_user_id(u), True) for u in upns], now)
+            await know_people(conn, [(u, sandbox_user_id(u), True) for u in upns], now)
             for upn in upns:
-                await m365.save_conversation(
+                await keep_conversation(
                     conn, sandbox_user_id(upn), upn, reference(upn, connector.url), now
                 )
         async with serving(app, "127.0.0.1", 0) as server:
@@ -375,7 +376,7 @@ def _figures(
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_kind[row["channel"] if row["channel"] != "graph" else row["kind"]].append(row)
-    unsent = Counter(k for k, rs in by_kind.items() for r in rs if r["status"] != repo.SENT)
+    unsent = Counter(k for k, rs in by_kind.items() for r in rs if r["status"] != OutboxStatus.SENT)
 
     def span(kind: str) -> tuple[int, float]:
         sent = [r["sent_at"] for r in by_kind.get(kind, []) if r["sent_at"] is not None]

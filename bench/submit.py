@@ -71,6 +71,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 
+from application.people import know_people
 from auditbot.app import build
 from auditbot.demo import ROLES_FILE
 from auditbot.serve import serving
@@ -78,7 +79,7 @@ from auditbot.settings import Settings
 from audits.clock import SystemClock
 from audits.workflow import SYSTEM
 from bench.rows import Row, percentile, rss_mb, table
-from store import m365, repo
+from store.outbox_queue import OutboxStatus
 from store.schema import outbox
 from tests.support.allocations import allocation, rows
 from tests.support.fake_connector import FakeConnector
@@ -198,7 +199,7 @@ async def _outbox_empty(db: Any, seconds: float = 20.0) -> None:
         async with db.reading() as conn:
             waiting = (
                 await conn.execute(
-                    sa.select(sa.func.count()).where(outbox.c.status == repo.PENDING)
+                    sa.select(sa.func.count()).where(outbox.c.status == OutboxStatus.PENDING.value)
                 )
             ).scalar_one()
         if not waiting:
@@ -327,7 +328,7 @@ async def _auditbot(fake: FakeConnector, users: int, verb: str) -> AsyncIterator
         try:
             people = [auditor(u + 1) for u in range(users)]
             async with app.db.transaction() as conn:
-                await m365.save_people(
+                await know_people(
                     conn, [(p, object_id(p), True) for p in people], app.service.clock.now()
                 )
             made = await app.service.allocate(

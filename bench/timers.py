@@ -34,9 +34,9 @@ from audits.workdays import WorkingCalendar
 from audits.workflow import SYSTEM
 from bench.rows import Row
 from scheduling.runner import Runner
-from store import repo
 from store.db import Database
 from store.schema import outbox, timers
+from store.timer_queue import TimerStatus
 from tests.support.allocations import allocation, rows
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -85,7 +85,7 @@ async def add_pending(service: AuditService, n: int, offset: int = 0) -> None:
                 "step": "iro_comments",
                 "owner": f"p{i % 600}@council.example",
                 "due_at": START + timedelta(days=1, seconds=(i * 317) % (365 * 86400)),
-                "status": repo.PENDING,
+                "status": TimerStatus.PENDING.value,
                 "payload": {},
             }
         )

@@ -24,8 +24,9 @@ from cards import Built
 from cards.actions import Verb
 from cards.notices import card_of
 from scheduling.dispatcher import GiveUp, RetryLater
-from store import m365
+from store import contacts, typed_answers
 from store.db import Database
+from store.outbox_queue import OutboxRow
 
 log = logging.getLogger(__name__)
 NO_CONVERSATION_WAIT = 6 * 3600.0
@@ -64,25 +65,25 @@ class TeamsSender:
         self._app = _paced(per_app)
         self._threads: dict[str, AsyncLimiter] = defaultdict(lambda: _paced(per_conversation))
 
-    async def __call__(self, row: dict[str, Any]) -> None:
+    async def __call__(self, row: OutboxRow) -> None:
         async with self.db.reading() as conn:
-            reference = await m365.conversation_of(conn, row["recipient"])
+            reference = await contacts.conversation_of(conn, row.recipient)
         if reference is None:
             raise RetryLater("no Teams conversation with this person yet", NO_CONVERSATION_WAIT)
         try:
-            notice = notice_from_row(row["kind"], row["payload"])
+            notice = notice_from_row(row.kind, row.payload)
             card = card_of(notice)
         except (KeyError, ValueError) as exc:
-            raise GiveUp(f"no card for '{row['kind']}': {exc}") from exc
+            raise GiveUp(f"no card for '{row.kind}': {exc}") from exc
         ref = ConversationReference().deserialize(reference)
         async with self._threads[ref.conversation.id], self._app:
             await self.send_card(ref, card)
         if notice.kind in TYPED_ANSWERS:
             # The card asks for comments: a plain reply in the chat will do too.
             async with self.db.transaction() as conn:
-                await m365.await_text(
+                await typed_answers.await_text(
                     conn,
-                    row["recipient"],
+                    row.recipient,
                     notice.audit_id,
                     TYPED_ANSWERS[notice.kind],
                     datetime.now(UTC),

@@ -38,8 +38,9 @@ from audits.workdays import WorkingCalendar
 from audits.workflow import notice_from_row
 from audits.workflow.notices import CaseOfConcernRaised
 from scheduling.dispatcher import GiveUp, RetryLater, Sender
-from store import m365, repo
+from store import audit_rows, contacts, m365_items, outbox_queue
 from store.db import Database
+from store.outbox_queue import OutboxItem, OutboxRow
 
 log = logging.getLogger(__name__)
 EVENT_LENGTH = timedelta(minutes=30)
@@ -70,8 +71,8 @@ class M365Senders:
         }
 
     @staticmethod
-    def _guarded(send: Callable[[dict[str, Any]], Awaitable[None]]) -> Sender:
-        async def guarded(row: dict[str, Any]) -> None:
+    def _guarded(send: Callable[[OutboxRow], Awaitable[None]]) -> Sender:
+        async def guarded(row: OutboxRow) -> None:
             try:
                 await send(row)
             except GraphThrottled as exc:
@@ -83,18 +84,18 @@ class M365Senders:
 
         return guarded
 
-    async def sync_calendar(self, row: dict[str, Any]) -> None:
+    async def sync_calendar(self, row: OutboxRow) -> None:
         """One event per open deadline, on its owner's calendar, at its due time."""
-        audit_id, step = row["payload"]["audit_id"], row["payload"]["step"]
+        audit_id, step = row.payload["audit_id"], row.payload["step"]
         async with self.db.reading() as conn:
-            deadline = await m365.current_deadline(conn, audit_id, step)
-            known = await m365.calendar_event(conn, audit_id, step)
-            audit = await repo.load_audit(conn, audit_id)
+            deadline = await audit_rows.deadline_of(conn, audit_id, step)
+            known = await m365_items.calendar_event(conn, audit_id, step)
+            audit = await audit_rows.load_audit(conn, audit_id)
         wanted = deadline if deadline is not None and deadline.done_at is None else None
         if known is not None and (wanted is None or known.owner != wanted.owner):
             await self.graph.delete_event(known.owner, known.event_id)
             async with self.db.transaction() as conn:
-                await m365.forget_calendar_event(conn, audit_id, step)
+                await m365_items.forget_calendar_event(conn, audit_id, step)
             known = None
         if wanted is None:
             return
@@ -111,7 +112,7 @@ class M365Senders:
             transaction = f"auditbot-{audit_id}-{step}-{wanted.owner}-{wanted.due_at:%Y%m%d%H%M}"
             event_id = await self.graph.create_event(wanted.owner, event, transaction)
         async with self.db.transaction() as conn:
-            await m365.save_calendar_event(
+            await m365_items.save_calendar_event(
                 conn, audit_id, step, wanted.owner, event_id, wanted.due_at, self.clock.now()
             )
 
@@ -125,9 +126,9 @@ class M365Senders:
             category=CATEGORY,
         )
 
-    async def file_document(self, row: dict[str, Any]) -> None:
+    async def file_document(self, row: OutboxRow) -> None:
         """The audit as it was at that stage, as a Word file at a path that never changes."""
-        payload = row["payload"]
+        payload = row.payload
         audit = Audit.model_validate(payload["snapshot"])
         template = self.catalog.template(audit.template)
         stage = payload["stage"]
@@ -141,7 +142,7 @@ class M365Senders:
         path = f"{year}/{month}/{audit.child_id}/audit-{audit.id}-{stage}.docx"
         filed = await self.graph.upload(path, content)
         async with self.db.transaction() as conn:
-            await m365.save_filing(
+            await m365_items.save_filing(
                 conn,
                 audit.id,
                 stage,
@@ -152,10 +153,10 @@ class M365Senders:
                 self.clock.now(),
             )
             # The tracker links to the newest document.
-            await repo.enqueue_items(
+            await outbox_queue.enqueue_items(
                 conn,
                 [
-                    repo.OutboxItem(
+                    OutboxItem(
                         key=f"{audit.id}:filed:{stage}:v{payload['version']}:tracker",
                         channel=GRAPH,
                         kind=TRACKER,
@@ -168,38 +169,38 @@ class M365Senders:
                 self.clock.now(),
             )
 
-    async def sync_tracker(self, row: dict[str, Any]) -> None:
-        audit_id = row["payload"]["audit_id"]
+    async def sync_tracker(self, row: OutboxRow) -> None:
+        audit_id = row.payload["audit_id"]
         async with self.db.reading() as conn:
-            audit = await repo.load_audit(conn, audit_id)
-            filing = await m365.latest_filing(conn, audit_id)
+            audit = await audit_rows.load_audit(conn, audit_id)
+            filing = await m365_items.latest_filing(conn, audit_id)
         fields = {**tracker_fields(audit), "Document": filing.web_url if filing else ""}
         item_id = await self.graph.upsert(audit_id, fields)
         async with self.db.transaction() as conn:
-            await m365.save_tracker_item(conn, audit_id, item_id, self.clock.now())
+            await m365_items.save_tracker_item(conn, audit_id, item_id, self.clock.now())
 
-    async def send_email(self, row: dict[str, Any]) -> None:
+    async def send_email(self, row: OutboxRow) -> None:
         try:
-            notice = notice_from_row(row["kind"], row["payload"])
+            notice = notice_from_row(row.kind, row.payload)
         except (KeyError, ValueError) as exc:
-            raise GiveUp(f"no e-mail is written for '{row['kind']}': {exc}") from exc
+            raise GiveUp(f"no e-mail is written for '{row.kind}': {exc}") from exc
         if not isinstance(notice, CaseOfConcernRaised):
-            raise GiveUp(f"no e-mail is written for '{row['kind']}'")
+            raise GiveUp(f"no e-mail is written for '{row.kind}'")
         subject, body = case_of_concern_mail(
             notice.audit_id, notice.child_id, notice.plan_due, self.chat_link
         )
-        await self.graph.send(row["recipient"], subject, body)
+        await self.graph.send(row.recipient, subject, body)
 
-    async def install_app(self, row: dict[str, Any]) -> None:
-        person = row["payload"]["person"]
+    async def install_app(self, row: OutboxRow) -> None:
+        person = row.payload["person"]
         async with self.db.reading() as conn:
-            if await m365.has_conversation(conn, person):
+            if await contacts.has_conversation(conn, person):
                 return
         await self.graph.install_for(person)
 
-    async def file_report(self, row: dict[str, Any]) -> None:
+    async def file_report(self, row: OutboxRow) -> None:
         """A QA report's file, at its period's path (replacing the one filed before)."""
-        payload = row["payload"]
+        payload = row.payload
         content = base64.b64decode(payload["content"])
         if hashlib.sha256(content).hexdigest() != payload["sha256"]:
             raise GiveUp(f"the report file for {payload['path']} is damaged in the outbox")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from openpyxl import Workbook
 
 from audits.catalog import Catalog
@@ -25,8 +24,8 @@ from audits.model import Audit
 from audits.templates import SectionKind
 from audits.workdays import UK, as_utc
 from reports.workbook import cell_value, write_sheet
+from store.audit_rows import audits_created_between
 from store.db import Database
-from store.schema import audits as audits_table
 
 FIXED_COLUMNS = (
     "audit_id",
@@ -169,12 +168,7 @@ async def export_audits(db: Database, start: date, end: date, catalog: Catalog |
         raise ValueError("the end date is before the start date")
     since, until = _uk_midnight(start), _uk_midnight(end + timedelta(days=1))
     async with db.reading() as conn:
-        rows = await conn.execute(
-            sa.select(audits_table.c.state)
-            .where(audits_table.c.created_at >= since, audits_table.c.created_at < until)
-            .order_by(audits_table.c.id)
-        )
-        found = [Audit.model_validate(r.state) for r in rows]
+        found = await audits_created_between(conn, since, until)
     # `created_at` is the moment of allocation; the record's own date decides.
     chosen = [a for a in found if since <= as_utc(a.allocated_at) < until]
     return build_export(chosen, catalog)

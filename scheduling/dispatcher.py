@@ -15,15 +15,15 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from audits.clock import Clock
-from store import repo
+from store import outbox_queue
 from store.db import Database
+from store.outbox_queue import OutboxRow
 
 log = logging.getLogger(__name__)
 
-Sender = Callable[[dict[str, Any]], Awaitable[None]]
+Sender = Callable[[OutboxRow], Awaitable[None]]
 CHANNEL_LIMITS = {"teams": 36, "graph": 32}  # rows in flight at once, for `pump`
 
 
@@ -87,15 +87,13 @@ class Dispatcher:
             self.in_flight[channel] = set()
             self.channel_limits[channel] = CHANNEL_LIMITS.get(channel, self._concurrency)
 
-    def _sender(self, row: dict[str, Any]) -> Sender | None:
-        return self.senders.get(f"{row['channel']}:{row['kind']}") or self.senders.get(
-            row["channel"]
-        )
+    def _sender(self, row: OutboxRow) -> Sender | None:
+        return self.senders.get(f"{row.channel}:{row.kind}") or self.senders.get(row.channel)
 
     async def run_once(self) -> int:
         """Claims one batch and sends it; returns how many rows were handled."""
         async with self.db.transaction() as conn:
-            rows = await repo.claim_outbox(
+            rows = await outbox_queue.claim_outbox(
                 conn, self.clock.now(), self.worker, limit=self.batch, channels=self.channels
             )
         await asyncio.gather(*(self._send(row) for row in rows))
@@ -115,14 +113,14 @@ class Dispatcher:
         if not open_channels:
             return 0
         async with self.db.reading() as conn:
-            ready = await repo.channels_ready(conn, self.clock.now(), open_channels)
+            ready = await outbox_queue.channels_ready(conn, self.clock.now(), open_channels)
         for channel in open_channels:
             if channel not in ready:
                 continue
             running = self.in_flight[channel]
             room = min(self.batch, self.channel_limits[channel] - len(running))
             async with self.db.transaction() as conn:
-                rows = await repo.claim_outbox(
+                rows = await outbox_queue.claim_outbox(
                     conn, self.clock.now(), self.worker, limit=room, channels=[channel]
                 )
             for row in rows:
@@ -162,25 +160,25 @@ class Dispatcher:
             total += handled
         return total
 
-    async def _send(self, row: dict[str, Any], limited: bool = True) -> None:
+    async def _send(self, row: OutboxRow, limited: bool = True) -> None:
         async with self._slots if limited else contextlib.nullcontext():
             await self._send_one(row)
 
-    async def _send_one(self, row: dict[str, Any]) -> None:
+    async def _send_one(self, row: OutboxRow) -> None:
         sender = self._sender(row)
         try:
             if sender is None:
-                raise GiveUp(f"nothing sends {row['channel']}:{row['kind']}")
+                raise GiveUp(f"nothing sends {row.channel}:{row.kind}")
             await sender(row)
         except GiveUp as exc:
             await self._failed(row, str(exc), None)
         except RetryLater as exc:
             await self._retry(row, str(exc), exc.after)
         except Exception as exc:
-            log.warning("outbox %s (%s): %s", row["id"], row["kind"], type(exc).__name__)
+            log.warning("outbox %s (%s): %s", row.id, row.kind, type(exc).__name__)
             await self._retry(row, f"{type(exc).__name__}: {exc}", None)
         else:
-            await self._mark_sent(row["id"])
+            await self._mark_sent(row.id)
 
     async def _mark_sent(self, row_id: int) -> None:
         """Marks a row sent, in one transaction with the others that finished while it
@@ -204,7 +202,7 @@ class Dispatcher:
             async with self.db.transaction() as conn:
                 if self._sent is batch:  # holding the lock: later rows start the next one
                     self._sent = None
-                await repo.mark_sent_many(conn, [i for i, _ in batch], self.clock.now())
+                await outbox_queue.mark_sent_many(conn, [i for i, _ in batch], self.clock.now())
         except Exception as exc:  # each sender sees it, as if it had written alone
             if self._sent is batch:
                 self._sent = None
@@ -216,24 +214,24 @@ class Dispatcher:
                 if not done.done():
                     done.set_result(None)
 
-    async def _retry(self, row: dict[str, Any], reason: str, after: float | None) -> None:
+    async def _retry(self, row: OutboxRow, reason: str, after: float | None) -> None:
         limit = self.policy.max_attempts if after is None else self.policy.max_throttled_attempts
-        if row["attempts"] >= limit:
-            await self._failed(row, f"gave up after {row['attempts']} attempts: {reason}", None)
+        if row.attempts >= limit:
+            await self._failed(row, f"gave up after {row.attempts} attempts: {reason}", None)
             return
-        wait = self.policy.backoff(row["attempts"], self.rng)
+        wait = self.policy.backoff(row.attempts, self.rng)
         if after is not None:
             # Told when to come back: that is honoured. But a service that keeps saying
             # "in a second" through a long outage (SharePoint down for an hour) would
             # spend the whole budget in minutes and dead-letter every filing; past the
             # ordinary budget, the waits grow too, so the budget lasts hours, not minutes.
-            over = row["attempts"] - self.policy.max_attempts
+            over = row.attempts - self.policy.max_attempts
             wait = after if over <= 0 else max(after, self.policy.backoff(over, self.rng))
         retry_at: datetime = self.clock.now() + timedelta(seconds=wait)
         await self._failed(row, reason, retry_at)
 
-    async def _failed(self, row: dict[str, Any], reason: str, retry_at: datetime | None) -> None:
+    async def _failed(self, row: OutboxRow, reason: str, retry_at: datetime | None) -> None:
         if retry_at is None:
-            log.error("outbox %s (%s) dead-lettered: %s", row["id"], row["kind"], reason)
+            log.error("outbox %s (%s) dead-lettered: %s", row.id, row.kind, reason)
         async with self.db.transaction() as conn:
-            await repo.mark_failed(conn, row["id"], reason, retry_at)
+            await outbox_queue.mark_failed(conn, row.id, reason, retry_at)

@@ -1,0 +1,94 @@
+"""Who people are and how to reach them: Entra object ids by address, and Teams conversations.
+
+`people` maps each address (UPN) to its directory object id; `conversations`
+holds the Teams conversation reference of each person who has opened the bot,
+which proactive cards are sent into. What to do when a chat becomes known (send
+the cards waiting for it) is the application's decision, not made here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from store.schema import conversations, people
+
+
+async def save_people(
+    conn: AsyncConnection, found: Iterable[tuple[str, str, bool]], now: datetime
+) -> list[str]:
+    """(upn, object id, enabled) for each person, replacing what was known. Someone who
+    opened the bot before anyone knew them has their conversation linked to their
+    address now; returns those addresses."""
+    linked_upns = []
+    for upn, object_id, enabled in found:
+        await conn.execute(
+            people.delete().where(sa.or_(people.c.upn == upn, people.c.object_id == object_id))
+        )
+        await conn.execute(
+            people.insert().values(upn=upn, object_id=object_id, enabled=enabled, resolved_at=now)
+        )
+        linked = await conn.execute(
+            conversations.update()
+            .where(conversations.c.object_id == object_id, conversations.c.upn.is_(None))
+            .values(upn=upn)
+        )
+        if linked.rowcount:
+            linked_upns.append(upn)
+    return linked_upns
+
+
+async def upn_of(conn: AsyncConnection, object_id: str) -> str | None:
+    return (
+        await conn.execute(sa.select(people.c.upn).where(people.c.object_id == object_id))
+    ).scalar_one_or_none()
+
+
+async def has_conversation(conn: AsyncConnection, upn: str) -> bool:
+    found = await conn.execute(
+        sa.select(conversations.c.object_id).where(conversations.c.upn == upn)
+    )
+    return found.first() is not None
+
+
+async def save_conversation(
+    conn: AsyncConnection, object_id: str, upn: str | None, reference: dict[str, Any], now: datetime
+) -> bool:
+    """Stores a person's conversation reference; True if it is new."""
+    existing = await conn.execute(
+        sa.select(conversations.c.object_id).where(conversations.c.object_id == object_id)
+    )
+    is_new = existing.first() is None
+    values = {"object_id": object_id, "upn": upn, "reference": reference, "updated_at": now}
+    if conn.dialect.name == "postgresql":
+        # An upsert: two activities from one person at once (a double click, two
+        # instances) would both find no row and both insert; the second one's turn
+        # failed on the primary key. SQLite's BEGIN IMMEDIATE already serialises them.
+        insert = postgresql.insert(conversations).values(**values)
+        await conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[conversations.c.object_id],
+                set_={k: insert.excluded[k] for k in ("upn", "reference", "updated_at")},
+            )
+        )
+    else:
+        await conn.execute(conversations.delete().where(conversations.c.object_id == object_id))
+        await conn.execute(conversations.insert().values(**values))
+    return is_new
+
+
+async def conversation_of(conn: AsyncConnection, upn: str) -> dict[str, Any] | None:
+    """The newest conversation reference stored for the person, if any."""
+    found = await conn.execute(
+        sa.select(conversations.c.reference)
+        .where(conversations.c.upn == upn)
+        .order_by(conversations.c.updated_at.desc())
+        .limit(1)
+    )
+    row = found.first()
+    return dict(row.reference) if row else None

@@ -4,7 +4,7 @@ Builds two councils in temporary SQLite files: one with 60 months of audits
 (25 a month, 1,500 in all) and one with a single month of 20. One audit is
 taken through the real use cases (allocated, answered, submitted, moderated
 with a regrade) and then copied, shifted month by month and varied in grade,
-strand and team, and inserted through `store.repo.insert_audit`. Then the
+strand and team, and inserted through `store.audit_rows.insert_audit`. Then the
 report for one month (figures, charts, Word and Excel) is timed for each.
 
     .venv/bin/python bench/report.py
@@ -40,7 +40,7 @@ from reports.charts import render_charts
 from reports.monthly_docx import render_report_document
 from reports.period import Period
 from reports.workbook import render_workbook
-from store import repo
+from store import audit_rows
 from store.db import Database
 
 BUDGET = 5.0
@@ -142,7 +142,7 @@ async def _council(path: Path, catalog: Catalog, months: int, per_month: int) ->
     audits = _copies(proto, months, per_month, random.Random(7))
     async with db.transaction() as conn:
         for audit in audits:
-            await repo.insert_audit(conn, audit, audit.allocated_at)
+            await audit_rows.insert_audit(conn, audit, audit.allocated_at)
     await db.dispose()
     return Period.parse_month(audits[-1].cycle)
 

@@ -106,8 +106,11 @@ def parse_allocation_csv(text: str, catalog: Catalog) -> list[AllocationRow]:
 
 
 def _allocation(values: dict[str, str], catalog: Catalog) -> Allocation:
-    policy = catalog.policy(values.get("policy") or catalog.default_policy)
-    template = catalog.template(values.get("template") or policy.default_template)
+    named = catalog.template(values["template"]) if values.get("template") else None
+    # A row naming a tool but no policy runs the tool's own process.
+    policy_id = values.get("policy") or (named.policy if named else None)
+    policy = catalog.policy(policy_id or catalog.default_policy)
+    template = named or catalog.template(policy.default_template)
     people = {}
     for role in AUDIT_ROLES:
         raw = values[role.value]

@@ -64,6 +64,12 @@ def load_catalog(extra: Path | None = None, default_policy: str = "swindon") -> 
                 f"{policy_files[policy.id]}: default_template: '{policy.default_template}' "
                 f"is not an audit tool (known: {', '.join(sorted(templates))})"
             )
+    for template in templates.values():
+        if template.policy is not None and template.policy not in policies:
+            raise ConfigError(
+                f"template '{template.id}': policy: '{template.policy}' is not a policy "
+                f"(known: {', '.join(sorted(policies))})"
+            )
     if default_policy not in policies:
         raise ConfigError(
             f"the default policy '{default_policy}' is unknown (known: {', '.join(sorted(policies))})"

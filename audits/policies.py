@@ -147,11 +147,15 @@ class Step(_Strict):
     urgent: bool = False
     nudges: tuple[Nudge, ...] = ()
     escalations: tuple[Escalation, ...] = ()
+    # The seed's line this step comes from ("Swindon QA Framework, Appendix 1: ..."),
+    # or what of it is auditbot's own (a council option).
+    source: str | None = None
 
 
 class RuleAction(StrEnum):
     REFUSE = "refuse"
     REASON = "reason"  # accepted only with a written reason
+    ALLOW = "allow"  # not checked: the framework states no such rule
 
 
 class Policy(_Strict):
@@ -184,6 +188,27 @@ class Policy(_Strict):
     action_due_within_if_inadequate: Duration | None = None
     # False: no QA panel; QA closes (shares) the audit once it is moderated.
     panel: bool = True
+    # Who is told, beyond the auditor, the social worker and the moderator, when an
+    # audit is allocated (Stage 1/2/3: the social worker's line manager).
+    allocation_also_to: tuple[Role, ...] = ()
+    # Who is told, beyond the auditor, that the moderation is complete (Stage 2: the
+    # practice manager and group manager, and the QA inbox).
+    moderation_complete_also_to: tuple[Role, ...] = ()
+    # Who is told when the audit is closed (shared).
+    closed_to: tuple[Role, ...] = (
+        Role.SOCIAL_WORKER,
+        Role.AUDITOR,
+        Role.TEAM_MANAGER,
+        Role.SERVICE_MANAGER,
+        Role.IRO,
+    )
+    # Who is told a re-audit's result.
+    reaudit_result_to: tuple[Role, ...] = (Role.SERVICE_MANAGER, Role.TEAM_MANAGER)
+    # The seed's line for each rule above, by its name; and the rules that are
+    # auditbot's own (the seed is silent), each with a note saying so. A test reads
+    # both against the shipped policies and docs/frameworks.md.
+    sources: dict[str, str] = Field(default_factory=dict)
+    council_options: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _known_actors(self) -> Policy:

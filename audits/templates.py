@@ -309,6 +309,8 @@ class Template(_Strict):
     name: str
     version: int = 1
     source: str | None = None
+    # The process this tool runs when an allocation names the tool but no policy.
+    policy: Annotated[str, Field(pattern=_ID)] | None = None
     guidance: str | None = None
     overall_section: str
     sections: tuple[Section, ...]

@@ -231,7 +231,9 @@ def review_card(audit: Audit, template: Template, policy: Policy) -> dict[str, A
     refused = [
         i for i in issues if policy.grade_rules.get(i.rule, RuleAction.REFUSE) is RuleAction.REFUSE
     ]
-    reasoned = [i for i in issues if i not in refused]
+    reasoned = [
+        i for i in issues if policy.grade_rules.get(i.rule, RuleAction.REFUSE) is RuleAction.REASON
+    ]
 
     body: list[k.Element] = [
         k.heading(words.REVIEW_TITLE),

@@ -302,16 +302,26 @@ def test_good_with_a_limiting_judgement_not_met_is_refused_with_the_reason(
     assert apply(audit, c.Submit(), ctx).audit.status is Status.SUBMITTED
 
 
-def test_a_policy_without_grade_rules_refuses_and_swindons_asks_for_a_reason(
+def test_a_policy_without_grade_rules_refuses_and_a_council_may_ask_for_a_reason(
     catalog: Catalog,
 ) -> None:
     raw = yaml.safe_load((SHIPPED / "policies" / "swindon.yaml").read_text(encoding="utf-8"))
     del raw["grade_rules"]
     default = Policy.model_validate(raw)
     assert default.grade_rules[GradeRule.GOOD_NEEDS_LIMITING_JUDGEMENTS] is RuleAction.REFUSE
+    # Swindon's Appendix 6: Good means "All limiting judgements are met": refused.
     swindon = catalog.policy("swindon")
-    assert swindon.grade_rules[GradeRule.GOOD_NEEDS_LIMITING_JUDGEMENTS] is RuleAction.REASON
-    ctx = _ctx(catalog, "good-practice-audit", swindon)
+    assert swindon.grade_rules[GradeRule.GOOD_NEEDS_LIMITING_JUDGEMENTS] is RuleAction.REFUSE
+    refusing = _ctx(catalog, "good-practice-audit", swindon)
+    unmet = _answer(
+        _filled(catalog, "good-practice-audit"), refusing, "assessment", child_voice="no"
+    )
+    with pytest.raises(InvalidInput, match="Change the grades first"):
+        apply(unmet, c.Submit(grade_reason="Voice is clear in the later visits"), refusing)
+    # A council's own policy may accept the grade with a written reason instead.
+    rules = {**swindon.grade_rules, GradeRule.GOOD_NEEDS_LIMITING_JUDGEMENTS: RuleAction.REASON}
+    reasoning = swindon.model_copy(update={"grade_rules": rules})
+    ctx = _ctx(catalog, "good-practice-audit", reasoning)
     audit = _answer(_filled(catalog, "good-practice-audit"), ctx, "assessment", child_voice="no")
     with pytest.raises(InvalidInput, match="Give your reason to keep this grade"):
         apply(audit, c.Submit(), ctx)

@@ -356,7 +356,7 @@ def test_policy_default_template_must_be_known(tmp_path):
 def test_default_policy_must_be_known():
     with pytest.raises(
         ConfigError,
-        match=r"the default policy 'nope' is unknown \(known: bristol, stage123, swindon\)",
+        match=r"the default policy 'nope' is unknown \(known: bristol, early-help, shropshire, stage123, swindon, youth-justice\)",
     ):
         load_catalog(default_policy="nope")
 

@@ -184,7 +184,10 @@ def grade_rules(rec: Recorder, issues: list[GradeIssue], reason: str | None) -> 
     """Applies the policy to inconsistent grades: refuse, or accept with a written reason."""
     needs_reason = []
     for issue in issues:
-        if rec.ctx.policy.grade_rules.get(issue.rule, RuleAction.REFUSE) is RuleAction.REFUSE:
+        action = rec.ctx.policy.grade_rules.get(issue.rule, RuleAction.REFUSE)
+        if action is RuleAction.ALLOW:
+            continue
+        if action is RuleAction.REFUSE:
             raise InvalidInput(f"{issue.message}. Change the grades first.")
         needs_reason.append(issue.message)
     if not needs_reason:

@@ -12,7 +12,7 @@ from audits.roles import AUDIT_ROLES, Role
 from audits.steps import StepId
 from audits.templates import Template
 from audits.workdays import as_utc
-from audits.workflow._recorder import SYSTEM, Context, Outcome, Recorder
+from audits.workflow._recorder import SYSTEM, Context, Outcome, Recorder, people
 from audits.workflow.notices import Allocated, ChecklistRequested, IroCommentsRequested
 
 _CHILD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$")
@@ -115,9 +115,12 @@ def allocate(audit_id: str, allocation: Allocation, ctx: Context) -> Outcome:
     audit_due = rec.start(StepId.AUDIT, p.auditor, Role.AUDITOR, due_at=due)
     iro_due = rec.start(StepId.IRO_COMMENTS, p.iro, Role.IRO)
     audit_due_at = as_utc(audit_due.due_at) if audit_due else None
-    for role in (Role.AUDITOR, Role.SOCIAL_WORKER, Role.MODERATOR):
-        if (who := p.of(role)) is not None:
-            rec.tell(Allocated(to=who, **rec.ids, role=role, due=audit_due_at))
+    told: set[str] = set()
+    for role in (Role.AUDITOR, Role.SOCIAL_WORKER, Role.MODERATOR, *ctx.policy.allocation_also_to):
+        for person in people(rec, role):
+            if person not in told:
+                told.add(person)
+                rec.tell(Allocated(to=person, **rec.ids, role=role, due=audit_due_at))
     if iro_due is not None:
         rec.tell(IroCommentsRequested(to=p.iro, **rec.ids, due=as_utc(iro_due.due_at)))
     checklist = ctx.template.checklist

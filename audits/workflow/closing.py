@@ -104,15 +104,12 @@ def close(rec: Recorder, cmd: c.CloseAudit) -> Outcome:
     # The IRO/CP chair's window ends with the audit, commented or not.
     rec.stop(StepId.IRO_COMMENTS)
     grade = audit.final_grade
-    for role in (
-        Role.SOCIAL_WORKER,
-        Role.AUDITOR,
-        Role.TEAM_MANAGER,
-        Role.SERVICE_MANAGER,
-        Role.IRO,
-    ):
-        if (who := audit.participants.of(role)) is not None:
-            rec.tell(Closed(to=who, **rec.ids, role=role, grade=grade))
+    told: set[str] = set()
+    for role in rec.ctx.policy.closed_to:
+        for who in people(rec, role):
+            if who not in told:
+                told.add(who)
+                rec.tell(Closed(to=who, **rec.ids, role=role, grade=grade))
     social_worker = audit.participants.social_worker
     feedback = rec.start(StepId.PRACTITIONER_FEEDBACK, social_worker, Role.SOCIAL_WORKER)
     if feedback is not None:

@@ -34,7 +34,13 @@ def open_case_of_concern(rec: Recorder, raised_by: Role) -> None:
         return
     audit.case_of_concern = CaseOfConcern(opened_at=rec.ctx.now, raised_by=raised_by)
     rec.change("case_of_concern", None, audit.case_of_concern)
-    plan = rec.start(StepId.COC_PLAN, audit.participants.service_manager, Role.SERVICE_MANAGER)
+    step = rec.ctx.policy.step(StepId.COC_PLAN)
+    after_moderation = step is not None and step.starts == "moderation"
+    plan = (
+        None
+        if after_moderation
+        else rec.start(StepId.COC_PLAN, audit.participants.service_manager, Role.SERVICE_MANAGER)
+    )
     told = set()
     for role in rec.ctx.policy.case_of_concern_alert:
         for who in people(rec, role):
@@ -49,6 +55,14 @@ def open_case_of_concern(rec: Recorder, raised_by: Role) -> None:
                         plan_due=as_utc(plan.due_at) if plan else None,
                     )
                 )
+
+
+def start_plan_after_moderation(rec: Recorder) -> None:
+    """Opens the plan (case direction) counted from moderation, when the policy says so."""
+    step = rec.ctx.policy.step(StepId.COC_PLAN)
+    if step is None or step.starts != "moderation" or StepId.COC_PLAN in rec.audit.deadlines:
+        return
+    rec.start(StepId.COC_PLAN, rec.audit.participants.service_manager, Role.SERVICE_MANAGER)
 
 
 def _open_coc(rec: Recorder) -> CaseOfConcern:
@@ -93,9 +107,12 @@ def record_reaudit(rec: Recorder, cmd: c.RecordReaudit) -> Outcome:
     if regrade is Grade.INADEQUATE and step is not None:
         # Still Inadequate: another short audit after the same interval.
         rec.start(StepId.REAUDIT, rec.ctx.actor, step.actor)
-    for role in (Role.SERVICE_MANAGER, Role.TEAM_MANAGER):
-        if (who := rec.audit.participants.of(role)) is not None:
-            rec.tell(ReauditRecorded(to=who, **rec.ids, grade=regrade))
+    told: set[str] = set()
+    for role in rec.ctx.policy.reaudit_result_to:
+        for who in people(rec, role):
+            if who not in told:
+                told.add(who)
+                rec.tell(ReauditRecorded(to=who, **rec.ids, grade=regrade))
     return rec.done(f"Re-audit recorded: {regrade.label}")
 
 

@@ -22,7 +22,7 @@ from audits.workflow._recorder import (
 )
 from audits.workflow.answering import unmet_limiting_judgements
 from audits.workflow.closing import ask_to_close
-from audits.workflow.concern import open_case_of_concern
+from audits.workflow.concern import open_case_of_concern, start_plan_after_moderation
 from audits.workflow.notices import ModerationComplete, ReadyForPanel, Regrade
 
 
@@ -123,17 +123,34 @@ def complete_moderation(rec: Recorder, cmd: c.CompleteModeration) -> Outcome:
     ]
     if overall is not audit.auditor_grade:
         regraded.append(Regrade(template.moderation.title, audit.auditor_grade, overall))
+    policy = rec.ctx.policy
+    told = {audit.participants.auditor}
     rec.tell(
         ModerationComplete(
             to=audit.participants.auditor, **rec.ids, grade=overall, regraded=tuple(regraded)
         )
     )
-    policy = rec.ctx.policy
+    for role in policy.moderation_complete_also_to:
+        for who in people(rec, role):
+            if who not in told:
+                told.add(who)
+                rec.tell(
+                    ModerationComplete(
+                        to=who,
+                        **rec.ids,
+                        grade=overall,
+                        regraded=tuple(regraded),
+                        email=role is Role.QA_INBOX,
+                    )
+                )
     if policy.panel:
         for qa in rec.ctx.standing.qa_managers:
             rec.tell(ReadyForPanel(to=qa, **rec.ids, grade=overall))
     if overall is Grade.INADEQUATE:
         open_case_of_concern(rec, Role.MODERATOR)
+    if audit.case_of_concern is not None:
+        # Bristol: the case direction is due 5 working days after moderation.
+        start_plan_after_moderation(rec)
     if not policy.panel:
         # No panel (Bristol): QA checks the moderated audit, then shares and closes it.
         ask_to_close(rec, overall)

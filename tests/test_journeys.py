@@ -75,9 +75,9 @@ async def test_good_audit_from_allocation_to_closure(service, catalog, clock):
         "tm1@council.example",
         "sm1@council.example",
         "iro1@council.example",
-    }
         # Swindon's tool: "shared ... with SW/PA, Team Manager, QARO, SM and QA Inbox"
         "qa.inbox@council.example",
+    }
 
 
 async def test_inadequate_audit_starts_a_case_of_concern(service, catalog, clock):

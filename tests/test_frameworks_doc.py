@@ -1,0 +1,128 @@
+"""docs/frameworks.md read against the shipped policies: every step of every
+framework with who acts, when, from what, and the seed's line; every rule with its
+setting and its source or the note that it is a council option. Every step and
+every rule a shipped policy file sets carries a source or is a council option."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from audits.catalog import SHIPPED, load_catalog
+from audits.policies import Policy, Step
+
+DOC = Path(__file__).parents[1] / "docs" / "frameworks.md"
+
+FRAMEWORKS = {
+    "swindon": "Swindon monthly case file audits",
+    "early-help": "Swindon Early Help",
+    "youth-justice": "Swindon Youth Justice Service",
+    "bristol": "Bristol case file audits",
+    "stage123": "Audit for Good Practice, Stages 1, 2 and 3",
+    "shropshire": "Shropshire Child Journey audits",
+}
+
+# What a policy file holds that is not a rule of the process.
+_NOT_RULES = {"id", "name", "source", "default_template", "steps", "sources", "council_options"}
+
+
+# When each step's clock starts, in the QA team's words.
+STARTS = {
+    "allocation": "allocation",
+    "submission": "submission for moderation",
+    "moderation": "moderation",
+    "panel": "the QA panel",
+    "alert": "the Inadequate judgement",
+    "agreed": "the action being agreed",
+    "closure": "closure",
+}
+
+
+def when_of(step: Step) -> str:
+    return step.deadline.describe() if step.deadline else "no deadline"
+
+
+def render_setting(policy: Policy, name: str) -> str:
+    value = getattr(policy, name)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.value}: {v.value}" for k, v in value.items()) or "none"
+    if isinstance(value, tuple):
+        return ", ".join(str(getattr(v, "value", v)) for v in value) or "none"
+    return str(getattr(value, "value", value))
+
+
+def _sections() -> dict[str, str]:
+    text = DOC.read_text(encoding="utf-8")
+    found = re.split(r"^## .*\(`([a-z0-9-]+)`\)\s*$", text, flags=re.M)
+    return dict(zip(found[1::2], found[2::2], strict=True))
+
+
+def _rows(section: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in section.splitlines():
+        m = re.match(r"^\| `([a-z_]+)` \|(.*)\|$", line)
+        if m:
+            rows[m.group(1)] = [cell.strip() for cell in m.group(2).split(" | ")]
+    return rows
+
+
+def test_the_document_has_a_section_per_shipped_policy():
+    assert set(_sections()) == set(load_catalog().policies) == set(FRAMEWORKS)
+
+
+@pytest.mark.parametrize("policy_id", sorted(FRAMEWORKS))
+def test_each_step_in_the_document_is_the_policys(policy_id):
+    policy = load_catalog().policy(policy_id)
+    rows = _rows(_sections()[policy_id])
+    steps = {k: v for k, v in rows.items() if k in {s.value for s in policy.steps} | {"action"}}
+    assert set(steps) == {s.value for s in policy.steps}
+    for step_id, step in policy.steps.items():
+        who, when, starts, source = rows[step_id.value]
+        expected = (step.actor.label, when_of(step), STARTS[step.starts])
+        assert (who, when, starts) == expected, step_id
+        assert source == step.source, step_id
+
+
+@pytest.mark.parametrize("policy_id", sorted(FRAMEWORKS))
+def test_each_rule_in_the_document_is_the_policys(policy_id):
+    policy = load_catalog().policy(policy_id)
+    rows = _rows(_sections()[policy_id])
+    for name in set(policy.sources) | set(policy.council_options):
+        setting, note = rows[name]
+        assert setting == render_setting(policy, name), name
+        if name in policy.council_options:
+            assert "council option" in note and policy.council_options[name] in note, name
+        if name in policy.sources:
+            assert policy.sources[name] in note, name
+
+
+@pytest.mark.parametrize("policy_id", sorted(FRAMEWORKS))
+def test_every_step_and_rule_of_a_shipped_policy_has_a_source(policy_id):
+    path = SHIPPED / "policies" / f"{policy_id}.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    policy = load_catalog().policy(policy_id)
+    for step_id, step in policy.steps.items():
+        assert step.source and step.source.strip(), f"{policy_id}: steps.{step_id.value}"
+    rules = set(raw) - _NOT_RULES
+    unsourced = rules - set(policy.sources) - set(policy.council_options)
+    assert not unsourced, f"{policy_id}: rules with no source and not a council option"
+    for name in set(policy.sources) | set(policy.council_options):
+        assert name in Policy.model_fields and name not in _NOT_RULES, name
+
+
+@pytest.mark.parametrize("policy_id", sorted(FRAMEWORKS))
+def test_no_source_points_to_a_file(policy_id):
+    text = (SHIPPED / "policies" / f"{policy_id}.yaml").read_text(encoding="utf-8")
+    assert "../shared" not in text and "/work/shared" not in text and "seeds/" not in text
+
+
+def test_each_template_names_a_shipped_policy_whose_default_tool_it_is():
+    catalog = load_catalog()
+    for template in catalog.templates.values():
+        assert template.policy in catalog.policies, template.id
+        assert catalog.policy(template.policy).default_template == template.id

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from jwt.algorithms import RSAAlgorithm
 
 from application.inputs import MAX_FIELD
+from application.people import know_people
 from auditbot.app import App, build
 from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit
 from auditbot.settings import Settings
@@ -41,7 +42,7 @@ from bot.handler import AuditBot
 from bot.server import BotCredentials, create_web_app, make_adapter
 from cards.actions import Card, Verb
 from reports.audit_document import render_audit_document
-from store import m365, repo, schema
+from store import contacts, idempotency, schema, trail, typed_answers
 from tests.support.clock import START
 from tests.support.fake_connector import FakeConnector
 
@@ -189,7 +190,7 @@ async def app(tmp_path: Path) -> AsyncIterator[App]:
     built = build(settings, clock=FixedClock(START))
     await built.start()
     async with built.db.transaction() as conn:
-        await m365.save_people(conn, [(p, object_id(p), True) for p in PEOPLE], START)
+        await know_people(conn, [(p, object_id(p), True) for p in PEOPLE], START)
     yield built
     await built.close()
 
@@ -420,8 +421,8 @@ async def test_a_correctly_signed_request_is_served(
         assert status == 200 and again["value"] == "That card has already been saved.", again
     assert [c.text for c in (await app.service.get(audit.id)).iro_comments] == ["On track."]
     async with app.db.reading() as conn:
-        assert await m365.conversation_of(conn, IRO) is not None
-        assert await repo.was_processed(conn, f"card:a:{IRO}:iro-card:iro_comments")
+        assert await contacts.conversation_of(conn, IRO) is not None
+        assert await idempotency.was_processed(conn, f"card:a:{IRO}:iro-card:iro_comments")
 
 
 async def test_a_signed_request_from_another_tenant_is_not_served(
@@ -674,7 +675,7 @@ async def test_junk_activities_and_card_data_never_fail_or_write(
     activity = data.draw(activities(teams, [audit_id]), label="activity")
     before = await _rows(app, AUDIT_TABLES)
     async with app.db.reading() as conn:
-        refused_before = len(await repo.refusal_rows(conn))
+        refused_before = len(await trail.refusal_rows(conn))
     status, body = await teams.post(activity)
     event(f"HTTP {status}")
     if status == 501:
@@ -684,7 +685,7 @@ async def test_junk_activities_and_card_data_never_fail_or_write(
         assert status < 500, body
     assert await _rows(app, AUDIT_TABLES) == before
     async with app.db.reading() as conn:
-        refused = (await repo.refusal_rows(conn))[refused_before:]
+        refused = (await trail.refusal_rows(conn))[refused_before:]
     # A 400 is a body refused at the door (not an activity as Teams sends it): the bot
     # never ran. Otherwise a person with no role on the audit leaves a refusal behind.
     if status != 400 and _expects_refusal(activity, [audit_id]):
@@ -696,7 +697,7 @@ async def test_junk_activities_and_card_data_never_fail_or_write(
             if sent["verb"] in {v.value for v in QA_VIEWS}
             else audit_id
         )
-        assert (row["actor"], row["audit_id"], row["action"]) == (
+        assert (row.actor, row.audit_id, row.action) == (
             _upn(activity),
             refused_on,
             str(sent["verb"]),
@@ -797,10 +798,10 @@ async def test_a_stranger_cannot_open_someone_elses_audit(
         secret in json.dumps(s.body) or audit.child_id in json.dumps(s.body) for s in connector.sent
     )
     async with app.db.reading() as conn:
-        refused = await repo.refusal_rows(conn)
+        refused = await trail.refusal_rows(conn)
         # Nor is the stranger's next message taken as the IRO/CP chair's comments.
-        assert await m365.awaited_text(conn, STRANGER) is None
-    assert [(r["actor"], r["audit_id"], r["action"]) for r in refused] == [
+        assert await typed_answers.awaited_text(conn, STRANGER) is None
+    assert [(r.actor, r.audit_id, r.action) for r in refused] == [
         (STRANGER, audit.id, data["verb"]) for data in asks + saves
     ]
     # The people on the audit still open it.

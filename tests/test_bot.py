@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from application.people import know_people
 from auditbot.app import App, build
 from auditbot.demo import ROLES_FILE, SAMPLE_CSV
 from auditbot.serve import BotServer, serving
@@ -21,7 +22,7 @@ from audits.grades import Grade
 from audits.model import Status
 from audits.workflow import SYSTEM
 from cards.actions import Verb
-from store import m365, repo
+from store import contacts, outbox_queue, trail, typed_answers
 from tests.support.clock import START
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams import TENANT, Teams, conversation, has_card_mentioning, object_id, until
@@ -57,7 +58,7 @@ async def app(tmp_path: Path) -> AsyncIterator[App]:
     built = build(settings, clock=FixedClock(START))
     await built.start()
     async with built.db.transaction() as conn:
-        await m365.save_people(conn, [(p, object_id(p), True) for p in PEOPLE], START)
+        await know_people(conn, [(p, object_id(p), True) for p in PEOPLE], START)
     yield built
     await built.close()
 
@@ -100,7 +101,7 @@ async def test_other_tenants_are_not_served(teams, connector, app):
     await teams.post(teams.activity(AUDITOR, tenant="evil-tenant", type="message", text="help"))
     assert connector.sent == []
     async with app.db.reading() as conn:
-        assert await m365.conversation_of(conn, AUDITOR) is None
+        assert await contacts.conversation_of(conn, AUDITOR) is None
 
 
 async def test_allocation_cards_wait_for_the_conversation(teams, connector, app):
@@ -172,8 +173,8 @@ async def test_a_whole_audit_in_chat(teams, connector, app):
     assert refused["type"] == "application/vnd.microsoft.activity.message"
     assert (await app.service.get(audit.id)).moderation is None
     async with app.db.reading() as conn:
-        [attempt] = await repo.refusal_rows(conn)
-    assert (attempt["actor"], attempt["audit_id"], attempt["action"]) == (
+        [attempt] = await trail.refusal_rows(conn)
+    assert (attempt.actor, attempt.audit_id, attempt.action) == (
         "stranger@council.example",
         audit.id,
         "moderate_section",
@@ -271,8 +272,8 @@ async def test_connector_throttling_is_waited_out(teams, connector, app):
 
 async def _throttled(app: App) -> bool:
     async with app.db.reading() as conn:
-        rows = await repo.outbox_rows(conn)
-    return any("slow down" in (r["last_error"] or "") for r in rows)
+        rows = await outbox_queue.outbox_rows(conn)
+    return any("slow down" in (r.last_error or "") for r in rows)
 
 
 async def _answer_everything(teams: Teams, app: App, audit, overall: str) -> None:
@@ -365,7 +366,7 @@ async def test_the_iro_can_simply_type_their_comments(teams, connector, app):
 
 async def _awaiting(app: App, who: str) -> bool:
     async with app.db.reading() as conn:
-        return await m365.awaited_text(conn, who) is not None
+        return await typed_answers.awaited_text(conn, who) is not None
 
 
 async def test_the_auditor_can_type_evidence_and_impact_in_chat(teams, connector, app):
@@ -408,8 +409,8 @@ async def test_only_the_auditor_may_type_answers(teams, connector, app):
     assert "auditor" in str(answer).lower()
     assert not await _awaiting(app, IRO)
     async with app.db.reading() as conn:
-        refusals = await repo.refusal_rows(conn)
-    assert [(r["actor"], r["action"]) for r in refusals] == [(IRO, Verb.TYPE_ANSWER.value)]
+        refusals = await trail.refusal_rows(conn)
+    assert [(r.actor, r.action) for r in refusals] == [(IRO, Verb.TYPE_ANSWER.value)]
     # A made-up section or field is refused too, and nothing waits for text.
     await teams.execute(AUDITOR, {**ask, "section": "nonsense", "field": "evidence"})
     await teams.execute(AUDITOR, {**ask, "field": "grade"})
@@ -440,7 +441,7 @@ async def test_in_demo_mode_moving_the_clock_brings_the_nudges_and_escalations(t
     await demo.start()
     async with demo.db.transaction() as conn:
         everyone = [*PEOPLE, "quinn.qa@council.example"]
-        await m365.save_people(conn, [(p, object_id(p), True) for p in everyone], START)
+        await know_people(conn, [(p, object_id(p), True) for p in everyone], START)
     async with serving(demo, "127.0.0.1", 0) as running:
         teams = Teams(running, connector)
         for who in (IRO, "quinn.qa@council.example"):
@@ -515,5 +516,5 @@ async def test_qa_staff_get_the_report_and_the_tracker_in_chat(teams, connector,
     answer = await teams.execute(AUDITOR, {"verb": Verb.TRACKER_PAGE, "page": 2})
     assert "Only the QA team" in str(answer)
     async with app.db.reading() as conn:
-        refused = await repo.refusal_rows(conn)
-    assert [(r["actor"], r["action"]) for r in refused] == [(AUDITOR, "tracker_page")]
+        refused = await trail.refusal_rows(conn)
+    assert [(r.actor, r.action) for r in refused] == [(AUDITOR, "tracker_page")]

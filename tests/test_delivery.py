@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
+from application.people import keep_conversation, know_people
 from auditbot.app import App, build
 from auditbot.demo import ROLES_FILE, SAMPLE_CSV
 from auditbot.settings import Settings
@@ -32,7 +33,6 @@ from bot.sender import TeamsSender
 from bot.server import BotCredentials, make_adapter
 from cards import notice_card
 from scheduling.dispatcher import Dispatcher
-from store import m365
 from store.db import Database
 from store.schema import outbox
 from tests.support.clock import START
@@ -100,9 +100,9 @@ async def _allocated(tmp_path: Path, service_url: str, clock: FixedClock) -> App
     text = f"{lines[0]}\n{lines[1]}\n"
     people = sorted({cell for cell in lines[1].split(",") if "@" in cell})
     async with app.db.transaction() as conn:
-        await m365.save_people(conn, [(p, object_id(p), True) for p in people], START)
+        await know_people(conn, [(p, object_id(p), True) for p in people], START)
         for p in people:
-            await m365.save_conversation(conn, object_id(p), p, _reference(p, service_url), START)
+            await keep_conversation(conn, object_id(p), p, _reference(p, service_url), START)
     await app.service.allocate(SYSTEM, parse_allocation_csv(text, app.catalog))
     return app
 

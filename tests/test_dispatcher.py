@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from audits.workflow import SYSTEM
 from scheduling.dispatcher import Dispatcher, GiveUp, RetryLater, RetryPolicy
-from store import repo
+from store import outbox_queue
+from store.outbox_queue import OutboxStatus
 from tests.support.allocations import allocation, rows
 
 
@@ -22,8 +23,8 @@ async def _run(service, clock, sender, rounds: int) -> dict[str, object]:
         await dispatcher.run_once()
         clock.advance(timedelta(hours=1))
     async with service.db.reading() as conn:
-        found = await repo.outbox_rows(conn)
-    return {"status": {r["status"] for r in found}, "attempts": max(r["attempts"] for r in found)}
+        found = await outbox_queue.outbox_rows(conn)
+    return {"status": {r.status for r in found}, "attempts": max(r.attempts for r in found)}
 
 
 async def test_failures_are_given_up_after_a_few_attempts(service, clock):
@@ -32,7 +33,7 @@ async def test_failures_are_given_up_after_a_few_attempts(service, clock):
     async def broken(row):
         raise RuntimeError("connection reset")
 
-    assert await _run(service, clock, broken, 6) == {"status": {repo.DEAD}, "attempts": 3}
+    assert await _run(service, clock, broken, 6) == {"status": {OutboxStatus.DEAD}, "attempts": 3}
 
 
 async def test_being_told_to_wait_has_a_larger_budget(service, clock):
@@ -41,8 +42,14 @@ async def test_being_told_to_wait_has_a_larger_budget(service, clock):
     async def throttled(row):
         raise RetryLater("429", after=1.0)
 
-    assert await _run(service, clock, throttled, 6) == {"status": {repo.PENDING}, "attempts": 6}
-    assert await _run(service, clock, throttled, 6) == {"status": {repo.DEAD}, "attempts": 8}
+    assert await _run(service, clock, throttled, 6) == {
+        "status": {OutboxStatus.PENDING},
+        "attempts": 6,
+    }
+    assert await _run(service, clock, throttled, 6) == {
+        "status": {OutboxStatus.DEAD},
+        "attempts": 8,
+    }
 
 
 async def test_a_rejected_request_is_dead_at_once(service, clock):
@@ -51,4 +58,4 @@ async def test_a_rejected_request_is_dead_at_once(service, clock):
     async def rejected(row):
         raise GiveUp("400 invalid request")
 
-    assert await _run(service, clock, rejected, 2) == {"status": {repo.DEAD}, "attempts": 1}
+    assert await _run(service, clock, rejected, 2) == {"status": {OutboxStatus.DEAD}, "attempts": 1}

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
+from application.people import keep_conversation, know_people
 from application.service import AuditService
 from auditbot.app import App, assemble, build
 from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit, moderate_audit
@@ -52,8 +53,9 @@ from cards.actions import Verb
 from sandbox import RunningSandbox, start_sandbox
 from scheduling.dispatcher import Dispatcher
 from scheduling.runner import Runner, reminder_notices
-from store import m365, repo
+from store import outbox_queue
 from store.db import Database
+from store.outbox_queue import OutboxStatus
 from store.schema import history, outbox
 from tests.support.clock import START
 from tests.support.database import POSTGRES_URL, postgres_schema
@@ -147,8 +149,8 @@ def expected_cards(rows: list[dict[str, Any]]) -> dict[str, Counter[str]]:
     """Per conversation, the cards the sent `teams` outbox rows stand for (as JSON text)."""
     found: dict[str, Counter[str]] = {}
     for row in rows:
-        card = json.dumps(notice_card(row["kind"], row["payload"]), sort_keys=True)
-        found.setdefault(conversation(row["recipient"]), Counter())[card] += 1
+        card = json.dumps(notice_card(row.kind, row.payload), sort_keys=True)
+        found.setdefault(conversation(row.recipient), Counter())[card] += 1
     return found
 
 
@@ -161,7 +163,7 @@ def received_cards(connector: FakeConnector, conv: str) -> Counter[str]:
 
 async def _teams_rows(db: Database) -> list[dict[str, Any]]:
     async with db.reading() as conn:
-        return [r for r in await repo.outbox_rows(conn) if r["channel"] == "teams"]
+        return [r for r in await outbox_queue.outbox_rows(conn) if r.channel == "teams"]
 
 
 # =====================================================================================
@@ -280,7 +282,7 @@ async def _prepare_kill_drill(settings: Settings, actions: int) -> dict[str, str
         text = _csv(1, 2, 3, 4)
         async with app.db.transaction() as conn:
             now = app.service.clock.now()
-            await m365.save_people(conn, [(p, object_id(p), True) for p in _everyone(text)], now)
+            await know_people(conn, [(p, object_id(p), True) for p in _everyone(text)], now)
         outcomes = await app.service.allocate(SYSTEM, parse_allocation_csv(text, app.catalog))
         a1, a2, a3, _ = (o.audit for o in outcomes)
         template = app.catalog.template(a3.template)
@@ -460,9 +462,9 @@ async def test_kill_9_while_four_people_answer(tmp_path: Path) -> None:
         finally:
             await app.close()
     conversations = {conversation(p.upn) for p in people}
-    mine = [r for r in rows if conversation(r["recipient"]) in conversations]
-    assert mine and all(r["status"] == repo.SENT for r in mine), [
-        (r["kind"], r["status"], r["last_error"]) for r in mine if r["status"] != repo.SENT
+    mine = [r for r in rows if conversation(r.recipient) in conversations]
+    assert mine and all(r.status == OutboxStatus.SENT for r in mine), [
+        (r.kind, r.status, r.last_error) for r in mine if r.status != OutboxStatus.SENT
     ]
     expected = expected_cards(mine)
     duplicated: list[str] = []
@@ -479,9 +481,9 @@ async def test_kill_9_while_four_people_answer(tmp_path: Path) -> None:
         # (a row caught in flight by two kills in a row is sent three times).
         resent: Counter[str] = Counter()
         for r in mine:
-            if conversation(r["recipient"]) == conv and r["attempts"] > 1:
-                card_json = json.dumps(notice_card(r["kind"], r["payload"]), sort_keys=True)
-                resent[card_json] += r["attempts"] - 1
+            if conversation(r.recipient) == conv and r.attempts > 1:
+                card_json = json.dumps(notice_card(r.kind, r.payload), sort_keys=True)
+                resent[card_json] += r.attempts - 1
         for card, copies in extra.items():
             assert copies <= resent[card], "a duplicate of a card that was not in flight"
         duplicated += list(extra.elements())
@@ -508,9 +510,9 @@ async def _until_quiet(settings: Settings, people: list[Person], seconds: float 
             waiting = [
                 r
                 for r in rows
-                if r["recipient"] in convs
-                and r["status"] == repo.PENDING
-                and _aware(r["available_at"]) <= now + timedelta(seconds=1)
+                if r.recipient in convs
+                and r.status == OutboxStatus.PENDING
+                and _aware(r.available_at) <= now + timedelta(seconds=1)
             ]
             if not waiting:
                 return
@@ -630,8 +632,8 @@ async def _pending_graph(app: App) -> list[dict[str, Any]]:
     async with app.db.reading() as conn:
         return [
             r
-            for r in await repo.outbox_rows(conn)
-            if r["channel"] in ("graph", "email") and r["status"] == repo.PENDING
+            for r in await outbox_queue.outbox_rows(conn)
+            if r.channel in ("graph", "email") and r.status == OutboxStatus.PENDING
         ]
 
 
@@ -648,7 +650,7 @@ async def _send_until_done(app: App, until: datetime | None = None, rounds: int 
         if not waiting:
             return n
         # Rows behind a lane's head may be due already; the head is what waits.
-        later = [t for r in waiting if (t := _aware(r["available_at"])) > clock.now()]
+        later = [t for r in waiting if (t := _aware(r.available_at)) > clock.now()]
         assert later, "rows are due but the dispatcher takes none"
         nxt = min(later)
         if until is not None and nxt > until:
@@ -684,7 +686,7 @@ async def _dead(app: App) -> list[tuple[str, str]]:
             for r in (
                 await conn.execute(
                     sa.select(outbox.c.kind, outbox.c.last_error).where(
-                        outbox.c.status == repo.DEAD
+                        outbox.c.status == OutboxStatus.DEAD
                     )
                 )
             ).all()
@@ -798,7 +800,7 @@ async def test_sharepoint_down_for_an_hour_then_back(tmp_path: Path) -> None:
         rounds = await _send_until_done(app, until=down_at + timedelta(hours=1))
         assert app.service.clock.now() - down_at == timedelta(hours=1)
         assert await _dead(app) == [], "filings given up during the outage"
-        waiting = [r["kind"] for r in await _pending_graph(app)]
+        waiting = [r.kind for r in await _pending_graph(app)]
         assert waiting.count("file") == 3 * n
         sandbox.faults.sharepoint_down = False
         await _send_until_done(app)
@@ -874,7 +876,7 @@ async def test_the_same_activity_twice_and_racing_submits_apply_once(
         app = assemble(settings, service)
         text = _csv(1)
         async with db.transaction() as conn:
-            await m365.save_people(conn, [(p, object_id(p), True) for p in _everyone(text)], START)
+            await know_people(conn, [(p, object_id(p), True) for p in _everyone(text)], START)
         [outcome] = await service.allocate(SYSTEM, parse_allocation_csv(text, service.catalog))
         audit = outcome.audit
         auditor, iro = audit.participants.auditor, audit.participants.iro or ""
@@ -923,12 +925,12 @@ async def test_the_same_activity_twice_and_racing_submits_apply_once(
     kinds = Counter(body["type"] for body in invokes)
     assert kinds[CARD] == 3, kinds  # one receipt per distinct action
     assert kinds[MESSAGE] == len(invokes) - 3
-    evidence = [h for h in trail if str(h["what"]).endswith(".evidence")]
-    assert sorted(h["what"] for h in evidence) == sorted(
+    evidence = [h for h in trail if str(h.what).endswith(".evidence")]
+    assert sorted(h.what for h in evidence) == sorted(
         f"answers.{s.id}.evidence" for s in template.graded_sections[:3]
     ), evidence
     assert [cm.text for cm in final.iro_comments] == ["x1"]
-    assert sum(1 for h in trail if h["what"] == "iro_comments") == 1
+    assert sum(1 for h in trail if h.what == "iro_comments") == 1
 
 
 # =====================================================================================
@@ -1002,9 +1004,9 @@ async def test_two_instances_send_every_reminder_once(backend: str, tmp_path: Pa
         people = set(_everyone(text))
         people |= {v for v in _strings(yaml.safe_load(ROLES_FILE.read_text())) if "@" in v}
         async with db1.transaction() as conn:
-            await m365.save_people(conn, [(p, object_id(p), True) for p in people], START)
+            await know_people(conn, [(p, object_id(p), True) for p in people], START)
             for p in people:
-                await m365.save_conversation(
+                await keep_conversation(
                     conn, object_id(p), p, _teams_reference(p, connector.url), START
                 )
         audits = [
@@ -1046,17 +1048,17 @@ async def test_two_instances_send_every_reminder_once(backend: str, tmp_path: Pa
                 continue
             for notice in reminder_notices(audit, r, fired, standing):
                 wanted.add(f"{r.key}@{r.at.isoformat()}:{notice.to}")
-    keys = [r["key"] for r in rows if r["kind"] in ("nudge", "escalation")]
+    keys = [r.key for r in rows if r.kind in ("nudge", "escalation")]
     assert len(keys) == len(set(keys))
     assert set(keys) == wanted
-    kinds = Counter(r["kind"] for r in rows)
+    kinds = Counter(r.kind for r in rows)
     assert kinds["nudge"] and kinds["escalation"], kinds
     # Every row sent, each once, to the connector.
-    assert all(r["status"] == repo.SENT for r in rows), Counter(r["status"] for r in rows)
+    assert all(r.status == OutboxStatus.SENT for r in rows), Counter(r.status for r in rows)
     expected = expected_cards(rows)
     for conv in {conversation(p) for p in people}:
         assert received_cards(connector, conv) == expected.get(conv, Counter()), conv
-    shares = Counter(r["claimed_by"] for r in rows)
+    shares = Counter(r.claimed_by for r in rows)
     assert set(shares) == {"instance-1", "instance-2"}, shares  # both did some of the work
     print(f"\ntwo instances ({backend}): {len(audits)} audits, {len(rows)} cards, {shares}")
 

@@ -27,7 +27,7 @@ from audits.clock import FixedClock
 from audits.grades import Grade
 from audits.workflow import SYSTEM
 from sandbox import RunningSandbox, start_sandbox
-from store import repo
+from store.outbox_queue import OutboxStatus
 from store.schema import outbox
 from tests.support.clock import START
 
@@ -81,7 +81,8 @@ async def _send_all(app: App, rounds: int = 200) -> None:
                     sa.select(sa.func.count())
                     .select_from(outbox)
                     .where(
-                        outbox.c.status == repo.PENDING, outbox.c.channel.in_(["graph", "email"])
+                        outbox.c.status == OutboxStatus.PENDING,
+                        outbox.c.channel.in_(["graph", "email"]),
                     )
                 )
             ).scalar_one()
@@ -247,7 +248,9 @@ async def test_faults_still_give_exactly_one_of_everything(app, sandbox):
     async with app.db.reading() as conn:
         dead = (
             await conn.execute(
-                sa.select(outbox.c.kind, outbox.c.last_error).where(outbox.c.status == repo.DEAD)
+                sa.select(outbox.c.kind, outbox.c.last_error).where(
+                    outbox.c.status == OutboxStatus.DEAD
+                )
             )
         ).all()
     assert dead == []
@@ -273,7 +276,7 @@ async def test_sharepoint_outage_waits_then_completes(app, sandbox):
         stuck = (
             await conn.execute(
                 sa.select(outbox.c.kind, outbox.c.last_error)
-                .where(outbox.c.status == repo.PENDING, outbox.c.channel == "graph")
+                .where(outbox.c.status == OutboxStatus.PENDING, outbox.c.channel == "graph")
                 .order_by(outbox.c.id)
             )
         ).all()
@@ -285,7 +288,9 @@ async def test_sharepoint_outage_waits_then_completes(app, sandbox):
     async with app.db.reading() as conn:
         dead = (
             await conn.execute(
-                sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == repo.DEAD)
+                sa.select(sa.func.count())
+                .select_from(outbox)
+                .where(outbox.c.status == OutboxStatus.DEAD)
             )
         ).scalar_one()
     assert dead == 0
@@ -308,7 +313,7 @@ async def test_a_rejected_request_is_dead_lettered_with_its_reason(sandbox, tmp_
             dead = (
                 await conn.execute(
                     sa.select(outbox.c.kind, outbox.c.last_error).where(
-                        outbox.c.status == repo.DEAD
+                        outbox.c.status == OutboxStatus.DEAD
                     )
                 )
             ).all()
@@ -371,7 +376,7 @@ async def test_the_app_is_installed_for_people_who_never_opened_it(sandbox, tmp_
                 await conn.execute(
                     sa.select(sa.func.count())
                     .select_from(outbox)
-                    .where(outbox.c.status == repo.DEAD)
+                    .where(outbox.c.status == OutboxStatus.DEAD)
                 )
             ).scalar_one()
         assert dead == 0  # the second install for the same person (409) is not an error

@@ -33,7 +33,7 @@ from audits.clock import FixedClock
 from audits.grades import Grade
 from audits.workflow import SYSTEM
 from sandbox import CLIENT_ID, CLIENT_SECRET, TENANT, RunningSandbox, start_sandbox
-from store import repo
+from store import outbox_queue
 from store.db import Database
 from store.schema import outbox, people
 from tests.support.clock import START
@@ -282,7 +282,7 @@ async def test_readyz_watches_the_runner_and_the_outbox(db):
         beat.at = START
 
         async with db.transaction() as conn:
-            await repo.enqueue_items(conn, [_item("late")], START - timedelta(hours=2))
+            await outbox_queue.enqueue_items(conn, [_item("late")], START - timedelta(hours=2))
         status, body = await _get(url)
         assert status == 503 and body["failing"][0].startswith("outbox: ")
         assert body["checks"]["outbox"]["pending"] == 1
@@ -313,8 +313,8 @@ async def test_readyz_is_wired_into_a_served_app_by_the_caller(db):
 # ---------------------------------------------------------------------------- outbox
 
 
-def _item(key: str, recipient: str = "ava.auditor@council.example") -> repo.OutboxItem:
-    return repo.OutboxItem(
+def _item(key: str, recipient: str = "ava.auditor@council.example") -> outbox_queue.OutboxItem:
+    return outbox_queue.OutboxItem(
         key=key,
         channel="graph",
         kind="calendar_event",
@@ -332,13 +332,13 @@ def test_outbox_lists_and_retries_a_dead_row(env, capsys):
         db = Database(url)
         await db.ensure_schema()
         async with db.transaction() as conn:
-            await repo.enqueue_items(
+            await outbox_queue.enqueue_items(
                 conn,
                 [_item("a:1"), _item("b:1", "ira.iro@council.example")],
                 START - timedelta(hours=3),
             )
-            dead_id = (await repo.outbox_rows(conn))[1]["id"]
-            await repo.mark_failed(
+            dead_id = (await outbox_queue.outbox_rows(conn))[1].id
+            await outbox_queue.mark_failed(
                 conn, dead_id, "403 ErrorAccessDenied: Access is denied to the mailbox", None
             )
             await conn.execute(outbox.update().where(outbox.c.id == dead_id).values(attempts=10))

@@ -10,7 +10,7 @@ from auditbot.demo import fill_audit, moderate_audit
 from audits import commands as c
 from audits.errors import AuditError, Incomplete, InvalidInput, NotAllowed, NotFound, WrongState
 from audits.grades import Grade
-from store import repo
+from store import audit_rows, outbox_queue, trail
 from tests.support.allocations import allocation, rows
 from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER
 
@@ -120,9 +120,9 @@ async def test_only_the_role_holder_may_act(service, catalog, stage, command, al
 async def _snapshot(service, audit_id: str):
     async with service.db.reading() as conn:
         return (
-            await repo.version_of(conn, audit_id),
-            len(await repo.audit_history(conn, audit_id)),
-            len(await repo.outbox_rows(conn, audit_id)),
+            await audit_rows.version_of(conn, audit_id),
+            len(await trail.audit_history(conn, audit_id)),
+            len(await outbox_queue.outbox_rows(conn, audit_id)),
         )
 
 

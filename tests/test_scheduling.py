@@ -20,8 +20,9 @@ from audits.reminders import Reminder
 from audits.workdays import uk_time
 from audits.workflow import SYSTEM
 from scheduling.runner import Runner
-from store import repo
+from store import timer_queue
 from store.schema import outbox, timers
+from store.timer_queue import TimerStatus
 from tests.support.allocations import allocation, rows
 from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER
 
@@ -221,7 +222,7 @@ async def test_the_iro_window_nudges_then_escalates_each_once(service):
     assert row.payload["owner"] == IRO and row.payload["child_id"] == audit.child_id
     assert row.payload["due"] == audit.deadlines["iro_comments"].due_at.isoformat()
     history = await service.history(audit.id)
-    assert [h["what"] for h in history].count("escalation.iro_comments") == 2
+    assert [h.what for h in history].count("escalation.iro_comments") == 2
 
 
 async def test_after_downtime_one_catch_up_not_every_missed_nudge(service):
@@ -249,9 +250,9 @@ async def test_down_before_the_deadline_sends_only_the_latest_nudge(service):
             (await conn.execute(sa.select(timers.c.key, timers.c.status))).all()  # type: ignore[arg-type]
         )
     assert sorted(s for k, s in statuses.items() if ":iro_comments:nudge:" in k) == [
-        repo.FIRED,
-        repo.FIRED,
-        repo.PENDING,
+        TimerStatus.FIRED,
+        TimerStatus.FIRED,
+        TimerStatus.PENDING,
     ]
 
 
@@ -271,8 +272,8 @@ async def test_a_crash_between_claim_and_send_sends_once_after_restart(service):
     service.clock.advance(timedelta(hours=25))  # type: ignore[attr-defined]
     # A runner claims the nudge, then dies before firing it.
     async with service.db.transaction() as conn:
-        [claimed] = await repo.claim_due_timers(conn, service.clock.now(), "died")
-    assert claimed["key"].endswith(":iro_comments:nudge:1")
+        [claimed] = await timer_queue.claim_due_timers(conn, service.clock.now(), "died")
+    assert claimed.key.endswith(":iro_comments:nudge:1")
     survivor = _runner(service, "survivor")
     assert await survivor.tick() == 0  # the claim still holds
     assert await _notices(service) == []
@@ -402,5 +403,5 @@ async def test_an_idle_tick_with_many_timers_claims_nothing(service):
     assert await runner.tick() == 0
     assert runner.heartbeat is not None
     async with service.db.reading() as conn:
-        nxt = await repo.next_timer_due(conn)
+        nxt = await timer_queue.next_timer_due(conn)
     assert nxt is not None and uk_time(nxt) == "3 Nov 2026, 09:00"

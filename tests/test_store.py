@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from audits import commands as c
 from audits.errors import Conflict
 from audits.workflow import SYSTEM, apply
-from store import repo
+from store import audit_rows, outbox_queue, timer_queue
+from store.outbox_queue import OutboxStatus
 from store.schema import history, outbox, timers
+from store.timer_queue import TimerStatus
 from tests.support.allocations import allocation, rows
 from tests.support.clock import START
 from tests.support.people import QA_MANAGER
@@ -41,9 +43,9 @@ async def test_timers_follow_deadlines(service, clock):
         QA_MANAGER, audit_id, c.ExtendDeadline("audit_completion", "2026-12-04", "Worker on leave")
     )
     found = await _timers(service)
-    assert {found[k]["status"] for k in iro} == {repo.CANCELLED}
+    assert {found[k]["status"] for k in iro} == {TimerStatus.CANCELLED}
     completion = found[f"{audit_id}:audit_completion:overdue:1"]
-    assert completion["status"] == repo.PENDING
+    assert completion["status"] == TimerStatus.PENDING
     # Due at 17:30 on the new day; the owner hears at the next working morning.
     assert completion["due_at"].isoformat() == "2026-12-07T09:00:00+00:00"
     assert found[f"{audit_id}:audit_completion:nudge:2"]["due_at"].isoformat() == (
@@ -54,18 +56,18 @@ async def test_timers_follow_deadlines(service, clock):
 async def test_due_timers_are_claimed_once_and_overdue_fire_after_downtime(service, clock):
     await service.allocate(SYSTEM, rows(allocation("1000001"), allocation("1000002", n=2)))
     async with service.db.transaction() as conn:
-        assert await repo.claim_due_timers(conn, clock.now(), "w1") == []
+        assert await timer_queue.claim_due_timers(conn, clock.now(), "w1") == []
     later = clock.now() + timedelta(days=40)  # the bot was down: every deadline has passed
     async with service.db.transaction() as conn:
-        claimed = await repo.claim_due_timers(conn, later, "w1")
+        claimed = await timer_queue.claim_due_timers(conn, later, "w1")
     assert len(claimed) == 20  # 10 reminders for each of the two audits
     async with service.db.transaction() as conn:
-        assert await repo.claim_due_timers(conn, later, "w2") == []
+        assert await timer_queue.claim_due_timers(conn, later, "w2") == []
         for t in claimed:
-            assert await repo.finish_timer(conn, t["id"], "w1", later)
+            assert await timer_queue.finish_timer(conn, t.id, "w1", later)
     # A claim whose worker died is taken again once its lease lapses.
     async with service.db.transaction() as conn:
-        assert await repo.claim_due_timers(conn, later + timedelta(hours=1), "w2") == []
+        assert await timer_queue.claim_due_timers(conn, later + timedelta(hours=1), "w2") == []
 
 
 async def test_concurrent_claims_never_share_a_timer(service, clock):
@@ -76,10 +78,10 @@ async def test_concurrent_claims_never_share_a_timer(service, clock):
         got: list[int] = []
         while True:
             async with service.db.transaction() as conn:
-                batch = await repo.claim_due_timers(conn, later, worker, limit=3)
+                batch = await timer_queue.claim_due_timers(conn, later, worker, limit=3)
             if not batch:
                 return got
-            got += [t["id"] for t in batch]
+            got += [t.id for t in batch]
 
     a, b, d = await asyncio.gather(claim("a"), claim("b"), claim("d"))
     assert len(a) + len(b) + len(d) == 200
@@ -90,21 +92,21 @@ async def test_outbox_claim_retry_and_dead_letter(service, clock):
     await service.allocate(SYSTEM, rows(allocation()))
     now = clock.now()
     async with service.db.transaction() as conn:
-        claimed = await repo.claim_outbox(conn, now, "sender")
-        assert len(claimed) == 4 and all(r["attempts"] == 1 for r in claimed)
-        assert await repo.claim_outbox(conn, now, "sender") == []  # leased
-        await repo.mark_sent_many(conn, [claimed[0]["id"]], now)
-        await repo.mark_failed(
-            conn, claimed[1]["id"], "429 Too Many Requests", now + timedelta(seconds=30)
+        claimed = await outbox_queue.claim_outbox(conn, now, "sender")
+        assert len(claimed) == 4 and all(r.attempts == 1 for r in claimed)
+        assert await outbox_queue.claim_outbox(conn, now, "sender") == []  # leased
+        await outbox_queue.mark_sent_many(conn, [claimed[0].id], now)
+        await outbox_queue.mark_failed(
+            conn, claimed[1].id, "429 Too Many Requests", now + timedelta(seconds=30)
         )
-        await repo.mark_failed(conn, claimed[2]["id"], "403 Forbidden", None)
+        await outbox_queue.mark_failed(conn, claimed[2].id, "403 Forbidden", None)
     async with service.db.transaction() as conn:
-        again = await repo.claim_outbox(conn, now + timedelta(seconds=31), "sender")
-    assert [r["id"] for r in again] == [claimed[1]["id"]]
-    assert again[0]["attempts"] == 2
+        again = await outbox_queue.claim_outbox(conn, now + timedelta(seconds=31), "sender")
+    assert [r.id for r in again] == [claimed[1].id]
+    assert again[0].attempts == 2
     async with service.db.reading() as conn:
         status = dict((await conn.execute(sa.select(outbox.c.id, outbox.c.status))).all())
-    assert status[claimed[0]["id"]] == repo.SENT and status[claimed[2]["id"]] == repo.DEAD
+    assert status[claimed[0].id] == OutboxStatus.SENT and status[claimed[2].id] == OutboxStatus.DEAD
 
 
 async def test_stale_write_is_refused(service, catalog, calendar, standing, clock):
@@ -125,7 +127,7 @@ async def test_stale_write_is_refused(service, catalog, calendar, standing, cloc
     )
     async with service.db.transaction() as conn:
         with pytest.raises(Conflict):
-            await repo.save_audit(conn, outcome.audit, 1, clock.now())
+            await audit_rows.save_audit(conn, outcome.audit, 1, clock.now())
     assert (await service.get(o.audit.id)).answers["checks"].values["ehcp"] == "yes"
 
 
@@ -135,13 +137,13 @@ async def test_failure_inside_the_transaction_leaves_nothing(service, clock):
         before = (await conn.execute(sa.select(sa.func.count()).select_from(history))).scalar_one()
     with pytest.raises(RuntimeError):
         async with service.db.transaction() as conn:
-            audit = await repo.load_audit(conn, o.audit.id)
+            audit = await audit_rows.load_audit(conn, o.audit.id)
             audit.answers.clear()
-            await repo.save_audit(conn, audit, 1, clock.now())
+            await audit_rows.save_audit(conn, audit, 1, clock.now())
             raise RuntimeError("crash before commit")
     async with service.db.reading() as conn:
         after = (await conn.execute(sa.select(sa.func.count()).select_from(history))).scalar_one()
-        assert await repo.version_of(conn, o.audit.id) == 1
+        assert await audit_rows.version_of(conn, o.audit.id) == 1
     assert after == before
     assert (await service.get(o.audit.id)).answers["about"].values["child_id"] == "1000001"
 
@@ -176,8 +178,8 @@ async def test_history_records_who_when_what_old_and_new(service, clock):
         o.audit.id,
         c.AnswerSection("risk", grade="requires improvement"),
     )
-    trail = [h for h in await service.history(o.audit.id) if h["what"] == "answers.risk.grade"]
-    assert [(h["actor"], h["old"], h["new"], h["at"]) for h in trail] == [
+    trail = [h for h in await service.history(o.audit.id) if h.what == "answers.risk.grade"]
+    assert [(h.actor, h.old, h.new, h.at) for h in trail] == [
         ("auditor1@council.example", None, "good", clock.now()),
         ("auditor1@council.example", "good", "requires_improvement", clock.now()),
     ]
@@ -207,7 +209,7 @@ async def test_migrations_build_exactly_the_tables_the_code_uses(db):
 
 async def test_queued_follow_on_work_is_queued_once(db):
     """An effect that runs twice (its lease ran out mid-upload) queues its tracker update once."""
-    item = repo.OutboxItem(
+    item = outbox_queue.OutboxItem(
         key="202611-001:filed:closed:v9:tracker",
         channel="graph",
         kind="tracker",
@@ -218,7 +220,7 @@ async def test_queued_follow_on_work_is_queued_once(db):
     )
     for _ in range(2):
         async with db.transaction() as conn:
-            await repo.enqueue_items(conn, [item], START)
+            await outbox_queue.enqueue_items(conn, [item], START)
     async with db.reading() as conn:
         found = (await conn.execute(sa.select(outbox.c.key))).scalars().all()
     assert found == [item.key]
@@ -227,13 +229,16 @@ async def test_queued_follow_on_work_is_queued_once(db):
 async def test_channels_ready_names_only_channels_with_a_row_sendable_now(db):
     later = START + timedelta(hours=1)
     items = [
-        repo.OutboxItem("a", "teams", "nudge", "x@council.example", "teams:x", {}),
-        repo.OutboxItem("b", "graph", "calendar", "x@council.example", "graph:x", {}),
+        outbox_queue.OutboxItem("a", "teams", "nudge", "x@council.example", "teams:x", {}),
+        outbox_queue.OutboxItem("b", "graph", "calendar", "x@council.example", "graph:x", {}),
     ]
     async with db.transaction() as conn:
-        await repo.enqueue_items(conn, items[:1], START)
-        await repo.enqueue_items(conn, items[1:], later)  # not sendable before `later`
+        await outbox_queue.enqueue_items(conn, items[:1], START)
+        await outbox_queue.enqueue_items(conn, items[1:], later)  # not sendable before `later`
     async with db.reading() as conn:
-        assert await repo.channels_ready(conn, START, ["teams", "graph"]) == {"teams"}
-        assert await repo.channels_ready(conn, later, ["teams", "graph"]) == {"teams", "graph"}
-        assert await repo.channels_ready(conn, later, ["graph"]) == {"graph"}
+        assert await outbox_queue.channels_ready(conn, START, ["teams", "graph"]) == {"teams"}
+        assert await outbox_queue.channels_ready(conn, later, ["teams", "graph"]) == {
+            "teams",
+            "graph",
+        }
+        assert await outbox_queue.channels_ready(conn, later, ["graph"]) == {"graph"}

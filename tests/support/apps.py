@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from application.people import know_people
 from auditbot.app import App, build
 from auditbot.settings import Settings
 from audits.clock import Clock, FixedClock
-from store import m365
 from tests.support.clock import START
 from tests.support.council import ROLES_FILE
 from tests.support.teams import object_id
@@ -44,7 +44,7 @@ async def started_app(
     try:
         if known:
             async with app.db.transaction() as conn:
-                await m365.save_people(conn, [(p, object_id(p), True) for p in known], START)
+                await know_people(conn, [(p, object_id(p), True) for p in known], START)
         yield app
     finally:
         await app.close()

@@ -21,12 +21,13 @@ from typing import Any, NamedTuple
 import pytest
 import sqlalchemy as sa
 
-from auditbot.demo import sample_value
+from application.routes import ACTIONS
 from audits import commands as c
 from audits.catalog import Catalog
-from audits.grades import Grade
+from audits.errors import InvalidInput
+from audits.grades import Grade, GradeRule
 from audits.model import Audit, Status
-from audits.policies import Policy
+from audits.policies import Policy, RuleAction
 from audits.reminders import ReminderKind, plan
 from audits.roles import Role, StandingRoles
 from audits.steps import action_step
@@ -72,6 +73,7 @@ from cards import (
     section_receipt_lines,
     sign_off_card,
     size_of,
+    status_card,
     type_answer_card,
     validate,
     welcome_card,
@@ -84,6 +86,7 @@ from store import outbox_queue
 from store.db import Database
 from store.schema import outbox
 from tests.support.allocations import allocation
+from tests.support.factories import sample_value
 from tests.support.people import QA_MANAGER, QA_OFFICER
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday, as in conftest
@@ -119,7 +122,18 @@ class Journey:
         policy: str = "swindon",
     ) -> None:
         self.template: Template = catalog.template(template)
-        self.policy: Policy = catalog.policy(policy)
+        # A council's own variant of the policy that asks for every box a card can
+        # show: a reason for a Good with a limiting judgement not met, and a reason
+        # the family's feedback could not be sought (Swindon's own refuses both).
+        self.policy: Policy = catalog.policy(policy).model_copy(
+            update={
+                "family_feedback_reason_accepted": True,
+                "grade_rules": {
+                    GradeRule.OUTSTANDING_NEEDS_ALL_OUTSTANDING: RuleAction.REFUSE,
+                    GradeRule.GOOD_NEEDS_LIMITING_JUDGEMENTS: RuleAction.REASON,
+                },
+            }
+        )
         self.calendar, self.standing, self.now = calendar, standing, START
         self.notices: list[Notice] = []
         chosen = allocation(child, n=n, template=template, policy=policy)
@@ -382,6 +396,8 @@ CARDS: dict[str, tuple[Builder, str | None]] = {
     "welcome": (lambda s: welcome_card(None), None),
     "welcome-named": (lambda s: welcome_card("Ava Auditor"), None),
     "help": (lambda s: help_card(), None),
+    "help-qa": (lambda s: help_card(qa=True), None),
+    "status": (lambda s: status_card(s.allocated, START, mine=True), A1),
     "my-audits": (lambda s: my_audits_card(_rows(s)), None),
     "my-audits-empty": (lambda s: my_audits_card([]), None),
     "allocation-auditor": (lambda s: allocation_card(s.allocated, Role.AUDITOR, DUE), A1),
@@ -537,6 +553,43 @@ def test_card_is_valid_adaptive_card_1_5(name: str, scenes: Scenes) -> None:
 def test_card_fits_in_a_teams_message(name: str, scenes: Scenes) -> None:
     card, _ = _build(name, scenes)
     assert size_of(card) < MAX_CARD_BYTES
+
+
+def _limited_inputs(card: dict[str, Any]) -> list[tuple[str, int]]:
+    return [
+        (node["id"], node["maxLength"])
+        for node in _of_type(card, "Input.Text")
+        if node.get("maxLength") and node.get("style") != "email"
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_every_input_is_held_to_the_limit_its_card_states(name: str, scenes: Scenes) -> None:
+    """Whatever a client sends, a text one character over the card's maxLength is refused
+    with that limit, and one at it is taken (e-mail inputs: the workflow checks them as
+    addresses)."""
+    card, _ = _build(name, scenes)
+    checked = 0
+    for button in _buttons(card):
+        data = dict(button.get("data") or {})
+        verb = Verb(button.get("verb") or data.get("verb"))
+        if verb not in ACTIONS.readers:
+            continue
+        for input_id, limit in _limited_inputs(card):
+            try:
+                at_limit = ACTIONS.command_for(verb, {**data, input_id: "x" * limit})
+                without = ACTIONS.command_for(verb, {**data, input_id: ""})
+            except InvalidInput as exc:  # refused for another reason (e.g. no number)
+                assert "too long" not in str(exc), (name, input_id, exc)
+                continue
+            if at_limit == without:
+                continue  # this button does not send that input
+            with pytest.raises(InvalidInput, match=f"at most {limit:,} characters"):
+                ACTIONS.command_for(verb, {**data, input_id: "x" * (limit + 1)})
+            checked += 1
+    inputs = _limited_inputs(card)
+    if inputs and any(Verb(b.get("verb") or "help") in ACTIONS.readers for b in _buttons(card)):
+        assert checked, f"{name}: no input of {inputs} was checked"
 
 
 @pytest.mark.parametrize("name", sorted(CARDS))
@@ -1249,8 +1302,23 @@ GOLDEN_SAYS: dict[str, Says] = {
         "What you can type",
         (
             "help – what I can do and the words I understand",
-            "report – QA staff: this month's audit report",
+            "status <child's ID> – where the audit for that child's ID is up to",
             "You can also use the buttons on my cards; they do the same.",
+        ),
+        ("My audits",),
+        None,
+    ),
+    "status": Says(
+        "Audit 202611-001 · child's ID 1000001",
+        ("Stage: Allocated", "IRO/CP chair comments: Due in 3 days", "Audit: Due in 21 days"),
+        ("Open my part",),
+    ),
+    "help-qa": Says(
+        "What you can type",
+        (
+            "help – what I can do and the words I understand",
+            "report – QA staff: this month's audit report",
+            "tracker – QA staff: every audit with its state and next deadline",
         ),
         ("My audits",),
         None,

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from application.service import AuditService
-from auditbot.demo import fill_audit, moderate_audit
 from audits import commands as c
 from audits.errors import Incomplete, InvalidInput, WrongState
 from audits.grades import Grade
 from audits.model import ActionStatus, Status
 from store import outbox_queue
 from tests.support.allocations import allocation, rows
+from tests.support.factories import fill_audit, make_audit, moderate_audit
 from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER
 
 pytestmark = pytest.mark.asyncio
@@ -75,6 +75,8 @@ async def test_good_audit_from_allocation_to_closure(service, catalog, clock):
         "tm1@council.example",
         "sm1@council.example",
         "iro1@council.example",
+        # Swindon's tool: "shared ... with SW/PA, Team Manager, QARO, SM and QA Inbox"
+        "qa.inbox@council.example",
     }
 
 
@@ -109,7 +111,16 @@ async def test_inadequate_audit_starts_a_case_of_concern(service, catalog, clock
     alerts = [r for r in await _outbox(service, audit.id) if r.kind == "case_of_concern"]
     assert {(r.recipient, r.channel) for r in alerts} == {
         (who, channel)
-        for who in ("sm1@council.example", QA_MANAGER, HEAD_OF_SERVICE)
+        # Swindon's tool, section 13: the HoS and Director and the HoS for Practice,
+        # Performance and QA are told of an overall Inadequate; the QA inbox too.
+        for who in (
+            "sm1@council.example",
+            QA_MANAGER,
+            HEAD_OF_SERVICE,
+            "dara.director@council.example",
+            "petra.hosqa@council.example",
+            "qa.inbox@council.example",
+        )
         for channel in ("teams", "email")
     }
     assert all(r.urgent for r in alerts)
@@ -183,11 +194,8 @@ async def test_moderator_raising_inadequate_starts_case_of_concern(service, cata
     }
 
 
-async def test_regrade_needs_a_reason(service, catalog):
-    template = catalog.template("swindon-practice-evaluation")
-    audit = await _allocate(service)
-    await fill_audit(service, audit.id, audit.participants.auditor, template)
-    await service.execute(audit.participants.auditor, audit.id, c.Submit())
+async def test_regrade_needs_a_reason(service):
+    audit = await make_audit(service, "submitted")
     with pytest.raises(InvalidInput, match="reason for changing the grade"):
         await service.execute(
             audit.participants.moderator,
@@ -210,12 +218,8 @@ async def test_regrade_needs_a_reason(service, catalog):
         )
 
 
-async def test_panel_returns_audit_and_auditor_clock_restarts(service, catalog, clock):
-    template = catalog.template("swindon-practice-evaluation")
-    audit = await _allocate(service)
-    await fill_audit(service, audit.id, audit.participants.auditor, template)
-    await service.execute(audit.participants.auditor, audit.id, c.Submit())
-    await _moderate_all(service, audit, template, Grade.GOOD)
+async def test_panel_returns_audit_and_auditor_clock_restarts(service, clock):
+    audit = await make_audit(service, "moderated")
     with pytest.raises(InvalidInput, match="What the panel needs"):
         await service.execute(QA_MANAGER, audit.id, c.RecordPanel("returned", ""))
     clock.advance(timedelta(days=3))  # Thursday 5 November
@@ -310,12 +314,8 @@ async def test_late_iro_comments_are_marked_late(service, clock):
     assert done.audit.iro_comments[0].late is True
 
 
-async def test_grade_changed_after_panel_return_goes_back_to_the_moderator(service, catalog):
-    template = catalog.template("swindon-practice-evaluation")
-    audit = await _allocate(service)
-    await fill_audit(service, audit.id, audit.participants.auditor, template)
-    await service.execute(audit.participants.auditor, audit.id, c.Submit())
-    await _moderate_all(service, audit, template, Grade.GOOD)
+async def test_grade_changed_after_panel_return_goes_back_to_the_moderator(service):
+    audit = await make_audit(service, "moderated")
     await service.execute(QA_MANAGER, audit.id, c.RecordPanel("returned", "Risk evidence is thin"))
     await service.execute(
         audit.participants.auditor, audit.id, c.AnswerSection("final-judgement", grade="inadequate")

@@ -55,7 +55,7 @@ from scheduling.dispatcher import Dispatcher
 from scheduling.runner import Runner, reminder_notices
 from store import outbox_queue
 from store.db import Database
-from store.outbox_queue import OutboxStatus
+from store.outbox_queue import OutboxRow, OutboxStatus
 from store.schema import history, outbox
 from tests.support.clock import START
 from tests.support.database import POSTGRES_URL, postgres_schema
@@ -145,7 +145,7 @@ def _teams_reference(upn: str, service_url: str) -> dict[str, Any]:
     ).serialize()
 
 
-def expected_cards(rows: list[dict[str, Any]]) -> dict[str, Counter[str]]:
+def expected_cards(rows: list[OutboxRow]) -> dict[str, Counter[str]]:
     """Per conversation, the cards the sent `teams` outbox rows stand for (as JSON text)."""
     found: dict[str, Counter[str]] = {}
     for row in rows:
@@ -161,7 +161,7 @@ def received_cards(connector: FakeConnector, conv: str) -> Counter[str]:
     )
 
 
-async def _teams_rows(db: Database) -> list[dict[str, Any]]:
+async def _teams_rows(db: Database) -> list[OutboxRow]:
     async with db.reading() as conn:
         return [r for r in await outbox_queue.outbox_rows(conn) if r.channel == "teams"]
 
@@ -628,7 +628,7 @@ async def _drive(app: App, audit: Audit, upto: Status) -> None:
     await app.service.execute(QA_MANAGER, audit.id, c.CloseAudit())
 
 
-async def _pending_graph(app: App) -> list[dict[str, Any]]:
+async def _pending_graph(app: App) -> list[OutboxRow]:
     async with app.db.reading() as conn:
         return [
             r

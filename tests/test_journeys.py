@@ -12,6 +12,7 @@ from audits.errors import Incomplete, InvalidInput, WrongState
 from audits.grades import Grade
 from audits.model import ActionStatus, Status
 from store import outbox_queue
+from store.outbox_queue import OutboxRow
 from tests.support.allocations import allocation, rows
 from tests.support.factories import fill_audit, make_audit, moderate_audit
 from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER
@@ -24,7 +25,7 @@ async def _allocate(service: AuditService, child: str = "1000001", **kw):
     return outcome.audit
 
 
-async def _outbox(service: AuditService, audit_id: str) -> list[dict]:
+async def _outbox(service: AuditService, audit_id: str) -> list[OutboxRow]:
     async with service.db.reading() as conn:
         return await outbox_queue.outbox_rows(conn, audit_id)
 

@@ -202,6 +202,10 @@ class Policy(_Strict):
         Role.SERVICE_MANAGER,
         Role.IRO,
     )
+    # The practitioner's pre-audit checklist must be done before the audit is submitted.
+    checklist_before_submission: bool = False
+    # An audit by the case's own service manager is moderated by a QA manager.
+    service_manager_audit_moderated_by_qa_manager: bool = False
     # Who is told a re-audit's result.
     reaudit_result_to: tuple[Role, ...] = (Role.SERVICE_MANAGER, Role.TEAM_MANAGER)
     # The seed's line for each rule above, by its name; and the rules that are

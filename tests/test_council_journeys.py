@@ -1,6 +1,9 @@
 """Each council's process from allocation to its last step, with the scheduler: Bristol
-(no panel, the practitioner's feedback at 35 working days) and the Stage 1/2/3
-guidance (deadlines by the third week of the month, action time limits)."""
+(no panel, the practitioner's feedback at 35 working days), the Stage 1/2/3 guidance
+(deadlines by the third week of the month), Swindon (its refusals, the people told of
+an Inadequate, the 6-week short audit across the clock change), Swindon Early Help and
+YJS, and Shropshire (the practitioner's checklist first). Each deadline instant, the
+people told and each refusal the framework makes."""
 
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ from audits.workflow import SYSTEM
 from scheduling.runner import Runner
 from store.schema import outbox
 from tests.support.allocations import allocation, rows
-from tests.support.factories import fill_audit, moderate_audit
-from tests.support.people import QA_MANAGER, QA_OFFICER, people
+from tests.support.factories import fill_audit, moderate_audit, sample_value
+from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER, people
 
 ONE = people(1)  # the people of allocation(), the audit under test
 AUDITOR, SW, MOD, SM = ONE.auditor, ONE.social_worker, ONE.moderator, ONE.service_manager
@@ -264,3 +267,178 @@ async def test_stage123_action_timescales_are_guidance_not_a_cap(service):
         other.id,
         c.AddAction(action, "sw2@council.example", date(2026, 12, 1)),
     )
+
+
+# ------------------------------------------------------------------- Swindon
+
+QA_INBOX = "qa.inbox@council.example"
+DIRECTOR = "dara.director@council.example"
+HOS_QA = "petra.hosqa@council.example"
+
+
+def _told(notices: list[tuple[str, str, str]], kind: str) -> set[str]:
+    return {who for k, who, _ in notices if k == kind}
+
+
+async def test_swindon_from_allocation_to_closure_with_its_refusals(service):
+    # Tuesday 2 February 2027, GMT.
+    service = _at(service, _uk("02 Feb 2027 09:00"))
+    template = service.catalog.template("swindon-practice-evaluation")
+    audit = await _allocate(service, template.id, "swindon")
+    # "within 72 hours of knowing an audit is taking place"
+    assert _due(audit, "iro_comments") == "5 Feb 2027, 09:00"
+    assert audit.deadlines["iro_comments"].owner == ONE.iro
+    # 15 working days when the allocation gives no due date (a council option).
+    assert _due(audit, "audit_completion") == "23 Feb 2027, 17:30"
+    sent = await _notices(service)
+    assert _told(sent, "allocated") == {AUDITOR, SW, MOD}
+    assert _told(sent, "iro_comments_requested") == {ONE.iro}
+
+    # "(The audit will not be accepted without feedback)": no reason instead of it.
+    with pytest.raises(InvalidInput, match="will not be accepted without the family's feedback"):
+        await service.execute(
+            AUDITOR, audit.id, c.RecordFamilyFeedback(not_sought_reason="The family moved away")
+        )
+    # Appendix 6: Good means "All limiting judgements are met", reason or none.
+    section, question = next(
+        (s.id, q.id) for s, q in template.limiting_judgements if q.type.value == "yes_no"
+    )
+    await fill_audit(service, audit.id, AUDITOR, template, overrides={section: {question: "no"}})
+    with pytest.raises(InvalidInput, match="Change the grades first"):
+        await service.execute(AUDITOR, audit.id, c.Submit(grade_reason="Good all the same"))
+
+    # Judged Inadequate by the auditor on Friday 26 February.
+    _move_to(service, _uk("26 Feb 2027 10:00"))
+    graded = [s.id for s in template.graded_sections if s.id != template.overall_section]
+    await fill_audit(
+        service,
+        audit.id,
+        AUDITOR,
+        template,
+        grades={graded[0]: Grade.INADEQUATE},
+        overall=Grade.INADEQUATE,
+    )
+    with pytest.raises(Exception, match="at least one agreed action"):
+        await service.execute(AUDITOR, audit.id, c.Submit())
+    await service.execute(
+        AUDITOR, audit.id, c.AddAction("Visit the child alone within a week", SW, date(2027, 3, 5))
+    )
+    submitted = (await service.execute(AUDITOR, audit.id, c.Submit())).audit
+    # The service manager's plan "within 24 hrs".
+    assert _due(submitted, "coc_plan") == "27 Feb 2027, 10:00"
+    assert submitted.deadlines["coc_plan"].owner == SM
+    assert _due(submitted, "moderation") == "5 Mar 2027, 17:30"  # 5 working days
+    alerted = _told(await _notices(service), "case_of_concern")
+    assert alerted == {SM, QA_MANAGER, HEAD_OF_SERVICE, DIRECTOR, HOS_QA, QA_INBOX}
+
+    # Moderated on Friday 26 March; the short audit "within 6 weeks of moderation"
+    # falls at the same UK time after the clocks go forward (Sunday 28 March).
+    _move_to(service, _uk("26 Mar 2027 10:00"))
+    moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)).audit
+    assert _due(moderated, "reaudit") == "7 May 2027, 10:00"
+    assert moderated.deadlines["reaudit"].due_at == datetime(2027, 5, 7, 9, 0, tzinfo=UTC)
+    assert moderated.deadlines["reaudit"].owner == QA_MANAGER
+    assert QA_MANAGER in _told(await _notices(service), "ready_for_panel")
+
+    # The panel on Easter Monday (a bank holiday): closed within 2 working days.
+    _move_to(service, _uk("29 Mar 2027 09:00"))
+    panel = (await service.execute(QA_MANAGER, audit.id, c.RecordPanel("agreed", ""))).audit
+    assert _due(panel, "closure") == "31 Mar 2027, 17:30"
+    await service.execute(QA_MANAGER, audit.id, c.CloseAudit())
+    closed_to = _told(await _notices(service), "closed")
+    assert closed_to == {SW, AUDITOR, TM, SM, ONE.iro, QA_INBOX}
+
+
+# ------------------------------------------------- Early Help, YJS, Shropshire
+
+
+async def _inadequate(service: AuditService, audit: Audit, template_id: str) -> Audit:
+    template = service.catalog.template(template_id)
+    graded = [s.id for s in template.graded_sections if s.id != template.overall_section]
+    await fill_audit(
+        service,
+        audit.id,
+        AUDITOR,
+        template,
+        grades={graded[0]: Grade.INADEQUATE} if graded else None,
+        overall=Grade.INADEQUATE,
+    )
+    return (await service.execute(AUDITOR, audit.id, c.Submit())).audit
+
+
+async def test_early_help_runs_its_own_process(service):
+    service = _at(service, _uk("07 Dec 2026 09:00"))
+    template = service.catalog.template("swindon-early-help")
+    audit = await _allocate(service, template.id, "early-help")
+    assert set(audit.deadlines) == {"audit_completion"}  # no IRO/CP chair step
+    # 20 working days (a council option) over Christmas and New Year.
+    assert _due(audit, "audit_completion") == "7 Jan 2027, 17:30"
+    # "The audit and moderation include family feedback": no reason instead of it.
+    with pytest.raises(InvalidInput, match="will not be accepted without the family's feedback"):
+        await service.execute(
+            AUDITOR, audit.id, c.RecordFamilyFeedback(not_sought_reason="Not reachable")
+        )
+    submitted = await _inadequate(service, audit, template.id)
+    # "send it immediately to the relevant coordinator": the coordinator only.
+    assert _told(await _notices(service), "case_of_concern") == {TM}
+    assert "coc_plan" not in submitted.deadlines  # the tool gives no timescale
+    assert "moderation" not in submitted.deadlines  # nor for the moderation
+    moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)).audit
+    assert moderated.status is Status.MODERATED and "closure" not in moderated.deadlines
+    assert QA_OFFICER in _told(await _notices(service), "ready_to_close")
+    with pytest.raises(WrongState, match="no QA panel"):
+        await service.execute(QA_MANAGER, audit.id, c.RecordPanel("agreed", ""))
+    await service.execute(QA_OFFICER, audit.id, c.CloseAudit())
+    assert _told(await _notices(service), "closed") == {SW, AUDITOR, TM}
+
+
+async def test_youth_justice_runs_its_own_process(service):
+    service = _at(service, _uk("07 Dec 2026 09:00"))
+    template = service.catalog.template("swindon-youth-justice")
+    audit = await _allocate(service, template.id, "youth-justice")
+    assert set(audit.deadlines) == {"audit_completion"}
+    assert _due(audit, "audit_completion") == "7 Jan 2027, 17:30"
+    submitted = await _inadequate(service, audit, template.id)
+    assert _told(await _notices(service), "case_of_concern") == {SM}
+    assert "moderation" not in submitted.deadlines
+    moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)).audit
+    # The ASPIRE form "can be used to re-audit": no interval is given, so none is set.
+    assert "reaudit" not in moderated.deadlines
+    await service.execute(QA_MANAGER, audit.id, c.RecordReaudit("good", "Plan now followed"))
+    assert _told(await _notices(service), "reaudit_recorded") == {SM, TM}
+
+
+async def test_shropshire_needs_the_practitioners_checklist_first(service):
+    service = _at(service, _uk("07 Dec 2026 09:00"))
+    template = service.catalog.template("child-journey-audit")
+    assert template.checklist is not None
+    audit = await _allocate(service, template.id, "shropshire")
+    assert set(audit.deadlines) == {"audit_completion"}
+    assert _told(await _notices(service), "checklist_requested") == {SW}
+    await fill_audit(service, audit.id, AUDITOR, template)
+    # "the practitioner ... completed the Child Journey Audit Checklist prior to the audit"
+    with pytest.raises(Exception, match="Child Journey Audit Checklist"):
+        await service.execute(AUDITOR, audit.id, c.Submit())
+    today = service.calendar.local_date(service.clock.now())
+    answers = {q.id: sample_value(q, today) for q in template.checklist.questions if not q.when}
+    await service.execute(SW, audit.id, c.CompleteChecklist(values=answers))
+    submitted = (await service.execute(AUDITOR, audit.id, c.Submit())).audit
+    assert submitted.status is Status.SUBMITTED and "moderation" not in submitted.deadlines
+    await moderate_audit(service, audit.id, MOD, template, Grade.GOOD)
+    assert QA_MANAGER in _told(await _notices(service), "ready_to_close")
+    await service.execute(QA_MANAGER, audit.id, c.CloseAudit())
+    assert _told(await _notices(service), "closed") == {SW, AUDITOR, TM, SM, ONE.iro}
+
+
+async def test_bristol_a_service_managers_own_audit_is_moderated_by_qa(service):
+    mine = dataclasses.replace(
+        allocation(template="bristol-child-case-audit", policy="bristol"),
+        participants=ONE.model_copy(update={"auditor": SM}),
+    )
+    with pytest.raises(Exception, match="moderated by the Quality Assurance Service Manager"):
+        await service.allocate(SYSTEM, rows(mine))
+    by_qa = dataclasses.replace(
+        mine, participants=mine.participants.model_copy(update={"moderator": QA_MANAGER})
+    )
+    [o] = await service.allocate(SYSTEM, rows(by_qa))
+    assert o.audit.participants.moderator == QA_MANAGER

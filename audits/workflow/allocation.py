@@ -75,10 +75,19 @@ def allocate(audit_id: str, allocation: Allocation, ctx: Context) -> Outcome:
     ):
         raise NotAllowed("Only the QA team can allocate audits")
     a = check_allocation(allocation, ctx.template)
+    p = a.participants
+    if (
+        ctx.policy.service_manager_audit_moderated_by_qa_manager
+        and p.auditor == p.service_manager
+        and not ctx.standing.holds(p.moderator, Role.QA_MANAGER)
+    ):
+        raise InvalidInput(
+            "an audit by the service manager is moderated by the Quality Assurance "
+            "Service Manager: name a QA manager as the moderator"
+        )
     today = ctx.calendar.local_date(ctx.now)
     if a.due is not None and a.due <= today:
         raise InvalidInput(f"the due date {a.due.isoformat()} is not after today")
-    p = a.participants
     audit = Audit(
         id=audit_id,
         child_id=a.child_id,

@@ -184,6 +184,12 @@ def missing_for_submission(audit: Audit, template: Template, policy: Policy) -> 
         for q in section.questions:
             if q.required and _applies(q, answer) and answer.values.get(q.id) in (None, "", []):
                 missing.append(f"{section.label}: {q.text.splitlines()[0]}")
+    checklist = template.checklist
+    if policy.checklist_before_submission and checklist and audit.checklist is None:
+        missing.append(
+            f"{checklist.title}: the {Role(checklist.completed_by).label} completes it "
+            "before the audit"
+        )
     if policy.family_feedback_required and audit.family_feedback is None:
         missing.append("Family feedback: the audit will not be accepted without feedback")
     overall = audit.auditor_grade

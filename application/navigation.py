@@ -9,14 +9,16 @@ from __future__ import annotations
 from application.views import AuditView
 from audits.catalog import Catalog
 from audits.model import AUDITOR_EDITABLE, Audit, Status
-from audits.roles import Role
+from audits.roles import Role, StandingRoles
 from audits.templates import SectionKind, Template
+from audits.workflow import roles_of
 from cards.actions import Card
 
 
 class Navigator:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, standing: StandingRoles | None = None) -> None:
         self.catalog = catalog
+        self.standing = standing or StandingRoles()
 
     def view(
         self,
@@ -50,6 +52,12 @@ class Navigator:
             return self.section_or_review(audit, first)
         if Role.MODERATOR in roles and audit.status is Status.SUBMITTED:
             return self.moderation_next(audit)
+        if (
+            audit.status is Status.MODERATED
+            and self.catalog.policy(audit.policy).panel
+            and roles_of(audit, person, self.standing) & {Role.PANEL, Role.QA_MANAGER}
+        ):
+            return self.view(Card.PANEL, audit)
         if Role.SOCIAL_WORKER in roles:
             if (
                 template.checklist is not None

@@ -6,14 +6,16 @@ who may see what is decided by the caller (`application.access`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from audits.catalog import Catalog
 from audits.clock import Clock
-from audits.model import Audit
-from audits.roles import Role
+from audits.model import Audit, Status
+from audits.roles import Role, StandingRoles
 from audits.wording import step_title
 from audits.workdays import UK, as_utc
+from audits.workflow import roles_of
+from cards import words
 from cards.home import MyAuditRow
 from cards.report import ReportSummary
 from cards.tracker import TrackerFilters, TrackerRow
@@ -23,12 +25,16 @@ from reports.period import Period
 from store import audit_rows
 from store.db import Database
 
+# Standing roles that act on an audit waiting for the QA panel (no deadline of its own).
+PANEL_ROLES = frozenset({Role.PANEL, Role.QA_MANAGER})
+
 
 @dataclass
 class Queries:
     db: Database
     catalog: Catalog
     clock: Clock
+    standing: StandingRoles = field(default_factory=StandingRoles)
 
     async def audit(self, audit_id: str) -> Audit:
         """The audit as stored (NotFound for an unknown id)."""
@@ -36,31 +42,59 @@ class Queries:
             return await audit_rows.load_audit(conn, audit_id)
 
     async def audits_of(self, person: str) -> list[Audit]:
-        """Every audit that names this person, by id."""
+        """Every audit that names this person or has a step waiting for them, by id."""
         async with self.db.reading() as conn:
             rows = await audit_rows.list_audits(conn, self.clock.now(), person=person)
             return [await audit_rows.load_audit(conn, r.id) for r in rows]
 
     async def my_audits(self, person: str) -> tuple[MyAuditRow, ...]:
-        """One row per audit naming the person: their part and their next step."""
+        """One row per audit that names the person or waits for them in any role
+        (standing roles too: an audit waiting for the QA panel is the panel's): their
+        part and their next step."""
         now = self.clock.now()
         rows = []
-        for audit in await self.audits_of(person):
+        for audit in await self.waiting_for(person):
             mine = [d for d in audit.deadlines.values() if d.open and d.owner == person]
             nxt = min(mine, key=lambda d: d.due_at, default=None)
-            roles = audit.participants.roles_of(person) or [Role.ACTION_OWNER]
+            held = roles_of(audit, person, self.standing) | {d.role for d in mine}
+            roles = sorted(held or {Role.ACTION_OWNER}, key=lambda r: r.value)
+            title = step_title(nxt.step) if nxt else None
+            if nxt is None and self._panel_waits(audit, held):
+                title = words.PANEL_TITLE
             rows.append(
                 MyAuditRow(
                     audit_id=audit.id,
                     child_id=audit.child_id,
                     role_label=", ".join(r.label for r in roles),
                     status_label=audit.status.label,
-                    next_step_title=step_title(nxt.step) if nxt else None,
+                    next_step_title=title,
                     next_due=nxt.due_at if nxt else None,
                     overdue=bool(nxt and as_utc(nxt.due_at) < now),
                 )
             )
         return tuple(rows)
+
+    async def waiting_for(self, person: str) -> list[Audit]:
+        """The person's audits, and those waiting for a panel they sit on."""
+        found = {a.id: a for a in await self.audits_of(person)}
+        if any(self.standing.holds(person, role) for role in PANEL_ROLES):
+            async with self.db.reading() as conn:
+                listed = await audit_rows.list_audits(
+                    conn, self.clock.now(), status=Status.MODERATED.value
+                )
+                for row in listed:
+                    if row.id not in found:
+                        audit = await audit_rows.load_audit(conn, row.id)
+                        if self._panel_waits(audit, roles_of(audit, person, self.standing)):
+                            found[audit.id] = audit
+        return [found[k] for k in sorted(found)]
+
+    def _panel_waits(self, audit: Audit, roles: set[Role]) -> bool:
+        return (
+            audit.status is Status.MODERATED
+            and self.catalog.policy(audit.policy).panel
+            and bool(roles & PANEL_ROLES)
+        )
 
     async def most_urgent(self, person: str) -> Audit | None:
         """The audit whose open step for this person is due first (ties: by audit id)."""

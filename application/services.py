@@ -63,10 +63,10 @@ class Services:
     def of(cls, service: AuditService) -> Services:
         return cls(
             service=service,
-            queries=Queries(service.db, service.catalog, service.clock),
+            queries=Queries(service.db, service.catalog, service.clock, service.standing),
             access=Access(service.db, service.clock, service.standing),
             people=People(service.db, service.clock, service.directory),
-            navigator=Navigator(service.catalog),
+            navigator=Navigator(service.catalog, service.standing),
         )
 
     @property

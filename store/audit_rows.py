@@ -218,10 +218,15 @@ async def list_audits(
     query = sa.select(audits).order_by(audits.c.id)
     if status:
         query = query.where(audits.c.status == status)
-    if person:
+    if person:  # named on the audit, or owning one of its open steps (a standing role)
         query = query.where(
             audits.c.id.in_(
-                sa.select(participants.c.audit_id).where(participants.c.person == person)
+                sa.union(
+                    sa.select(participants.c.audit_id).where(participants.c.person == person),
+                    sa.select(deadlines.c.audit_id).where(
+                        deadlines.c.owner == person, deadlines.c.done_at.is_(None)
+                    ),
+                )
             )
         )
     if overdue:

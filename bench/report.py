@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from application.service import AuditService
-from auditbot.demo import ROLES_FILE, fill_audit, moderate_audit
+from auditbot.demo import ROLES_FILE
 from audits import commands as c
 from audits.allocation_csv import AllocationRow
 from audits.catalog import Catalog, load_catalog
@@ -42,6 +42,7 @@ from reports.period import Period
 from reports.workbook import render_workbook
 from store import audit_rows
 from store.db import Database
+from tests.support.factories import fill_audit, moderate_audit
 
 BUDGET = 5.0
 RUNS = 3

@@ -24,8 +24,10 @@ from audits.clock import FixedClock
 from audits.model import Audit, Status
 from audits.workflow import SYSTEM
 from cards import words
-from sandbox import RunningSandbox, start_sandbox
+from sandbox import RunningSandbox
 from store import contacts
+from tests.support.apps import settings
+from tests.support.council import SAMPLE, allocation_csv
 from tests.support.fake_connector import FakeConnector
 from tests.support.people import AUDITOR, IRO, MOD, QA_MANAGER, QA_OFFICER, SW
 from tests.support.teams import (
@@ -44,13 +46,6 @@ CHILD = SAMPLE[0][0]
 def _uk(text: str) -> datetime:
     """'15 Dec 2026 17:30' in UK time (GMT in winter) as UTC."""
     return datetime.strptime(text, "%d %b %Y %H:%M").replace(tzinfo=UTC)
-
-
-@pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[RunningSandbox]:
-    running = await start_sandbox(tmp_path / "sandbox", port=0)
-    yield running
-    await running.stop()
 
 
 async def _council(

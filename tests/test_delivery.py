@@ -24,18 +24,16 @@ from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationR
 
 from application.people import keep_conversation, know_people
 from auditbot.app import App, build
-from auditbot.demo import ROLES_FILE, SAMPLE_CSV
-from auditbot.settings import Settings
-from audits.allocation_csv import parse_allocation_csv
 from audits.clock import FixedClock
-from audits.workflow import SYSTEM
 from bot.sender import TeamsSender
 from bot.server import BotCredentials, make_adapter
 from cards import notice_card
 from scheduling.dispatcher import Dispatcher
 from store.db import Database
 from store.schema import outbox
+from tests.support.apps import settings
 from tests.support.clock import START
+from tests.support.council import SAMPLE, allocate_sample
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams import conversation, object_id
 
@@ -88,22 +86,14 @@ def _reference(upn: str, service_url: str) -> dict[str, Any]:
 
 async def _allocated(tmp_path: Path, service_url: str, clock: FixedClock) -> App:
     """One audit allocated, everyone on it in a chat with the bot at `service_url`."""
-    settings = Settings.model_validate(
-        {
-            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'delivery.db'}",
-            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
-        }
-    )
-    app = build(settings, clock=clock)
+    app = build(settings(tmp_path), clock=clock)
     await app.start()
-    lines = SAMPLE_CSV.read_text().splitlines()
-    text = f"{lines[0]}\n{lines[1]}\n"
-    people = sorted({cell for cell in lines[1].split(",") if "@" in cell})
+    people = sorted(SAMPLE[0][3:])
     async with app.db.transaction() as conn:
         await know_people(conn, [(p, object_id(p), True) for p in people], START)
         for p in people:
             await keep_conversation(conn, object_id(p), p, _reference(p, service_url), START)
-    await app.service.allocate(SYSTEM, parse_allocation_csv(text, app.catalog))
+    await allocate_sample(app.service, 1)
     return app
 
 

@@ -2,52 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from auditbot.demo import fill_audit, moderate_audit
 from audits import commands as c
 from audits.errors import AuditError, Incomplete, InvalidInput, NotAllowed, NotFound, WrongState
 from audits.grades import Grade
 from store import audit_rows, outbox_queue, trail
 from tests.support.allocations import allocation, rows
-from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER
+from tests.support.factories import advance
+from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER, STRANGER, people
 
+ONE = people(1)  # the people of the audit under test
 AUDITOR, SW, IRO, MOD, TM, SM = (
-    f"{r}1@council.example" for r in ("auditor", "sw", "iro", "moderator", "tm", "sm")
+    ONE.auditor,
+    ONE.social_worker,
+    ONE.iro,
+    ONE.moderator,
+    ONE.team_manager,
+    ONE.service_manager,
 )
-STRANGER = "someone.else@council.example"
-OTHER_AUDITOR = "auditor2@council.example"  # auditor of another audit
+TWO = people(2)  # the people of another audit
+OTHER_AUDITOR = TWO.auditor
 
 
-async def _at(service, catalog, stage: str) -> str:
-    """An audit brought to `stage` through the real use cases; returns its id."""
-    template = catalog.template("swindon-practice-evaluation")
+async def _at(service, stage: str) -> str:
+    """An audit brought to `stage` through the real use cases, beside another audit (of
+    OTHER_AUDITOR); returns its id. "concern": submitted Inadequate; "panel": agreed by
+    the panel, its action completed."""
     [first, _other] = await service.allocate(
         QA_MANAGER, rows(allocation("1000001"), allocation("1000002", n=2))
     )
-    audit_id = first.audit.id
-    if stage == "allocated":
-        return audit_id
-    overall = Grade.INADEQUATE if stage == "concern" else Grade.GOOD
-    await fill_audit(service, audit_id, AUDITOR, template, overall=overall)
-    await service.execute(
-        AUDITOR,
-        audit_id,
-        c.AddAction(
-            "Update the chronology with recent visits and meetings", SW, date(2026, 11, 30)
-        ),
+    audit = await advance(
+        service,
+        first.audit,
+        {"concern": "submitted", "panel": "panel_agreed"}.get(stage, stage),
+        grade=Grade.INADEQUATE if stage == "concern" else Grade.GOOD,
+        action="Update the chronology with recent visits and meetings",
     )
-    await service.execute(AUDITOR, audit_id, c.Submit())
-    if stage in ("submitted", "concern"):
-        return audit_id
-    await moderate_audit(service, audit_id, MOD, template, Grade.GOOD)
-    if stage == "moderated":
-        return audit_id
-    await service.execute(QA_MANAGER, audit_id, c.RecordPanel("agreed", ""))
-    await service.execute(SW, audit_id, c.CompleteAction(1, "Chronology updated"))
-    return audit_id
+    if stage == "panel":
+        await service.execute(SW, audit.id, c.CompleteAction(1, "Chronology updated"))
+    return audit.id
 
 
 CASES = [
@@ -67,7 +61,7 @@ CASES = [
         "allocated",
         c.AddIroComments("My view"),
         IRO,
-        [AUDITOR, SW, STRANGER, "iro2@council.example"],
+        [AUDITOR, SW, STRANGER, TWO.iro],
     ),
     (
         "allocated",
@@ -85,7 +79,7 @@ CASES = [
         "submitted",
         c.ModerateSection("risk", agree=True),
         MOD,
-        [AUDITOR, QA_MANAGER, STRANGER, "moderator2@council.example"],
+        [AUDITOR, QA_MANAGER, STRANGER, TWO.moderator],
     ),
     ("moderated", c.RecordPanel("agreed", ""), QA_MANAGER, [MOD, AUDITOR, SM, STRANGER]),
     ("panel", c.CloseAudit(), QA_OFFICER, [MOD, AUDITOR, STRANGER]),
@@ -106,8 +100,8 @@ CASES = [
     CASES,
     ids=[f"{type(x[1]).__name__}-{x[0]}" for x in CASES],
 )
-async def test_only_the_role_holder_may_act(service, catalog, stage, command, allowed, refused):
-    audit_id = await _at(service, catalog, stage)
+async def test_only_the_role_holder_may_act(service, stage, command, allowed, refused):
+    audit_id = await _at(service, stage)
     before = await _snapshot(service, audit_id)
     for who in refused:
         with pytest.raises(NotAllowed):
@@ -200,9 +194,9 @@ BAD_INPUT = [
     ids=[f"{type(x[1]).__name__}-{x[3][:20]}" for x in BAD_INPUT],
 )
 async def test_bad_input_gets_a_clear_message_and_changes_nothing(
-    service, catalog, stage, command, error, words
+    service, stage, command, error, words
 ):
-    audit_id = await _at(service, catalog, stage)
+    audit_id = await _at(service, stage)
     before = await _snapshot(service, audit_id)
     actor = {
         c.ModerateSection: MOD,

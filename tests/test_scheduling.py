@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from application.effects import EffectsConfig
 from application.service import AuditService
-from auditbot.demo import fill_audit
 from audits import commands as c
 from audits.clock import FixedClock
 from audits.grades import Grade
@@ -24,6 +23,7 @@ from store import timer_queue
 from store.schema import outbox, timers
 from store.timer_queue import TimerStatus
 from tests.support.allocations import allocation, rows
+from tests.support.factories import fill_audit
 from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER
 
 IRO, AUDITOR, SM = "iro1@council.example", "auditor1@council.example", "sm1@council.example"
@@ -381,7 +381,7 @@ async def test_a_case_of_concern_escalates_to_the_head_of_service_at_night(servi
 async def test_after_inadequate_the_reaudit_is_the_qa_managers_with_its_own_nudge(service, catalog):
     audit = await _allocate(service)
     await _inadequate(service, catalog, audit)
-    from auditbot.demo import moderate_audit
+    from tests.support.factories import moderate_audit
 
     await service.execute(SM, audit.id, c.ConfirmPlan("Strategy meeting Friday", SM))
     template = catalog.template(audit.template)

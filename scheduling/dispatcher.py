@@ -234,4 +234,4 @@ class Dispatcher:
         if retry_at is None:
             log.error("outbox %s (%s) dead-lettered: %s", row.id, row.kind, reason)
         async with self.db.transaction() as conn:
-            await outbox_queue.mark_failed(conn, row.id, reason, retry_at)
+            await outbox_queue.mark_failed(conn, row.id, reason, retry_at, row.available_at)

@@ -215,15 +215,31 @@ async def mark_sent_many(conn: AsyncConnection, row_ids: Sequence[int], now: dat
 
 
 async def mark_failed(
-    conn: AsyncConnection, row_id: int, error: str, retry_at: datetime | None
+    conn: AsyncConnection,
+    row_id: int,
+    error: str,
+    retry_at: datetime | None,
+    leased_until: datetime | None = None,
 ) -> None:
-    """Retry at `retry_at`, or dead-letter the row (visible to QA) when None."""
+    """Retry at `retry_at`, or dead-letter the row (visible to QA) when None.
+
+    With `leased_until` (the `available_at` the claim gave the row), the retry time is
+    written only if nothing changed it while the row was out: a person who opened their
+    chat meanwhile released it (`send_waiting_now`), and that release must not be
+    overwritten with a wait of hours. The row is updated first, so on PostgreSQL a
+    release racing this write waits for it and then finds the row pending."""
     values: dict[str, Any] = {"last_error": error[:500], "claimed_by": None}
     if retry_at is None:
         values["status"] = OutboxStatus.DEAD.value
-    else:
+    elif leased_until is None:
         values["available_at"] = retry_at
     await conn.execute(outbox.update().where(outbox.c.id == row_id).values(**values))
+    if retry_at is not None and leased_until is not None:
+        await conn.execute(
+            outbox.update()
+            .where(outbox.c.id == row_id, outbox.c.available_at == leased_until)
+            .values(available_at=retry_at)
+        )
 
 
 async def send_waiting_now(

@@ -29,20 +29,17 @@ from typing import Any
 import aiohttp
 import pytest
 import sqlalchemy as sa
-from aiohttp import web
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
 from application.people import keep_conversation, know_people
 from application.service import AuditService
 from auditbot.app import App, assemble, build
-from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit, moderate_audit
 from auditbot.serve import serving
 from auditbot.settings import Settings
 from audits import commands as c
 from audits.allocation_csv import parse_allocation_csv
 from audits.catalog import load_catalog
 from audits.clock import FixedClock
-from audits.grades import Grade
 from audits.model import Audit, Status
 from audits.reminders import Reminder, ReminderKind
 from audits.workflow import SYSTEM
@@ -58,8 +55,18 @@ from store.db import Database
 from store.outbox_queue import OutboxRow, OutboxStatus
 from store.schema import history, outbox
 from tests.support.clock import START
+from tests.support.council import ROLES_FILE, allocation_csv, many_csv
 from tests.support.database import POSTGRES_URL, postgres_schema
-from tests.support.fake_connector import FakeConnector
+from tests.support.factories import advance, fill_audit
+from tests.support.fake_connector import FakeConnector, served_connector
+from tests.support.people import (
+    AUDITOR,
+    HEAD_OF_SERVICE_CARE,
+    IRO,
+    QA_MANAGER,
+    QA_OFFICER,
+    TM,
+)
 from tests.support.teams import activity, conversation, object_id
 
 pytestmark = pytest.mark.drill
@@ -75,34 +82,13 @@ TENANT = "5b9d4c2e-7a1f-4e0b-9c3d-2f6a8e1b7d40"
 CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
 ACTIVITY_PREFIX = "drill-"  # every activity id the drills' "Teams" sends starts with this
-QA_MANAGER = "maya.qamanager@council.example"
-
-
-def _csv(*children: int) -> str:
-    lines = SAMPLE_CSV.read_text().splitlines()
-    return "\n".join([lines[0], *(lines[i] for i in children)]) + "\n"
 
 
 def _everyone(catalog_csv: str) -> list[str]:
-    people = {QA_MANAGER, "quinn.qa@council.example", "carl.hos@council.example"}
+    people = {QA_MANAGER, QA_OFFICER, HEAD_OF_SERVICE_CARE}
     for line in catalog_csv.splitlines()[1:]:
         people |= {cell for cell in line.split(",") if "@" in cell}
     return sorted(people)
-
-
-@contextlib.asynccontextmanager
-async def served_connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    fake.url = f"http://127.0.0.1:{port}/"
-    try:
-        yield fake
-    finally:
-        await runner.cleanup()
 
 
 def teams_activity(who: str, activity_id: str, service_url: str, **fields: Any) -> dict[str, Any]:
@@ -279,7 +265,7 @@ async def _prepare_kill_drill(settings: Settings, actions: int) -> dict[str, str
     app = build(settings)
     await app.start()
     try:
-        text = _csv(1, 2, 3, 4)
+        text = allocation_csv(1, 2, 3, 4)
         async with app.db.transaction() as conn:
             now = app.service.clock.now()
             await know_people(conn, [(p, object_id(p), True) for p in _everyone(text)], now)
@@ -353,7 +339,7 @@ async def test_kill_9_while_four_people_answer(tmp_path: Path) -> None:
         to_moderate = list(sections)
 
         def auditor(n: int) -> Step:
-            who = "ava.auditor@council.example"
+            who = AUDITOR
             if n % 5 == 4:
                 return Step(typed(who, f"{ACTIVITY_PREFIX}ava-{n}", url, "my audits"), "typed")
             section = sections[n % len(sections)]
@@ -374,7 +360,7 @@ async def test_kill_9_while_four_people_answer(tmp_path: Path) -> None:
             )
 
         def iro(n: int) -> Step:
-            who = "ira.iro@council.example"
+            who = IRO
             if n % 4 == 3:
                 return Step(typed(who, f"{ACTIVITY_PREFIX}ira-{n}", url, "help"), "typed")
             audit_id = ids["comments"] if n % 2 else ids["comments2"]
@@ -408,7 +394,7 @@ async def test_kill_9_while_four_people_answer(tmp_path: Path) -> None:
         actions = size(4, 12)
 
         def manager(n: int) -> Step:
-            who = "tia.manager@council.example"
+            who = TM
             if n >= actions:
                 return Step(typed(who, f"{ACTIVITY_PREFIX}tia-{n}", url, "my audits"), "typed")
             data = {
@@ -428,10 +414,10 @@ async def test_kill_9_while_four_people_answer(tmp_path: Path) -> None:
             )
 
         people = [
-            Person("ava.auditor@council.example", bot, auditor),
-            Person("ira.iro@council.example", bot, iro),
+            Person(AUDITOR, bot, auditor),
+            Person(IRO, bot, iro),
             Person("mona.mod@council.example", bot, moderator),
-            Person("tia.manager@council.example", bot, manager),
+            Person(TM, bot, manager),
         ]
         stop = asyncio.Event()
         await bot.start()
@@ -594,38 +580,15 @@ async def m365_app(tmp_path: Path) -> AsyncIterator[tuple[App, RunningSandbox]]:
         await sandbox.stop()
 
 
-def _many(n: int) -> str:
-    """n allocation rows: the sample's people, each row a different child."""
-    lines = SAMPLE_CSV.read_text().splitlines()
-    rows = [lines[0]]
-    for i in range(n):
-        cells = lines[1 + i % 4].split(",")
-        cells[0] = f"{7000001 + i}"
-        rows.append(",".join(cells))
-    return "\n".join(rows) + "\n"
-
-
 async def _allocate_many(app: App, n: int) -> list[Audit]:
-    rows = parse_allocation_csv(_many(n), app.catalog)
+    rows = parse_allocation_csv(many_csv(n), app.catalog)
     return [o.audit for o in await app.service.allocate(SYSTEM, rows)]
 
 
 async def _drive(app: App, audit: Audit, upto: Status) -> None:
-    """Takes an audit through the workflow as its people would, as far as `upto`."""
-    template = app.catalog.template(audit.template)
-    p = audit.participants
-    await app.service.execute(p.iro or "", audit.id, c.AddIroComments("On track"))
-    if upto is Status.ALLOCATED:
-        return
-    await fill_audit(app.service, audit.id, p.auditor, template)
-    await app.service.execute(p.auditor, audit.id, c.Submit())
-    if upto is Status.SUBMITTED:
-        return
-    await moderate_audit(app.service, audit.id, p.moderator, template, Grade.GOOD)
-    if upto is Status.MODERATED:
-        return
-    await app.service.execute(QA_MANAGER, audit.id, c.RecordPanel("agreed", ""))
-    await app.service.execute(QA_MANAGER, audit.id, c.CloseAudit())
+    """Takes an audit through the workflow as its people would, as far as `upto`, the
+    IRO/CP chair commenting first."""
+    await advance(app.service, audit, upto.value, iro_comments="On track")
 
 
 async def _pending_graph(app: App) -> list[OutboxRow]:
@@ -874,7 +837,7 @@ async def test_the_same_activity_twice_and_racing_submits_apply_once(
     async with database(backend, tmp_path / "race.db") as db, served_connector() as connector:
         service = _service(db, FixedClock(START))
         app = assemble(settings, service)
-        text = _csv(1)
+        text = allocation_csv(1)
         async with db.transaction() as conn:
             await know_people(conn, [(p, object_id(p), True) for p in _everyone(text)], START)
         [outcome] = await service.allocate(SYSTEM, parse_allocation_csv(text, service.catalog))
@@ -1000,7 +963,7 @@ async def test_two_instances_send_every_reminder_once(backend: str, tmp_path: Pa
         served_connector() as connector,
     ):
         service = _service(db1, clock)
-        text = _many(n)
+        text = many_csv(n)
         people = set(_everyone(text))
         people |= {v for v in _strings(yaml.safe_load(ROLES_FILE.read_text())) if "@" in v}
         async with db1.transaction() as conn:

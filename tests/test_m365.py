@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import docx
@@ -19,53 +19,28 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.sites.item.lists.item.items.items_request_builder import ItemsRequestBuilder
 
 from auditbot.app import App, build
-from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit, moderate_audit
 from auditbot.settings import Settings
 from audits import commands as c
 from audits.allocation_csv import AllocationRefused, parse_allocation_csv
 from audits.clock import FixedClock
 from audits.grades import Grade
 from audits.workflow import SYSTEM
-from sandbox import RunningSandbox, start_sandbox
+from sandbox import RunningSandbox
 from store.outbox_queue import OutboxStatus
 from store.schema import outbox
+from tests.support.apps import started_app
 from tests.support.clock import START
+from tests.support.council import allocate_sample, allocation_csv
+from tests.support.factories import advance
+from tests.support.people import AUDITOR, HEAD_OF_SERVICE_CARE, IRO, MOD, QA_MANAGER, SM, SW
 
-QA_MANAGER = "maya.qamanager@council.example"
 SENDER = "auditbot@council.example"
 
 
 @pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[RunningSandbox]:
-    running = await start_sandbox(tmp_path / "sandbox", port=0)
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
 async def app(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[App]:
-    settings = Settings.model_validate(
-        {
-            **sandbox.env(),
-            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'auditbot.db'}",
-            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
-            "AUDITBOT_MAIL_SENDER": SENDER,
-        }
-    )
-    built = build(settings, clock=FixedClock(START))
-    await built.start()
-    yield built
-    await built.close()
-
-
-def _csv(*children: int) -> str:
-    lines = SAMPLE_CSV.read_text().splitlines()
-    return "\n".join([lines[0], *(lines[i] for i in children)]) + "\n"
-
-
-async def _allocate(app: App, *children: int):
-    rows = parse_allocation_csv(_csv(*children), app.catalog)
-    return [o.audit for o in await app.service.allocate(SYSTEM, rows)]
+    async with started_app(tmp_path, {**sandbox.env(), "AUDITBOT_MAIL_SENDER": SENDER}) as running:
+        yield running
 
 
 async def _send_all(app: App, rounds: int = 200) -> None:
@@ -117,10 +92,12 @@ async def _sandbox_json(sandbox: RunningSandbox, path: str) -> object:
 
 
 async def test_allocation_refuses_unknown_and_disabled_accounts(app):
-    text = _csv(1, 2).replace("sid.worker@council.example", "nobody.here@council.example")
+    text = allocation_csv(1, 2).replace("sid.worker@council.example", "nobody.here@council.example")
     text = text.replace("gus.group@council.example", "left.council@council.example")
     text += (
-        _csv(3).splitlines()[1].replace("pat.pa@council.example", "left.council@council.example")
+        allocation_csv(3)
+        .splitlines()[1]
+        .replace("pat.pa@council.example", "left.council@council.example")
         + "\n"
     )
     rows = parse_allocation_csv(text, app.catalog)
@@ -134,14 +111,14 @@ async def test_allocation_refuses_unknown_and_disabled_accounts(app):
 
 
 async def test_deadlines_become_calendar_events_that_move_and_go(app, sandbox):
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     await _send_all(app)
-    [iro_event] = await _events(app, "ira.iro@council.example")
+    [iro_event] = await _events(app, IRO)
     assert iro_event.subject == "Audit 1234567 – IRO/CP chair comments due"
     assert "Sam" not in (iro_event.body.content or "")  # never a name
     assert iro_event.show_as.value == "free" and iro_event.categories == ["auditbot"]
     assert iro_event.is_reminder_on
-    [audit_event] = await _events(app, "ava.auditor@council.example")
+    [audit_event] = await _events(app, AUDITOR)
     assert audit_event.subject == "Audit 1234567 – audit due"
 
     for day in ("2026-11-27", "2026-12-02", "2026-12-04"):
@@ -151,7 +128,7 @@ async def test_deadlines_become_calendar_events_that_move_and_go(app, sandbox):
             c.ExtendDeadline("audit_completion", day, "Social worker on leave"),
         )
         await _send_all(app)
-    [moved] = await _events(app, "ava.auditor@council.example")
+    [moved] = await _events(app, AUDITOR)
     assert moved.id == audit_event.id
     assert moved.end.date_time.startswith("2026-12-04T17:30")
 
@@ -159,7 +136,7 @@ async def test_deadlines_become_calendar_events_that_move_and_go(app, sandbox):
         QA_MANAGER, audit.id, c.Reassign("iro", "ian.chair@council.example", "IRO on leave")
     )
     await _send_all(app)
-    assert await _events(app, "ira.iro@council.example") == []
+    assert await _events(app, IRO) == []
     [moved_iro] = await _events(app, "ian.chair@council.example")
     assert moved_iro.subject == iro_event.subject
 
@@ -169,28 +146,19 @@ async def test_deadlines_become_calendar_events_that_move_and_go(app, sandbox):
 
 
 async def _close(app: App, audit, grade: Grade = Grade.GOOD):
-    template = app.catalog.template(audit.template)
-    p = audit.participants
-    await fill_audit(app.service, audit.id, p.auditor, template, overall=grade)
-    await app.service.execute(
-        p.auditor,
-        audit.id,
-        c.AddAction(
-            "Update the chronology with the last three months of visits",
-            p.social_worker,
-            date(2026, 11, 30),
-        ),
+    """Closed, with an action for the social worker; an Inadequate one only moderated
+    (the case of concern keeps it open)."""
+    await advance(
+        app.service,
+        audit,
+        "moderated" if grade is Grade.INADEQUATE else "closed",
+        grade=grade,
+        action="Update the chronology with the last three months of visits",
     )
-    await app.service.execute(p.auditor, audit.id, c.Submit())
-    await moderate_audit(app.service, audit.id, p.moderator, template, grade)
-    if grade is Grade.INADEQUATE:
-        return
-    await app.service.execute(QA_MANAGER, audit.id, c.RecordPanel("agreed", ""))
-    await app.service.execute(QA_MANAGER, audit.id, c.CloseAudit())
 
 
 async def test_documents_filed_and_tracker_kept(app, sandbox):
-    [audit, other] = await _allocate(app, 1, 2)
+    [audit, other] = await allocate_sample(app.service, 1, 2)
     await _close(app, audit)
     await _send_all(app)
     assert app.graph is not None
@@ -213,7 +181,7 @@ async def test_documents_filed_and_tracker_kept(app, sandbox):
 
 
 async def test_case_of_concern_is_emailed(app, sandbox):
-    [audit] = await _allocate(app, 2)
+    [audit] = await allocate_sample(app.service, 2)
     await _close(app, audit, Grade.INADEQUATE)
     await _send_all(app)
     assert app.graph is not None
@@ -223,14 +191,14 @@ async def test_case_of_concern_is_emailed(app, sandbox):
         .messages.get()
     )
     to = sorted(m.to_recipients[0].email_address.address for m in sent.value)
-    assert to == sorted(["sol.service@council.example", QA_MANAGER, "carl.hos@council.example"])
+    assert to == sorted([SM, QA_MANAGER, HEAD_OF_SERVICE_CARE])
     assert all(
         m.subject == f"Case of concern: audit {audit.id}, child's ID 2345678" for m in sent.value
     )
 
 
 async def test_faults_still_give_exactly_one_of_everything(app, sandbox):
-    audits = await _allocate(app, 1, 2, 3)
+    audits = await allocate_sample(app.service, 1, 2, 3)
     sandbox.faults.rate_429 = 0.3
     sandbox.faults.rate_503 = 0.2
     sandbox.faults.retry_after = 0.01
@@ -255,8 +223,8 @@ async def test_faults_still_give_exactly_one_of_everything(app, sandbox):
         ).all()
     assert dead == []
     for upn in (
-        "ava.auditor@council.example",
-        "ira.iro@council.example",
+        AUDITOR,
+        IRO,
         "ian.chair@council.example",
     ):
         subjects = [e.subject for e in await _events(app, upn)]
@@ -268,7 +236,7 @@ async def test_faults_still_give_exactly_one_of_everything(app, sandbox):
 
 async def test_sharepoint_outage_waits_then_completes(app, sandbox):
     sandbox.faults.sharepoint_down = True
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     await _close(app, audit)
     assert app.dispatcher is not None
     await app.dispatcher.drain()
@@ -307,7 +275,7 @@ async def test_a_rejected_request_is_dead_lettered_with_its_reason(sandbox, tmp_
     app = build(settings, clock=FixedClock(START))
     await app.start()
     try:
-        await _allocate(app, 1)
+        await allocate_sample(app.service, 1)
         await _send_all(app)
         async with app.db.reading() as conn:
             dead = (
@@ -342,7 +310,7 @@ async def test_directory_lookups_ride_out_throttling(app, sandbox):
     sandbox.faults.rate_429 = 0.3
     sandbox.faults.retry_after = 0.01
     sandbox.faults.seed = 3
-    audits = await _allocate(app, 1, 2, 3, 4)
+    audits = await allocate_sample(app.service, 1, 2, 3, 4)
     assert len(audits) == 4
     log = await _sandbox_json(sandbox, "/_sandbox/requests")
     batches = [r for r in log["requests"] if r["path"].endswith("$batch")]
@@ -360,14 +328,14 @@ async def test_the_app_is_installed_for_people_who_never_opened_it(sandbox, tmp_
     app = build(settings, clock=FixedClock(START))
     await app.start()
     try:
-        await _allocate(app, 1, 4)  # ava.auditor is the auditor of both
+        await allocate_sample(app.service, 1, 4)  # ava.auditor is the auditor of both
         await _send_all(app)
         assert app.graph is not None
         for upn in (
-            "ava.auditor@council.example",
-            "sam.social@council.example",
-            "ira.iro@council.example",
-            "mo.moderator@council.example",
+            AUDITOR,
+            SW,
+            IRO,
+            MOD,
         ):
             installed = await app.graph.client.users.by_user_id(upn).teamwork.installed_apps.get()
             assert len(installed.value) == 1, upn

@@ -80,3 +80,29 @@ def case_of_concern_mail(
         f"{link}"
     )
     return subject, body
+
+
+def qa_inbox_mail(
+    audit_id: str,
+    child_id: str,
+    what: str,
+    grade: str | None,
+    document_url: str | None,
+    chat_link: str | None,
+) -> tuple[str, str]:
+    """Subject and HTML body of the e-mail that copies the audit to the QA inbox (a
+    shared mailbox): what happened ("moderation complete", "closed"), the grade and a
+    link to the audit's document as filed."""
+    subject = f"Audit {audit_id}, child's ID {child_id}: {what}"
+    graded = f" Overall grade: {escape(grade)}." if grade else ""
+    document = (
+        f'<p><a href="{escape(document_url)}">The audit document</a></p>'
+        if document_url
+        else "<p>The audit document is filed in the audits library.</p>"
+    )
+    link = f'<p><a href="{escape(chat_link)}">Open auditbot in Teams</a></p>' if chat_link else ""
+    body = (
+        f"<p>The case file audit {escape(audit_id)} for child's ID {escape(child_id)}: "
+        f"{escape(what)}.{graded}</p>{document}{link}"
+    )
+    return subject, body

@@ -33,10 +33,10 @@ from application.ports import (
 from audits.catalog import Catalog
 from audits.clock import Clock
 from audits.model import Audit
-from audits.wording import case_of_concern_mail, event_body, event_subject
+from audits.wording import case_of_concern_mail, event_body, event_subject, qa_inbox_mail
 from audits.workdays import WorkingCalendar
 from audits.workflow import notice_from_row
-from audits.workflow.notices import CaseOfConcernRaised
+from audits.workflow.notices import CaseOfConcernRaised, Closed, ModerationComplete
 from scheduling.dispatcher import GiveUp, RetryLater, Sender
 from store import audit_rows, contacts, m365_items, outbox_queue
 from store.db import Database
@@ -45,6 +45,7 @@ from store.outbox_queue import OutboxItem, OutboxRow
 log = logging.getLogger(__name__)
 EVENT_LENGTH = timedelta(minutes=30)
 CATEGORY = "auditbot"
+MAILBOX_WAITS = 5  # times a copy to the QA inbox waits for the audit's document
 
 
 class Microsoft365(Calendar, Files, Tracker, Mail, AppInstaller, Protocol):
@@ -184,12 +185,35 @@ class M365Senders:
             notice = notice_from_row(row.kind, row.payload)
         except (KeyError, ValueError) as exc:
             raise GiveUp(f"no e-mail is written for '{row.kind}': {exc}") from exc
-        if not isinstance(notice, CaseOfConcernRaised):
+        if isinstance(notice, ModerationComplete | Closed):
+            subject, body = await self._copy_to_mailbox(row, notice)
+        elif isinstance(notice, CaseOfConcernRaised):
+            subject, body = case_of_concern_mail(
+                notice.audit_id, notice.child_id, notice.plan_due, self.chat_link
+            )
+        else:
             raise GiveUp(f"no e-mail is written for '{row.kind}'")
-        subject, body = case_of_concern_mail(
-            notice.audit_id, notice.child_id, notice.plan_due, self.chat_link
-        )
         await self.graph.send(row.recipient, subject, body)
+
+    async def _copy_to_mailbox(
+        self, row: OutboxRow, notice: ModerationComplete | Closed
+    ) -> tuple[str, str]:
+        """The QA inbox's copy of the audit: a link to its document as filed. The
+        document is filed by a row of its own; wait a little for it, then send anyway."""
+        async with self.db.reading() as conn:
+            filing = await m365_items.latest_filing(conn, notice.audit_id)
+        if filing is None and row.attempts < MAILBOX_WAITS:
+            raise RetryLater("the audit's document is not filed yet", after=60)
+        what = "moderation complete" if isinstance(notice, ModerationComplete) else "closed"
+        grade = notice.grade.label if notice.grade else None
+        return qa_inbox_mail(
+            notice.audit_id,
+            notice.child_id,
+            what,
+            grade,
+            filing.web_url if filing else None,
+            self.chat_link,
+        )
 
     async def install_app(self, row: OutboxRow) -> None:
         person = row.payload["person"]

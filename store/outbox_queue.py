@@ -114,7 +114,7 @@ async def enqueue(
     """Notices become outbox rows; the key makes a re-run of the same commit a no-op."""
     rows = []
     for i, notice in enumerate(notices):
-        channels = ("teams", "email") if notice.email else ("teams",)
+        channels = [c for c, on in (("teams", notice.teams), ("email", notice.email)) if on]
         for channel in channels:
             rows.append(
                 {
@@ -220,6 +220,8 @@ async def mark_failed(
     error: str,
     retry_at: datetime | None,
     leased_until: datetime | None = None,
+    *,
+    uncounted: bool = False,
 ) -> None:
     """Retry at `retry_at`, or dead-letter the row (visible to QA) when None.
 
@@ -229,6 +231,8 @@ async def mark_failed(
     overwritten with a wait of hours. The row is updated first, so on PostgreSQL a
     release racing this write waits for it and then finds the row pending."""
     values: dict[str, Any] = {"last_error": error[:500], "claimed_by": None}
+    if uncounted:  # a probe: this try does not count against the row's budget
+        values["attempts"] = outbox.c.attempts - 1
     if retry_at is None:
         values["status"] = OutboxStatus.DEAD.value
     elif leased_until is None:
@@ -240,6 +244,23 @@ async def mark_failed(
             .where(outbox.c.id == row_id, outbox.c.available_at == leased_until)
             .values(available_at=retry_at)
         )
+
+
+async def retry_now(conn: AsyncConnection, channel: str, kind: str, now: datetime) -> None:
+    """Makes the rows of `channel`/`kind` that failed and wait to retry sendable now (the
+    service they need answered again)."""
+    await conn.execute(
+        outbox.update()
+        .where(
+            outbox.c.channel == channel,
+            outbox.c.kind == kind,
+            outbox.c.status == OutboxStatus.PENDING.value,
+            outbox.c.claimed_by.is_(None),
+            outbox.c.last_error.is_not(None),
+            outbox.c.available_at > now,
+        )
+        .values(available_at=now)
+    )
 
 
 async def send_waiting_now(

@@ -109,7 +109,10 @@ def close(rec: Recorder, cmd: c.CloseAudit) -> Outcome:
         for who in people(rec, role):
             if who not in told:
                 told.add(who)
-                rec.tell(Closed(to=who, **rec.ids, role=role, grade=grade))
+                inbox = role is Role.QA_INBOX  # a mailbox: e-mail with the document only
+                rec.tell(
+                    Closed(to=who, **rec.ids, role=role, grade=grade, email=inbox, teams=not inbox)
+                )
     social_worker = audit.participants.social_worker
     feedback = rec.start(StepId.PRACTITIONER_FEEDBACK, social_worker, Role.SOCIAL_WORKER)
     if feedback is not None:

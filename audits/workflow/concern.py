@@ -53,6 +53,7 @@ def open_case_of_concern(rec: Recorder, raised_by: Role) -> None:
                         role=role,
                         raised_by=raised_by,
                         plan_due=as_utc(plan.due_at) if plan else None,
+                        teams=role is not Role.QA_INBOX,  # a mailbox: e-mail only
                     )
                 )
 

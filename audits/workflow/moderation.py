@@ -141,6 +141,7 @@ def complete_moderation(rec: Recorder, cmd: c.CompleteModeration) -> Outcome:
                         grade=overall,
                         regraded=tuple(regraded),
                         email=role is Role.QA_INBOX,
+                        teams=role is not Role.QA_INBOX,  # a mailbox: e-mail only
                     )
                 )
     if policy.panel:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import operator
 import types
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 from functools import reduce
@@ -57,7 +57,7 @@ class NoticeKind(StrEnum):
 
 
 # Who is told, and how: not part of the payload (the outbox row has its own columns).
-_ENVELOPE = ("to", "urgent", "email")
+_ENVELOPE = ("to", "urgent", "email", "teams")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,7 +69,11 @@ class Notice:
     audit_id: str
     child_id: str
     urgent: bool = False
-    email: bool = False  # sent by e-mail too
+    # How it goes (the outbox row's channel, not its payload): not part of what a
+    # notice says, so two notices saying the same are equal however they go.
+    email: bool = field(default=False, compare=False)  # sent by e-mail too
+    # False: by e-mail only (a shared mailbox such as the QA inbox).
+    teams: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,7 +193,7 @@ class CaseOfConcernRaised(Notice):
 
     kind = NoticeKind.CASE_OF_CONCERN
     urgent: bool = True
-    email: bool = True
+    email: bool = field(default=True, compare=False)
     role: Role
     raised_by: Role
     plan_due: datetime | None

@@ -45,6 +45,10 @@ class RetryPolicy:
     max_throttled_attempts: int = 100
     base_delay: float = 2.0
     max_delay: float = 600.0
+    # While a service is failing, one of its rows is tried this often (a probe) however
+    # long the others wait; when one gets through, the others go at once. So a service
+    # that comes back is used again within this, not after the longest backoff.
+    probe_every: float = 30.0
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Full jitter: a random wait up to an exponentially growing cap."""
@@ -76,6 +80,10 @@ class Dispatcher:
         self.channel_limits = {c: CHANNEL_LIMITS.get(c, concurrency) for c in self.channels}
         self._freed = asyncio.Event()
         self._sent: list[tuple[int, asyncio.Future[None]]] | None = None  # still queuing
+        # Microsoft Graph work ((channel, kind)) that failed lately, and when the next probe
+        # of it is due. Teams rows are left out: theirs wait for a reason of their own (no
+        # conversation yet) that a card reaching someone else says nothing about.
+        self._probe_at: dict[tuple[str, str], datetime] = {}
         self._marking: set[asyncio.Task[None]] = set()
 
     def add_sender(self, key: str, sender: Sender) -> None:
@@ -179,6 +187,9 @@ class Dispatcher:
             await self._retry(row, f"{type(exc).__name__}: {exc}", None)
         else:
             await self._mark_sent(row.id)
+            if self._probe_at.pop((row.channel, row.kind), None) is not None:
+                async with self.db.transaction() as conn:  # it is back: the rest go now
+                    await outbox_queue.retry_now(conn, row.channel, row.kind, self.clock.now())
 
     async def _mark_sent(self, row_id: int) -> None:
         """Marks a row sent, in one transaction with the others that finished while it
@@ -227,11 +238,26 @@ class Dispatcher:
             # ordinary budget, the waits grow too, so the budget lasts hours, not minutes.
             over = row.attempts - self.policy.max_attempts
             wait = after if over <= 0 else max(after, self.policy.backoff(over, self.rng))
-        retry_at: datetime = self.clock.now() + timedelta(seconds=wait)
-        await self._failed(row, reason, retry_at)
+        now = self.clock.now()
+        probe = False
+        if row.channel != "teams" and after is not None:  # the service said: later
+            work = (row.channel, row.kind)
+            due = self._probe_at.get(work)
+            if due is None or due <= now:  # no probe waiting: this row is it
+                # This row is the probe: tried again soon, and the try is not counted
+                # against its budget (an outage of hours must not dead-letter it).
+                probe = wait > self.policy.probe_every
+                wait = min(wait, self.policy.probe_every)
+                self._probe_at[work] = now + timedelta(seconds=wait)
+        retry_at: datetime = now + timedelta(seconds=wait)
+        await self._failed(row, reason, retry_at, uncounted=probe)
 
-    async def _failed(self, row: OutboxRow, reason: str, retry_at: datetime | None) -> None:
+    async def _failed(
+        self, row: OutboxRow, reason: str, retry_at: datetime | None, uncounted: bool = False
+    ) -> None:
         if retry_at is None:
             log.error("outbox %s (%s) dead-lettered: %s", row.id, row.kind, reason)
         async with self.db.transaction() as conn:
-            await outbox_queue.mark_failed(conn, row.id, reason, retry_at, row.available_at)
+            await outbox_queue.mark_failed(
+                conn, row.id, reason, retry_at, row.available_at, uncounted=uncounted
+            )

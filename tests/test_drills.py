@@ -766,8 +766,13 @@ async def test_sharepoint_down_for_an_hour_then_back(tmp_path: Path) -> None:
         waiting = [r.kind for r in await _pending_graph(app)]
         assert waiting.count("file") == 3 * n
         sandbox.faults.sharepoint_down = False
+        back_at = app.service.clock.now()
         await _send_until_done(app)
         assert await _dead(app) == []
+        # Used again within a minute of coming back (a probe every 30 s), not after the
+        # longest backoff any row had reached.
+        recovered = app.service.clock.now() - back_at
+        assert recovered <= timedelta(seconds=60), recovered
         requests = await _requests(sandbox)
         tracker = {}
         db = _sandbox_db(sandbox)
@@ -785,7 +790,8 @@ async def test_sharepoint_down_for_an_hour_then_back(tmp_path: Path) -> None:
         assert tracker[audit.id]["Document"]
     refused = sum(1 for r in requests if r["status"] == 503)
     print(
-        f"\nSharePoint outage: {rounds} dispatcher rounds in the hour, {refused} requests refused"
+        f"\nSharePoint outage: {rounds} dispatcher rounds in the hour, {refused} requests "
+        f"refused, everything filed {recovered.total_seconds():.0f} s after it was back"
     )
 
 

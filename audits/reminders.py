@@ -98,7 +98,8 @@ def _for_deadline(
         if start <= sent < due and sent not in planned:
             planned.add(sent)
             out.append(reminder(ReminderKind.NUDGE, n, sent, None))
-    if step.escalations:
+    if step.escalations or step.nudges:
+        # The owner is reminded once the deadline has passed, whoever else is told.
         out.append(reminder(ReminderKind.OVERDUE, 1, when(due), None))
     for n, escalation in enumerate(step.escalations, start=1):
         at = _after_deadline(escalation.after_deadline, due, calendar)

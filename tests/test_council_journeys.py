@@ -455,3 +455,21 @@ async def test_bristol_a_service_managers_own_audit_is_moderated_by_qa(service):
     )
     [o] = await service.allocate(SYSTEM, rows(by_qa))
     assert o.audit.participants.moderator == QA_MANAGER
+
+
+async def test_stage1_overdue_tells_the_auditor_and_nobody_else(service):
+    # The guidance escalates no late Stage 1 audit: the auditor is reminded, nobody
+    # else is told (before, the QA manager was, a rule of auditbot's own).
+    service = _at(service, _uk("02 Nov 2026 09:00"))
+    template = service.catalog.template("good-practice-audit")
+    audit = await _allocate(service, template.id, "stage123")
+    assert _due(audit, "audit_completion") == "20 Nov 2026, 17:30"
+    runner = Runner(
+        service.db, service.catalog, service.calendar, service.standing, service.clock, "w"
+    )
+    for day in ("17 Nov 2026 09:30", "20 Nov 2026 09:30", "23 Nov 2026 09:30", "24 Nov 2026 10:00"):
+        _move_to(service, _uk(day))
+        await runner.tick()
+    sent = [n for n in await _notices(service) if n[2] == "audit_completion"]
+    assert {(kind, who) for kind, who, _ in sent} == {("nudge", AUDITOR)}
+    assert len(sent) == 3  # 3 working days before, on the day, and overdue

@@ -41,6 +41,11 @@ STARTS = {
 }
 
 
+def late_of(step: Step) -> str:
+    """Who else is told when the step's deadline has passed."""
+    return ", ".join(e.to.label for e in step.escalations) or "nobody"
+
+
 def when_of(step: Step) -> str:
     return step.deadline.describe() if step.deadline else "no deadline"
 
@@ -82,9 +87,9 @@ def test_each_step_in_the_document_is_the_policys(policy_id):
     steps = {k: v for k, v in rows.items() if k in {s.value for s in policy.steps} | {"action"}}
     assert set(steps) == {s.value for s in policy.steps}
     for step_id, step in policy.steps.items():
-        who, when, starts, source = rows[step_id.value]
-        expected = (step.actor.label, when_of(step), STARTS[step.starts])
-        assert (who, when, starts) == expected, step_id
+        who, when, starts, late, source = rows[step_id.value]
+        expected = (step.actor.label, when_of(step), STARTS[step.starts], late_of(step))
+        assert (who, when, starts, late) == expected, step_id
         assert source == step.source, step_id
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from application.ports import Directory, DirectoryUser, GraphError
@@ -60,12 +61,18 @@ class Expected:
     field: str | None = None
 
 
+MAX_PEOPLE_KEPT = 10_000  # people remembered in memory per process
+
+
 class People:
     def __init__(self, db: Database, clock: Clock, directory: Directory | None) -> None:
         self.db, self.clock, self.directory = db, clock, directory
-        self._remembered: dict[str, Hashable] = {}  # object id -> the conversation stored
-        self._known: dict[str, tuple[str, float]] = {}  # object id -> (address, until)
-        self._look_again: dict[str, float] = {}  # object id -> when to ask the directory
+        # Bounded (least recently used go first), so that a flood of made-up identities
+        # cannot grow them: object id -> the conversation stored / (address, until) /
+        # when to ask the directory again.
+        self._remembered: LRUCache[str, Hashable] = LRUCache(MAX_PEOPLE_KEPT)
+        self._known: LRUCache[str, tuple[str, float]] = LRUCache(MAX_PEOPLE_KEPT)
+        self._look_again: LRUCache[str, float] = LRUCache(MAX_PEOPLE_KEPT)
 
     async def remember(
         self, object_id: str, fingerprint: Hashable, reference: Callable[[], dict[str, Any]]

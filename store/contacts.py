@@ -79,7 +79,29 @@ async def save_conversation(
     else:
         await conn.execute(conversations.delete().where(conversations.c.object_id == object_id))
         await conn.execute(conversations.insert().values(**values))
+    if upn is None and is_new:
+        await _forget_oldest_strangers(conn)
     return is_new
+
+
+# Chats of people nobody knows yet are kept, so that they can be linked when the
+# directory learns who they are; but no more than this many (the newest), so that a
+# flood of made-up identities cannot grow the table without bound.
+MAX_STRANGERS = 1_000
+
+
+async def _forget_oldest_strangers(conn: AsyncConnection) -> None:
+    newest = (
+        sa.select(conversations.c.object_id)
+        .where(conversations.c.upn.is_(None))
+        .order_by(conversations.c.updated_at.desc(), conversations.c.object_id)
+        .limit(MAX_STRANGERS)
+    )
+    await conn.execute(
+        conversations.delete().where(
+            conversations.c.upn.is_(None), conversations.c.object_id.not_in(newest)
+        )
+    )
 
 
 async def conversation_of(conn: AsyncConnection, upn: str) -> dict[str, Any] | None:

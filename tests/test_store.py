@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from audits import commands as c
 from audits.errors import Conflict
 from audits.workflow import SYSTEM, apply
-from store import audit_rows, outbox_queue, timer_queue
+from store import audit_rows, contacts, outbox_queue, timer_queue
 from store.outbox_queue import OutboxStatus
-from store.schema import history, outbox, timers
+from store.schema import conversations, history, outbox, timers
 from store.timer_queue import TimerStatus
 from tests.support.allocations import allocation, rows
 from tests.support.clock import START
@@ -242,3 +242,20 @@ async def test_channels_ready_names_only_channels_with_a_row_sendable_now(db):
             "graph",
         }
         assert await outbox_queue.channels_ready(conn, later, ["graph"]) == {"graph"}
+
+
+async def test_chats_of_strangers_are_kept_but_not_without_bound(db, monkeypatch):
+    """Anyone may open the bot (and, unauthenticated, anyone may claim any identity):
+    the chats of people nobody knows are kept, the newest MAX_STRANGERS of them, so a
+    flood of made-up object ids cannot grow the table; known people's chats stay."""
+    monkeypatch.setattr(contacts, "MAX_STRANGERS", 20)
+    async with db.transaction() as conn:
+        await contacts.save_conversation(conn, "known-1", "ava@council.example", {"c": 0}, START)
+    for n in range(25):
+        async with db.transaction() as conn:
+            await contacts.save_conversation(
+                conn, f"stranger-{n:02}", None, {"c": n}, START + timedelta(seconds=n)
+            )
+    async with db.reading() as conn:
+        kept = (await conn.execute(sa.select(conversations.c.object_id))).scalars().all()
+    assert sorted(kept) == ["known-1", *(f"stranger-{n:02}" for n in range(5, 25))]

@@ -10,11 +10,9 @@ import io
 import json
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -29,43 +27,23 @@ from hypothesis import strategies as st
 from jwt.algorithms import RSAAlgorithm
 
 from application.inputs import MAX_FIELD
-from application.people import know_people
-from auditbot.app import App, build
-from auditbot.demo import ROLES_FILE, SAMPLE_CSV, fill_audit
-from auditbot.settings import Settings
+from auditbot.app import App
 from audits import commands as c
-from audits.allocation_csv import parse_allocation_csv
-from audits.clock import FixedClock
 from audits.model import Audit
-from audits.workflow import SYSTEM
 from bot.handler import AuditBot
 from bot.server import BotCredentials, create_web_app, make_adapter
 from cards.actions import Card, Verb
 from reports.audit_document import render_audit_document
 from store import contacts, idempotency, schema, trail, typed_answers
-from tests.support.clock import START
+from tests.support.council import DIRECTORY, allocate_sample
+from tests.support.factories import fill_audit
 from tests.support.fake_connector import FakeConnector
+from tests.support.people import AUDITOR, IRO, MOD, QA_MANAGER, QA_OFFICER, STRANGER
+from tests.support.teams import TENANT, object_id
 
-TENANT = "tenant-1"
 APP_ID = "00000000-0000-0000-0000-00000000b0e7"
 BOT_FRAMEWORK = "https://api.botframework.com"
 
-AUDITOR = "ava.auditor@council.example"  # auditor of child 1234567
-IRO = "ira.iro@council.example"  # IRO/CP chair of children 1234567 and 2345678
-MODERATOR = "mo.moderator@council.example"
-STRANGER = "stranger@council.example"  # known in the directory, no role on any audit
-PEOPLE = [
-    AUDITOR,
-    IRO,
-    MODERATOR,
-    STRANGER,
-    "sam.social@council.example",
-    "sid.worker@council.example",
-    "alex.atm@council.example",
-    "tia.manager@council.example",
-    "sol.service@council.example",
-    "maya.qamanager@council.example",
-]
 # What people type that a renderer could take for formatting or code.
 MARKUP = (
     "${child.name} {{DATE(2026-11-02T09:00:00Z, SHORT)}} <script>alert(1)</script> "
@@ -78,10 +56,6 @@ AUDIT_TABLES = sorted(
     for t in schema.metadata.sorted_tables
     if t.name not in ("conversations", "refusals", "awaiting_text")
 )
-
-
-def object_id(upn: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_DNS, upn))
 
 
 # ------------------------------------------------------------- network edges
@@ -178,23 +152,6 @@ def issuer() -> Iterator[Issuer]:
     running.http.server_close()
 
 
-@pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[App]:
-    settings = Settings.model_validate(
-        {
-            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
-            "AUDITBOT_ALLOWED_TENANTS": TENANT,
-        }
-    )
-    built = build(settings, clock=FixedClock(START))
-    await built.start()
-    async with built.db.transaction() as conn:
-        await know_people(conn, [(p, object_id(p), True) for p in PEOPLE], START)
-    yield built
-    await built.close()
-
-
 @contextlib.asynccontextmanager
 async def endpoint(app: App, credentials: BotCredentials) -> AsyncIterator[str]:
     """The bot's real web app, built as `auditbot serve` builds it, minus the outbox runner
@@ -263,13 +220,6 @@ class Teams:
         ):
             text = await response.text()
             return response.status, (json.loads(text) if text.startswith("{") else text)
-
-
-async def _allocate(app: App, *children: int) -> list[Audit]:
-    lines = SAMPLE_CSV.read_text().splitlines()
-    text = "\n".join([lines[0], *(lines[i] for i in children)]) + "\n"
-    outcomes = await app.service.allocate(SYSTEM, parse_allocation_csv(text, app.catalog))
-    return [o.audit for o in outcomes]
 
 
 async def _rows(app: App, tables: list[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
@@ -364,7 +314,7 @@ def _iro_comments(teams: Teams, audit: Audit) -> dict[str, Any]:
 async def test_a_request_without_a_good_token_is_refused_and_changes_nothing(
     app: App, connector: FakeConnector, issuer: Issuer, app_type: str, case: str
 ) -> None:
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     before = await _rows(app)
     async with endpoint(app, credentials(app_type, issuer)) as url:
         teams = Teams(url, connector)
@@ -383,7 +333,7 @@ async def test_only_teams_activities_act_for_a_person(
     """A token validly signed by a key endorsed for another channel (here Web Chat), or a
     Teams activity whose serviceUrl is not Teams' connector, writes nothing in anyone's
     name: 403, nothing stored, nothing sent."""
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     before = await _rows(app)
     async with endpoint(app, credentials("SingleTenant", issuer)) as url:
         teams = Teams(url, connector)
@@ -409,7 +359,7 @@ async def test_only_teams_activities_act_for_a_person(
 async def test_a_correctly_signed_request_is_served(
     app: App, connector: FakeConnector, issuer: Issuer, app_type: str
 ) -> None:
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     async with endpoint(app, credentials(app_type, issuer)) as url:
         teams = Teams(url, connector)
         token = f"Bearer {issuer.token(connector.url)}"
@@ -428,7 +378,7 @@ async def test_a_correctly_signed_request_is_served(
 async def test_a_signed_request_from_another_tenant_is_not_served(
     app: App, connector: FakeConnector, issuer: Issuer
 ) -> None:
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     before = await _rows(app)
     async with endpoint(app, credentials("MultiTenant", issuer)) as url:
         teams = Teams(url, connector)
@@ -453,7 +403,7 @@ async def anonymous(app: App, connector: FakeConnector) -> AsyncIterator[Teams]:
 async def test_another_tenant_is_refused_and_nothing_is_written(
     app: App, connector: FakeConnector, anonymous: Teams
 ) -> None:
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     teams = anonymous
     before = await _rows(app)
     activities = [
@@ -639,10 +589,10 @@ def _expects_refusal(activity: dict[str, Any], audit_ids: list[str]) -> bool:
 
 
 QA_VIEWS = (Verb.TRACKER_PAGE, Verb.AUDIT_DETAILS)
-_QA = {object_id("maya.qamanager@council.example"), object_id("quinn.qa@council.example")}
+_QA = {object_id(QA_MANAGER), object_id(QA_OFFICER)}
 
 
-_KNOWN = {object_id(p) for p in PEOPLE}
+_KNOWN = {object_id(p) for p in DIRECTORY}
 
 
 class Target:
@@ -658,7 +608,7 @@ class Target:
 
 @pytest.fixture
 async def target(app: App, anonymous: Teams) -> Target:
-    [audit] = await _allocate(app, 2)
+    [audit] = await allocate_sample(app.service, 2)
     return Target(app, anonymous, audit.id)
 
 
@@ -715,7 +665,7 @@ def _card_data(activity: dict[str, Any]) -> dict[str, Any]:
 
 
 def _upn(activity: dict[str, Any]) -> str:
-    return next(p for p in PEOPLE if object_id(p) == activity["from"]["aadObjectId"])
+    return next(p for p in DIRECTORY if object_id(p) == activity["from"]["aadObjectId"])
 
 
 async def test_malformed_bodies_are_refused_without_a_500(anonymous: Teams) -> None:
@@ -755,7 +705,7 @@ async def test_malformed_bodies_are_refused_without_a_500(anonymous: Teams) -> N
 async def test_a_stranger_cannot_open_someone_elses_audit(
     app: App, connector: FakeConnector, anonymous: Teams
 ) -> None:
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     template = app.catalog.template(audit.template)
     await fill_audit(app.service, audit.id, AUDITOR, template)
     secret = "Case notes, assessment and plan"  # the evidence fill_audit writes
@@ -838,7 +788,7 @@ def _shown(card: dict[str, Any]) -> list[str]:
 async def test_typed_markup_is_shown_as_typed_in_cards_and_in_the_document(
     app: App, connector: FakeConnector, anonymous: Teams
 ) -> None:
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     template = app.catalog.template(audit.template)
     await fill_audit(app.service, audit.id, AUDITOR, template)
     teams = anonymous
@@ -859,7 +809,7 @@ async def test_typed_markup_is_shown_as_typed_in_cards_and_in_the_document(
     await app.service.execute(AUDITOR, audit.id, c.Submit())
     status, _ = await teams.post(
         teams.execute(
-            MODERATOR,
+            MOD,
             {"verb": "open_audit", "audit_id": audit.id, "card": "moderation", "section": "risk"},
         )
     )

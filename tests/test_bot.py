@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,54 +12,18 @@ import pytest
 
 from application.people import know_people
 from auditbot.app import App, build
-from auditbot.demo import ROLES_FILE, SAMPLE_CSV
 from auditbot.serve import BotServer, serving
 from auditbot.settings import Settings
-from audits.allocation_csv import parse_allocation_csv
 from audits.clock import FixedClock, MovableClock
 from audits.grades import Grade
 from audits.model import Status
-from audits.workflow import SYSTEM
 from cards.actions import Verb
 from store import contacts, outbox_queue, trail, typed_answers
 from tests.support.clock import START
+from tests.support.council import DIRECTORY, ROLES_FILE, allocate_sample
 from tests.support.fake_connector import FakeConnector
+from tests.support.people import AUDITOR, IRO, MOD, QA_MANAGER, QA_OFFICER, SM, STRANGER, TM
 from tests.support.teams import TENANT, Teams, conversation, has_card_mentioning, object_id, until
-
-AUDITOR, SW, IRO, MOD = (
-    "ava.auditor@council.example",
-    "sam.social@council.example",
-    "ira.iro@council.example",
-    "mo.moderator@council.example",
-)
-QA_MANAGER = "maya.qamanager@council.example"
-PEOPLE = [
-    AUDITOR,
-    SW,
-    IRO,
-    MOD,
-    QA_MANAGER,
-    "tia.manager@council.example",
-    "sol.service@council.example",
-    "stranger@council.example",
-]
-
-
-@pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[App]:
-    settings = Settings.model_validate(
-        {
-            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
-            "AUDITBOT_ALLOWED_TENANTS": TENANT,
-        }
-    )
-    built = build(settings, clock=FixedClock(START))
-    await built.start()
-    async with built.db.transaction() as conn:
-        await know_people(conn, [(p, object_id(p), True) for p in PEOPLE], START)
-    yield built
-    await built.close()
 
 
 @pytest.fixture
@@ -72,14 +35,6 @@ async def server(app: App) -> AsyncIterator[BotServer]:
 @pytest.fixture
 def teams(server: BotServer, connector: FakeConnector) -> Teams:
     return Teams(server, connector)
-
-
-async def _allocate(app: App, *children: int):
-    lines = SAMPLE_CSV.read_text().splitlines()
-    text = "\n".join([lines[0], *(lines[i] for i in children)]) + "\n"
-    return [
-        o.audit for o in await app.service.allocate(SYSTEM, parse_allocation_csv(text, app.catalog))
-    ]
 
 
 async def test_malformed_requests_get_400_not_500(teams):
@@ -105,7 +60,7 @@ async def test_other_tenants_are_not_served(teams, connector, app):
 
 
 async def test_allocation_cards_wait_for_the_conversation(teams, connector, app):
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     await asyncio.sleep(1.5)
     assert connector.sent == []  # nobody has opened the bot yet
     await teams.install(AUDITOR)
@@ -113,7 +68,7 @@ async def test_allocation_cards_wait_for_the_conversation(teams, connector, app)
 
 
 async def test_a_whole_audit_in_chat(teams, connector, app):
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     template = app.catalog.template(audit.template)
     for who in (AUDITOR, IRO, MOD, QA_MANAGER):
         await teams.install(who)
@@ -161,7 +116,7 @@ async def test_a_whole_audit_in_chat(teams, connector, app):
 
     # Someone else's audit: refused, nothing written.
     refused = await teams.execute(
-        "stranger@council.example",
+        STRANGER,
         {
             "verb": Verb.MODERATE_SECTION,
             "audit_id": audit.id,
@@ -175,7 +130,7 @@ async def test_a_whole_audit_in_chat(teams, connector, app):
     async with app.db.reading() as conn:
         [attempt] = await trail.refusal_rows(conn)
     assert (attempt.actor, attempt.audit_id, attempt.action) == (
-        "stranger@council.example",
+        STRANGER,
         audit.id,
         "moderate_section",
     )
@@ -223,7 +178,7 @@ async def test_a_press_repeated_after_a_crash_shows_the_card_that_followed(teams
     """The answer was stored, then the process died before the next section's card went
     out; Teams (or the person) sends the press again: it is not applied twice, and the
     card that followed comes again, so the person can carry on."""
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     await teams.install(AUDITOR)
     template = app.catalog.template(audit.template)
     first, second = template.graded_sections[0].id, template.graded_sections[1].id
@@ -249,7 +204,7 @@ async def test_a_press_repeated_after_a_crash_shows_the_card_that_followed(teams
 async def test_resume_with_two_audits_allocated_the_same_day(teams, connector, app):
     """Two audits whose first steps are due at the same moment: resume opens the one with
     the lower id (it used to compare the audits themselves and fail)."""
-    audits = await _allocate(app, 1, 4)  # Ava audits both children
+    audits = await allocate_sample(app.service, 1, 4)  # Ava audits both children
     assert {a.participants.auditor for a in audits} == {AUDITOR}
     await teams.install(AUDITOR)
     await teams.say(AUDITOR, "resume")
@@ -261,7 +216,7 @@ async def test_resume_with_two_audits_allocated_the_same_day(teams, connector, a
 async def test_connector_throttling_is_waited_out(teams, connector, app):
     await teams.install(AUDITOR)
     connector.throttle_next = 1  # the first proactive card meets a 429
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     clock = app.service.clock
     assert isinstance(clock, FixedClock)
     await until(lambda: _throttled(app))
@@ -305,8 +260,8 @@ async def _answer_everything(teams: Teams, app: App, audit, overall: str) -> Non
 
 
 async def test_a_case_of_concern_in_chat(teams, connector, app):
-    [audit] = await _allocate(app, 1)
-    await teams.install("sol.service@council.example")
+    [audit] = await allocate_sample(app.service, 1)
+    await teams.install(SM)
     await _answer_everything(teams, app, audit, overall="inadequate")
     await teams.execute(
         AUDITOR,
@@ -322,35 +277,33 @@ async def test_a_case_of_concern_in_chat(teams, connector, app):
             "verb": Verb.ADD_ACTION,
             "audit_id": audit.id,
             "text": "Hold a strategy discussion about the risks this week",
-            "owner": "tia.manager@council.example",
+            "owner": TM,
             "due": "2026-11-06",
         },
     )
     done = await teams.execute(AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id})
     assert done["type"] == "application/vnd.microsoft.card.adaptive", done
     # The service manager is alerted at once, in Teams.
-    await until(
-        lambda: has_card_mentioning(connector, "sol.service@council.example", audit.child_id)
-    )
-    alert = str(connector.cards_to(conversation("sol.service@council.example")))
+    await until(lambda: has_card_mentioning(connector, SM, audit.child_id))
+    alert = str(connector.cards_to(conversation(SM)))
     assert Verb.CONFIRM_PLAN.value in alert or Verb.OPEN_AUDIT.value in alert
     confirmed = await teams.execute(
-        "sol.service@council.example",
+        SM,
         {
             "verb": Verb.CONFIRM_PLAN,
             "audit_id": audit.id,
             "plan": "Strategy discussion on Friday; weekly visits until the review",
-            "owner": "tia.manager@council.example",
+            "owner": TM,
         },
     )
     assert confirmed["type"] == "application/vnd.microsoft.card.adaptive", confirmed
     coc = (await app.service.get(audit.id)).case_of_concern
-    assert coc is not None and coc.plan_by == "sol.service@council.example"
+    assert coc is not None and coc.plan_by == SM
 
 
 async def test_the_iro_can_simply_type_their_comments(teams, connector, app):
     await teams.install(IRO)
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     # The request for comments arrives as a card; a plain reply answers it.
     await until(lambda: has_card_mentioning(connector, IRO, audit.child_id))
     await until(lambda: _awaiting(app, IRO))
@@ -371,7 +324,7 @@ async def _awaiting(app: App, who: str) -> bool:
 
 async def test_the_auditor_can_type_evidence_and_impact_in_chat(teams, connector, app):
     await teams.install(AUDITOR)
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     section = app.catalog.template(audit.template).graded_sections[0]
     ask = {"verb": Verb.TYPE_ANSWER, "audit_id": audit.id, "section": section.id}
     # The button opens a prompt below the card; the card itself is left as it was.
@@ -402,7 +355,7 @@ async def test_the_auditor_can_type_evidence_and_impact_in_chat(teams, connector
 
 
 async def test_only_the_auditor_may_type_answers(teams, connector, app):
-    [audit] = await _allocate(app, 1)
+    [audit] = await allocate_sample(app.service, 1)
     section = app.catalog.template(audit.template).graded_sections[0]
     ask = {"verb": Verb.TYPE_ANSWER, "audit_id": audit.id, "section": section.id}
     answer = await teams.execute(IRO, {**ask, "field": "evidence"})
@@ -440,13 +393,13 @@ async def test_in_demo_mode_moving_the_clock_brings_the_nudges_and_escalations(t
     demo = build(settings, clock=MovableClock(START))
     await demo.start()
     async with demo.db.transaction() as conn:
-        everyone = [*PEOPLE, "quinn.qa@council.example"]
+        everyone = [*DIRECTORY, QA_OFFICER]
         await know_people(conn, [(p, object_id(p), True) for p in everyone], START)
     async with serving(demo, "127.0.0.1", 0) as running:
         teams = Teams(running, connector)
-        for who in (IRO, "quinn.qa@council.example"):
+        for who in (IRO, QA_OFFICER):
             await teams.install(who)
-        [audit] = await _allocate(demo, 1)
+        [audit] = await allocate_sample(demo.service, 1)
         url = f"http://127.0.0.1:{running.port}/dev/clock"
         async with aiohttp.ClientSession() as http:
             async with http.post(url, json={"advance": "soon"}) as response:
@@ -466,8 +419,8 @@ async def test_in_demo_mode_moving_the_clock_brings_the_nudges_and_escalations(t
             return seen
 
         await until(late_for(IRO))  # "Overdue: IRO/CP chair comments"
-        await until(late_for("quinn.qa@council.example"))  # the QA officer's escalation
-        escalation = str(connector.cards_to(conversation("quinn.qa@council.example"))[-1])
+        await until(late_for(QA_OFFICER))  # the QA officer's escalation
+        escalation = str(connector.cards_to(conversation(QA_OFFICER))[-1])
         assert audit.child_id in escalation and IRO in escalation
     await demo.close()
 
@@ -484,7 +437,7 @@ async def test_the_running_server_is_ready_once_its_runner_has_looked(server):
 
 
 async def test_qa_staff_get_the_report_and_the_tracker_in_chat(teams, connector, app):
-    audits = await _allocate(app, 1, 2)
+    audits = await allocate_sample(app.service, 1, 2)
     await teams.install(QA_MANAGER)
     await teams.install(AUDITOR)
     await teams.say(QA_MANAGER, "report")

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,20 +23,20 @@ from auditbot import logs
 from auditbot.app import build
 from auditbot.cli import main
 from auditbot.cli_doctor import check_bot_credentials
-from auditbot.demo import ROLES_FILE, SAMPLE_CSV
 from auditbot.health import ReadinessLimits, add_readiness_route
 from auditbot.logs import configure_logging
 from auditbot.settings import Settings
 from audits import commands as c
-from audits.allocation_csv import parse_allocation_csv
 from audits.clock import FixedClock
 from audits.grades import Grade
-from audits.workflow import SYSTEM
-from sandbox import CLIENT_ID, CLIENT_SECRET, TENANT, RunningSandbox, start_sandbox
+from sandbox import CLIENT_ID, CLIENT_SECRET, TENANT, RunningSandbox
 from store import outbox_queue
 from store.db import Database
 from store.schema import outbox, people
+from tests.support.apps import settings as test_settings
 from tests.support.clock import START
+from tests.support.council import ROLES_FILE, allocate_sample
+from tests.support.people import AUDITOR, IRO, QA_OFFICER
 
 SECRET_ANSWER = "Mum told me about the bruise on Tuesday ZQX-7731"
 
@@ -101,13 +101,6 @@ def test_settings_come_from_a_dot_env_file(env, capsys):
 
 
 @pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[RunningSandbox]:
-    running = await start_sandbox(tmp_path / "sandbox", port=0)
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
 def m365_env(env: Path, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Path:
     for key, value in sandbox.env().items():
         monkeypatch.setenv(key, value)
@@ -145,7 +138,7 @@ async def test_doctor_passes_against_the_sandbox(m365_env, capsys):
         "mail sender",
     ):
         assert lines[check].startswith("ok "), (check, lines[check])
-    assert "quinn.qa@council.example" in lines["calendar"]  # the roles file's QA officer
+    assert QA_OFFICER in lines["calendar"]  # the roles file's QA officer
     assert lines["bot credentials"].startswith("skip ")  # no MicrosoftAppId: anonymous
 
 
@@ -313,7 +306,7 @@ async def test_readyz_is_wired_into_a_served_app_by_the_caller(db):
 # ---------------------------------------------------------------------------- outbox
 
 
-def _item(key: str, recipient: str = "ava.auditor@council.example") -> outbox_queue.OutboxItem:
+def _item(key: str, recipient: str = AUDITOR) -> outbox_queue.OutboxItem:
     return outbox_queue.OutboxItem(
         key=key,
         channel="graph",
@@ -334,7 +327,7 @@ def test_outbox_lists_and_retries_a_dead_row(env, capsys):
         async with db.transaction() as conn:
             await outbox_queue.enqueue_items(
                 conn,
-                [_item("a:1"), _item("b:1", "ira.iro@council.example")],
+                [_item("a:1"), _item("b:1", IRO)],
                 START - timedelta(hours=3),
             )
             dead_id = (await outbox_queue.outbox_rows(conn))[1].id
@@ -354,14 +347,14 @@ def test_outbox_lists_and_retries_a_dead_row(env, capsys):
     assert row.split()[:4] == [
         str(dead_id),
         "graph:calendar_event",
-        "ira.iro@council.example",
+        IRO,
         "10",
     ]
     assert "ErrorAccessDenied" in row and "Not Logged" not in out
 
     code, out, _ = _run(capsys, "outbox", "--json")
     pending = json.loads(out)
-    assert [r["recipient"] for r in pending] == ["ava.auditor@council.example"]
+    assert [r["recipient"] for r in pending] == [AUDITOR]
     assert pending[0]["age_seconds"] > 0
 
     assert _run(capsys, "outbox", "retry", str(dead_id))[0] == 0
@@ -393,23 +386,15 @@ def restore_logging() -> Iterator[None]:
 
 
 async def test_json_log_lines_parse_and_carry_no_answer_text(tmp_path, restore_logging):
-    settings = Settings.model_validate(
-        {
-            "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'logs.db'}",
-            "AUDITBOT_ROLES_FILE": str(ROLES_FILE),
-            "AUDITBOT_LOG_LEVEL": "debug",
-            "AUDITBOT_LOG_FORMAT": "json",
-        }
+    settings = test_settings(
+        tmp_path, {"AUDITBOT_LOG_LEVEL": "debug", "AUDITBOT_LOG_FORMAT": "json"}
     )
     stream = io.StringIO()
     configure_logging(settings, stream=stream)
     app = build(settings, clock=FixedClock(START))
     await app.start()
     try:
-        lines = SAMPLE_CSV.read_text().splitlines()
-        rows = parse_allocation_csv("\n".join(lines[:2]) + "\n", app.catalog)
-        (outcome,) = await app.service.allocate(SYSTEM, rows)
-        audit = outcome.audit
+        (audit,) = await allocate_sample(app.service, 1)
         template = app.catalog.template(audit.template)
         section = next(s for s in template.sections if s.kind.value == "graded")
         await app.service.execute(

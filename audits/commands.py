@@ -143,6 +143,14 @@ class GivePractitionerFeedback:
     text: str
 
 
+@dataclass(frozen=True)
+class ReviewActions:
+    """The service manager's review of the agreed actions, added as a case direction
+    (Bristol: "reviewed by the Service Manager within 1 month")."""
+
+    update: str
+
+
 Command = (
     RecordFamilyFeedback
     | AnswerSection
@@ -164,4 +172,5 @@ Command = (
     | ExtendDeadline
     | CompleteChecklist
     | GivePractitionerFeedback
+    | ReviewActions
 )

@@ -229,6 +229,8 @@ class Audit(_Model):
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     checklist: Written | None = None  # the template's pre-audit checklist, answered
     practitioner_feedback: Written | None = None
+    # The service manager's reviews of the agreed actions (Bristol), each a case direction.
+    actions_reviews: list[Written] = Field(default_factory=list)
 
     @property
     def auditor_grade(self) -> Grade | None:

@@ -17,7 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from audits.grades import Grade, GradeRule
 from audits.roles import STANDING_ROLE_KEYS, Role, StandingRoles
 from audits.steps import StepId as StepId
-from audits.workdays import WorkingCalendar, as_utc, wall_clock_days_after
+from audits.workdays import (
+    WorkingCalendar,
+    as_utc,
+    wall_clock_days_after,
+    wall_clock_months_after,
+)
 from audits.yamlfile import load_model
 
 
@@ -25,7 +30,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_KINDS = ("hours", "days", "weeks", "working_days", "day_of_month")
+_KINDS = ("hours", "days", "weeks", "months", "working_days", "day_of_month")
 
 
 class Duration(_Strict):
@@ -42,6 +47,8 @@ class Duration(_Strict):
     hours: Annotated[float, Field(ge=0)] | None = None
     days: Annotated[int, Field(ge=0)] | None = None
     weeks: Annotated[int, Field(ge=0)] | None = None
+    # Calendar months: the same day of the month (or its last day), same UK time.
+    months: Annotated[int, Field(ge=0)] | None = None
     working_days: Annotated[int, Field(ge=0)] | None = None
     day_of_month: Annotated[int, Field(ge=1, le=28)] | None = None
     lead_working_days: Annotated[int, Field(ge=0)] = 0
@@ -50,7 +57,9 @@ class Duration(_Strict):
     def _exactly_one(self) -> Duration:
         given = [k for k in _KINDS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of hours, days, weeks, working_days or day_of_month")
+            raise ValueError(
+                "give exactly one of hours, days, weeks, months, working_days or day_of_month"
+            )
         return self
 
     def after(self, start: datetime, calendar: WorkingCalendar) -> datetime:
@@ -64,6 +73,8 @@ class Duration(_Strict):
         # Days and weeks are UK wall-clock days: the same time of day in the UK.
         if self.days is not None:
             return wall_clock_days_after(start, self.days)
+        if self.months is not None:
+            return wall_clock_months_after(start, self.months)
         assert self.weeks is not None
         return wall_clock_days_after(start, 7 * self.weeks)
 
@@ -94,6 +105,8 @@ class Duration(_Strict):
             return wall_clock_days_after(end, -self.days)
         if self.weeks is not None:
             return wall_clock_days_after(end, -7 * self.weeks)
+        if self.months is not None:
+            return wall_clock_months_after(end, -self.months)
         return end - (self.after(end, calendar) - end)
 
     def describe(self) -> str:
@@ -103,6 +116,7 @@ class Duration(_Strict):
             ("hours", "hour"),
             ("days", "day"),
             ("weeks", "week"),
+            ("months", "month"),
             ("working_days", "working day"),
         ):
             value = getattr(self, key)
@@ -225,6 +239,7 @@ class Policy(_Strict):
             StepId.REAUDIT: {Role.QA_MANAGER, Role.QA_OFFICER, Role.AUDITOR},
             StepId.ACTION: {Role.ACTION_OWNER},
             StepId.PRACTITIONER_FEEDBACK: {Role.SOCIAL_WORKER},
+            StepId.ACTIONS_REVIEW: {Role.SERVICE_MANAGER},
         }
         for step_id, step in self.steps.items():
             if step.actor not in expected[step_id]:

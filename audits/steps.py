@@ -29,6 +29,9 @@ class StepId(StrEnum):
     REAUDIT = "reaudit"
     ACTION = "action"
     PRACTITIONER_FEEDBACK = "practitioner_feedback"
+    # Bristol: "Actions ... must be reviewed by the Service Manager within 1 month and
+    # update added as a case direction."
+    ACTIONS_REVIEW = "actions_review"
 
 
 class ActionStep(str):

@@ -18,6 +18,7 @@ STEP_TITLES = {
     "coc_plan": "case of concern plan due",
     "reaudit": "case of concern re-audit due",
     "practitioner_feedback": "your feedback on the audit due",
+    "actions_review": "review of the agreed actions due",
 }
 ACTION_STEP = "action {number} due"
 
@@ -33,6 +34,7 @@ STEP_TODO = {
     "It is recorded as a management decision.",
     "reaudit": "Carry out the short re-audit and record its findings in auditbot.",
     "practitioner_feedback": "Read the moderated audit and give your feedback on it in auditbot.",
+    "actions_review": "Review the audit's agreed actions and add an update as a case direction.",
 }
 ACTION_TODO = "Complete the agreed action and record the evidence in auditbot, so your manager can sign it off."
 

@@ -94,6 +94,19 @@ def wall_clock_days_after(instant: datetime, days: int) -> datetime:
     return wall.astimezone(UTC)
 
 
+def wall_clock_months_after(instant: datetime, months: int) -> datetime:
+    """The same UK wall-clock time on the same day `months` calendar months on (negative:
+    back), or on the last day of a shorter month (31 January + 1 month: 28 February)."""
+    local = as_utc(instant).astimezone(UK)
+    index = local.year * 12 + local.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    day = date(year, month, min(local.day, last))
+    wall = datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=UK)
+    return wall.astimezone(UTC)
+
+
 def as_utc(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("naive datetime: give a time zone")

@@ -160,6 +160,15 @@ async def test_bristol_inadequate_tells_the_service_manager_at_once(service):
     # The re-audit in 8 weeks, at the same UK time; logged by the QA SW.
     assert _due(moderated, "reaudit") == "8 Feb 2027, 10:00"
     assert moderated.deadlines["reaudit"].owner == QA_OFFICER
+    # "Actions ... reviewed by the Service Manager within 1 month and update added as a
+    # case direction": a review step of its own, a month after moderation.
+    assert _due(moderated, "actions_review") == "14 Jan 2027, 10:00"
+    assert moderated.deadlines["actions_review"].owner == SM
+    with pytest.raises(Exception, match="Only the service manager"):
+        await service.execute(AUDITOR, audit.id, c.ReviewActions("All in hand"))
+    reviewed = await service.execute(SM, audit.id, c.ReviewActions("Plan updated; on track"))
+    assert not reviewed.audit.deadlines["actions_review"].open
+    assert reviewed.audit.actions_reviews[0].text == "Plan updated; on track"
     # Its result goes to the QA SW, the team manager and the allocated worker.
     await service.execute(
         QA_OFFICER, audit.id, c.RecordReaudit("requires_improvement", "Plan updated; seen alone")

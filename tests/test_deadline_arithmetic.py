@@ -139,3 +139,22 @@ def test_a_lead_time_is_a_council_option_off_by_default(calendar):
         "2027-04-21 16:30"
     )
     assert Duration(day_of_month=21).lead_working_days == 0
+
+
+@pytest.mark.parametrize(
+    ("months", "start", "expected"),
+    [
+        # Bristol's "within 1 month": Mon 14 Dec 2026 10:00 -> Thu 14 Jan 2027 10:00.
+        (1, uk("2026-12-14 10:00"), z("2027-01-14 10:00")),
+        # Sun 31 Jan 2027 -> the last day of February, Sun 28 Feb.
+        (1, uk("2027-01-31 16:00"), z("2027-02-28 16:00")),
+        # Across the March 2027 change: Sun 14 Mar 09:00 GMT -> Wed 14 Apr 09:00 BST.
+        (1, uk("2027-03-14 09:00"), z("2027-04-14 08:00")),
+        # Across the October 2026 change and a year end: 12 months.
+        (12, uk("2026-10-01 12:00"), z("2027-10-01 11:00")),
+    ],
+    ids=str,
+)
+def test_months_land_on_the_same_day_and_uk_time(calendar, months, start, expected):
+    assert Duration(months=months).after(start, calendar) == expected
+    assert Duration(months=months).describe() == f"{months} month{'s' if months > 1 else ''}"

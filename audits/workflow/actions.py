@@ -9,10 +9,18 @@ from datetime import date
 from audits import commands as c
 from audits.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from audits.grades import Grade
-from audits.model import AUDITOR_EDITABLE, ActionStage, ActionStatus, AgreedAction, Audit, Status
+from audits.model import (
+    AUDITOR_EDITABLE,
+    ActionStage,
+    ActionStatus,
+    AgreedAction,
+    Audit,
+    Status,
+    Written,
+)
 from audits.policies import Policy
 from audits.roles import Role, person
-from audits.steps import action_step
+from audits.steps import StepId, action_step
 from audits.workflow._recorder import Outcome, Recorder, require, required_text, roles_of, text
 from audits.workflow.answering import auditor_may_edit
 from audits.workflow.notices import (
@@ -165,3 +173,25 @@ def return_action(rec: Recorder, cmd: c.ReturnAction) -> Outcome:
     )
     rec.tell(ActionReturned(to=action.owner, **rec.ids, action=action.number))
     return rec.done(f"Action {action.number} returned to the person responsible")
+
+
+def start_actions_review(rec: Recorder) -> None:
+    """Opens the service manager's review of the agreed actions, when the policy has one
+    and the audit has actions (Bristol, at moderation)."""
+    if StepId.ACTIONS_REVIEW not in rec.ctx.policy.steps or not rec.audit.actions:
+        return
+    if StepId.ACTIONS_REVIEW in rec.audit.deadlines:
+        return
+    rec.start(StepId.ACTIONS_REVIEW, rec.audit.participants.service_manager, Role.SERVICE_MANAGER)
+
+
+def review_actions(rec: Recorder, cmd: c.ReviewActions) -> Outcome:
+    require(rec, Role.SERVICE_MANAGER, doing="review the agreed actions")
+    if StepId.ACTIONS_REVIEW not in rec.audit.deadlines:
+        raise WrongState(f"No review of the actions of audit {rec.audit.id} is asked for")
+    update = required_text(cmd.update, "The case direction")
+    review = Written(text=update, by=rec.ctx.actor, at=rec.ctx.now)
+    rec.audit.actions_reviews.append(review)
+    rec.change("actions_reviews", None, update)
+    rec.finish(StepId.ACTIONS_REVIEW)
+    return rec.done("Your review of the actions is saved as a case direction")

@@ -20,6 +20,7 @@ from audits.workflow._recorder import (
     require,
     text,
 )
+from audits.workflow.actions import start_actions_review
 from audits.workflow.answering import unmet_limiting_judgements
 from audits.workflow.closing import ask_to_close
 from audits.workflow.concern import open_case_of_concern, start_plan_after_moderation
@@ -152,6 +153,7 @@ def complete_moderation(rec: Recorder, cmd: c.CompleteModeration) -> Outcome:
     if audit.case_of_concern is not None:
         # Bristol: the case direction is due 5 working days after moderation.
         start_plan_after_moderation(rec)
+    start_actions_review(rec)
     if not policy.panel:
         # No panel (Bristol): QA checks the moderated audit, then shares and closes it.
         ask_to_close(rec, overall)

@@ -72,6 +72,7 @@ HANDLERS = Registry(
     Handler(c.CompleteAction, actions.complete_action),
     Handler(c.SignOffAction, actions.sign_off_action),
     Handler(c.ReturnAction, actions.return_action),
+    Handler(c.ReviewActions, actions.review_actions),
     # administration
     Handler(c.Reassign, administration.reassign),
     Handler(c.ExtendDeadline, administration.extend),

@@ -158,5 +158,9 @@ async def test_a_card_the_connector_did_not_take_is_not_marked_sent(
         rows = await _teams_rows(app.db)
         assert {r["status"] for r in rows} == {"sent"}
         assert _received(fake) == _cards(rows)  # each card once, none lost
+        print(
+            f"\nTeams sender, {fault}: {len(rows)} cards, none marked sent during the fault, "
+            f"{sum(_received(fake).values())} delivered once after it; 0 lost, 0 duplicates"
+        )
     finally:
         await app.close()

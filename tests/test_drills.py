@@ -479,8 +479,8 @@ async def test_kill_9_while_four_people_answer(tmp_path: Path) -> None:
     print(
         f"\nkill drill (seed {seed}): {kills} kills, {acknowledged} activities acknowledged, "
         f"{retried} redelivered after a kill, {sum(s.already for p in people for s in p.done)} "
-        f"found already saved; {len(mine)} cards owed, {len(duplicated)} duplicate(s) "
-        "from a kill between the connector and the outbox commit"
+        f"found already saved, 0 lost; {len(mine)} cards owed, {len(duplicated)} "
+        "duplicate(s) from a kill between the connector and the outbox commit"
     )
 
 
@@ -745,6 +745,12 @@ async def test_graph_fault_storm_gives_one_of_everything(tmp_path: Path) -> None
         if r["method"] == "POST" and r["path"].endswith("/items") and r["status"] == 201
     ]
     assert len(created) == len(final)
+    refused = sum(1 for r in requests if r["status"] in (429, 503))
+    print(
+        f"\nGraph fault storm: {len(final)} audits, {len(requests)} requests ({refused} refused), "
+        f"{sum(events.values())} events, {len(files)} documents, {len(items)} tracker items; "
+        "0 lost, 0 duplicates"
+    )
 
 
 async def test_sharepoint_down_for_an_hour_then_back(tmp_path: Path) -> None:
@@ -900,6 +906,10 @@ async def test_the_same_activity_twice_and_racing_submits_apply_once(
     ), evidence
     assert [cm.text for cm in final.iro_comments] == ["x1"]
     assert sum(1 for h in trail if h.what == "iro_comments") == 1
+    print(
+        f"\nsame activity twice and racing submits ({backend}): {len(replies)} presses, "
+        f"{len(replies)} acknowledged, 4 changes stored once each, 0 lost, 0 duplicates"
+    )
 
 
 # =====================================================================================

@@ -91,6 +91,8 @@ class ConfirmPlan:
 class RecordReaudit:
     grade: str
     findings: str
+    # Who re-audited, when another records it (Bristol: the QA SW logs the 2nd auditor's).
+    auditor: str | None = None
 
 
 @dataclass(frozen=True)

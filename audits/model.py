@@ -177,6 +177,8 @@ class ReAudit(_Model):
     findings: str
     by: str
     at: datetime
+    # Bristol's "2nd Auditor", when the person who records it is not the re-auditor.
+    auditor: str | None = None
 
 
 class CaseOfConcern(_Model):

@@ -220,6 +220,11 @@ class Policy(_Strict):
     checklist_before_submission: bool = False
     # An audit by the case's own service manager is moderated by a QA manager.
     service_manager_audit_moderated_by_qa_manager: bool = False
+    # The re-audit is by a second auditor: named, and neither the audit's own auditor
+    # nor the social worker (Bristol: "2nd Auditor ... (not with worker)").
+    reaudit_by_second_auditor: bool = False
+    # The re-auditor may add agreed actions (Bristol's re-audit: "Actions required").
+    reaudit_adds_actions: bool = False
     # Who is told a re-audit's result.
     reaudit_result_to: tuple[Role, ...] = (Role.SERVICE_MANAGER, Role.TEAM_MANAGER)
     # The seed's line for each rule above, by its name; and the rules that are

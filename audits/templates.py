@@ -245,6 +245,16 @@ class ModerationPart(_Strict):
     additional_actions_prompt: str | None = None
 
 
+class ReauditForm(_Strict):
+    """The form a case of concern is re-audited with (Swindon: the Short Audit Form;
+    Bristol: "Re-audit, if Inadequate (not with worker)"): its title, and what its
+    findings box is called."""
+
+    title: str
+    findings_label: str = "Findings"
+    guidance: str | None = None
+
+
 ChecklistCompleter = Literal[
     "social_worker", "team_manager", "auditor", "iro", "moderator", "service_manager"
 ]
@@ -318,6 +328,8 @@ class Template(_Strict):
     moderation: ModerationPart
     # Optional: a pre-audit checklist for the practitioner (see `Checklist`).
     checklist: Checklist | None = None
+    # Optional: the re-audit form of a case of concern (see `ReauditForm`).
+    reaudit: ReauditForm | None = None
     kind: Literal["audit_tool"] = "audit_tool"
 
     @model_validator(mode="after")

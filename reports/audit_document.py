@@ -84,7 +84,7 @@ def render_audit_document(audit: Audit, template: Template, stage: str) -> bytes
     _actions_part(doc, audit, template)
     _moderation_part(doc, audit, template)
     _panel_part(doc, audit)
-    _case_of_concern(doc, audit)
+    _case_of_concern(doc, audit, template)
     _add_paragraph(doc, FINAL_LINE, italic=True)
     footer = doc.sections[0].footer.paragraphs[0]
     footer.text = _plain(f"Audit {audit.id} · child's ID {audit.child_id} · {FINAL_LINE}")
@@ -315,7 +315,7 @@ def _panel_part(doc: Docx, audit: Audit) -> None:
         _add_paragraph(doc, f"Audit closed: {_moment(audit.closed_at)}", bold=True)
 
 
-def _case_of_concern(doc: Docx, audit: Audit) -> None:
+def _case_of_concern(doc: Docx, audit: Audit, template: Template) -> None:
     coc = audit.case_of_concern
     if coc is None:
         return
@@ -335,12 +335,16 @@ def _case_of_concern(doc: Docx, audit: Audit) -> None:
     _two_columns(doc, rows)
     _add_paragraph(doc, "Actions", bold=True)
     _actions_table(doc, _actions(audit, ActionStage.CASE_OF_CONCERN))
-    _add_paragraph(doc, "Re-audits", bold=True)
+    form = template.reaudit
+    # The council's re-audit form: Swindon's Short Audit Form, Bristol's re-audit.
+    _add_paragraph(doc, f"Re-audits ({form.title})" if form else "Re-audits", bold=True)
     if coc.reaudits:
         table = _table(doc, len(coc.reaudits) + 1, 4)
-        _header_row(table, ("Date", "Grade", "Findings", "Re-audited by"))
+        findings = form.findings_label if form else "Findings"
+        _header_row(table, ("Date", "Grade", findings, "Re-audited by"))
         for row, reaudit in zip(table.rows[1:], coc.reaudits, strict=True):
-            texts = (_moment(reaudit.at), reaudit.grade.label, reaudit.findings, reaudit.by)
+            by = f"{reaudit.auditor} (recorded by {reaudit.by})" if reaudit.auditor else reaudit.by
+            texts = (_moment(reaudit.at), reaudit.grade.label, reaudit.findings, by)
             for cell, text in zip(row.cells, texts, strict=True):
                 _set(cell, text)
     else:

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from application.service import AuditService
 from audits import commands as c
+from audits.errors import InvalidInput
 from audits.grades import Grade
-from audits.model import Audit, SectionAnswer
+from audits.model import Audit, FamilyFeedback, SectionAnswer
 from audits.templates import Template
 from reports.audit_document import FINAL_LINE, render_audit_document
 from tests.support.allocations import allocation, rows
@@ -283,12 +284,23 @@ async def test_feedback_that_could_not_be_sought(service, catalog, clock):
     template = catalog.template(TEMPLATE_ID)
     audit = await _allocate(service)
     await fill_audit(service, audit.id, AUDITOR, template)
-    await service.execute(
-        AUDITOR,
-        audit.id,
-        c.RecordFamilyFeedback(not_sought_reason="Family moved away; no contact details"),
+    # Swindon's own policy refuses a reason instead of feedback ("The audit will not be
+    # accepted without feedback"); a council's own policy may take one, and the
+    # document shows it.
+    with pytest.raises(InvalidInput, match="without the family's feedback"):
+        await service.execute(
+            AUDITOR, audit.id, c.RecordFamilyFeedback(not_sought_reason="Family moved away")
+        )
+    stored = await service.get(audit.id)
+    audit = stored.model_copy(
+        update={
+            "family_feedback": FamilyFeedback(
+                not_sought_reason="Family moved away; no contact details",
+                recorded_by=AUDITOR,
+                recorded_at=clock.now(),
+            )
+        }
     )
-    audit = await service.get(audit.id)
     feedback = _Read(render_audit_document(audit, template, "submitted")).part("Family feedback")
     assert "Why feedback could not be sought | Family moved away; no contact details" in feedback
     assert not any(line.startswith("Summary") for line in feedback)

@@ -268,7 +268,9 @@ async def test_a_case_of_concern_in_chat(teams, connector, app):
         {
             "verb": Verb.FAMILY_FEEDBACK,
             "audit_id": audit.id,
-            "not_sought_reason": "Family declined to take part",
+            # Swindon: "The audit will not be accepted without feedback".
+            "sought_from": "parent",
+            "summary": "Mother said the plan is not helping yet",
         },
     )
     await teams.execute(

@@ -169,10 +169,32 @@ async def test_bristol_inadequate_tells_the_service_manager_at_once(service):
     reviewed = await service.execute(SM, audit.id, c.ReviewActions("Plan updated; on track"))
     assert not reviewed.audit.deadlines["actions_review"].open
     assert reviewed.audit.actions_reviews[0].text == "Plan updated; on track"
-    # Its result goes to the QA SW, the team manager and the allocated worker.
+    # "2nd Auditor to re-audit ... (not with worker)": named, neither the audit's own
+    # auditor nor the social worker; the QA SW logs it.
+    for who, why in (
+        (None, "Name the second auditor"),
+        (AUDITOR, "not the audit's own auditor"),
+        (SW, "without the worker"),
+    ):
+        with pytest.raises(InvalidInput, match=why):
+            await service.execute(
+                QA_OFFICER, audit.id, c.RecordReaudit("good", "Plan updated", auditor=who)
+            )
+    second = "auditor2@council.example"
+    # The re-audit form's "Actions required | Responsibility | By when".
     await service.execute(
-        QA_OFFICER, audit.id, c.RecordReaudit("requires_improvement", "Plan updated; seen alone")
+        QA_OFFICER,
+        audit.id,
+        c.AddAction("Review the safety plan with the family", TM, date(2027, 3, 1)),
     )
+    # Its result goes to the QA SW, the team manager and the allocated worker.
+    recorded = await service.execute(
+        QA_OFFICER,
+        audit.id,
+        c.RecordReaudit("requires_improvement", "Plan updated; seen alone", auditor=second),
+    )
+    coc = recorded.audit.case_of_concern
+    assert coc is not None and coc.reaudits[-1].auditor == second
     told = {who for kind, who, _ in await _notices(service) if kind == "reaudit_recorded"}
     assert told == {QA_OFFICER, TM, SW}
 

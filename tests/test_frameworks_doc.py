@@ -113,6 +113,9 @@ def test_every_step_and_rule_of_a_shipped_policy_has_a_source(policy_id):
     policy = load_catalog().policy(policy_id)
     for step_id, step in policy.steps.items():
         assert step.source and step.source.strip(), f"{policy_id}: steps.{step_id.value}"
+        assert "|" not in step.source, "a | would break the table in docs/frameworks.md"
+    for note in (*policy.sources.values(), *policy.council_options.values()):
+        assert "|" not in note, "a | would break the table in docs/frameworks.md"
     rules = set(raw) - _NOT_RULES
     unsourced = rules - set(policy.sources) - set(policy.council_options)
     assert not unsourced, f"{policy_id}: rules with no source and not a council option"

@@ -42,6 +42,16 @@ def _action_stage(rec: Recorder, doing: str) -> ActionStage:
     coc = rec.audit.case_of_concern
     if coc and coc.closed_at is None and held & {Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE}:
         return ActionStage.CASE_OF_CONCERN
+    reaudit = rec.ctx.policy.step(StepId.REAUDIT)
+    if (
+        coc
+        and coc.closed_at is None
+        and rec.ctx.policy.reaudit_adds_actions
+        and reaudit is not None
+        and reaudit.actor in held
+    ):
+        # Bristol's re-audit form: "Actions required | Responsibility | By when".
+        return ActionStage.CASE_OF_CONCERN
     if held & {Role.AUDITOR, Role.MODERATOR, Role.SERVICE_MANAGER}:
         raise WrongState(f"Audit {rec.audit.id} is {status.label.lower()}: you cannot {doing} now")
     raise NotAllowed(

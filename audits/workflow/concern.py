@@ -5,7 +5,7 @@ closes it."""
 from __future__ import annotations
 
 from audits import commands as c
-from audits.errors import Incomplete, WrongState
+from audits.errors import Incomplete, InvalidInput, WrongState
 from audits.grades import Grade
 from audits.model import CaseOfConcern, ReAudit
 from audits.roles import Role, person
@@ -100,8 +100,20 @@ def record_reaudit(rec: Recorder, cmd: c.RecordReaudit) -> Outcome:
     if rec.audit.moderated_grade is None:
         raise WrongState(f"Audit {rec.audit.id} has not been moderated yet")
     regrade = grade(cmd.grade, "Re-audit")
-    findings = required_text(cmd.findings, "The re-audit findings")
-    reaudit = ReAudit(grade=regrade, findings=findings, by=rec.ctx.actor, at=rec.ctx.now)
+    form = rec.ctx.template.reaudit
+    findings = required_text(cmd.findings, form.findings_label if form else "The re-audit findings")
+    auditor = person(cmd.auditor) if cmd.auditor else None
+    if rec.ctx.policy.reaudit_by_second_auditor:
+        participants = rec.audit.participants
+        if auditor is None:
+            raise InvalidInput("Name the second auditor who re-audited the case")
+        if auditor == participants.auditor:
+            raise InvalidInput("The re-audit is by a second auditor, not the audit's own auditor")
+        if auditor == participants.social_worker:
+            raise InvalidInput("The re-audit is done without the worker: not the social worker")
+    reaudit = ReAudit(
+        grade=regrade, findings=findings, by=rec.ctx.actor, at=rec.ctx.now, auditor=auditor
+    )
     coc.reaudits.append(reaudit)
     rec.change("case_of_concern.reaudit", None, reaudit)
     rec.finish(StepId.REAUDIT)

@@ -17,10 +17,12 @@ from auditbot.settings import Settings
 from audits.clock import FixedClock, MovableClock
 from audits.grades import Grade
 from audits.model import Status
+from cards import validate
 from cards.actions import Verb
 from store import contacts, outbox_queue, trail, typed_answers
 from tests.support.clock import START
 from tests.support.council import DIRECTORY, ROLES_FILE, allocate_sample
+from tests.support.factories import make_audit
 from tests.support.fake_connector import FakeConnector
 from tests.support.people import AUDITOR, IRO, MOD, QA_MANAGER, QA_OFFICER, SM, STRANGER, TM
 from tests.support.teams import TENANT, Teams, conversation, has_card_mentioning, object_id, until
@@ -50,6 +52,58 @@ async def test_install_welcomes_and_help_answers(teams, connector):
     cards = connector.cards_to(conversation(AUDITOR))
     assert len(cards) == 3
     assert all(card["version"] == "1.5" for card in cards)
+
+
+async def test_help_shows_each_person_what_they_can_use(teams, connector):
+    """The report and the tracker are for QA staff: only they see them in help."""
+    seen = {}
+    for who in (AUDITOR, QA_MANAGER):
+        await teams.install(who)
+        await teams.say(who, "help")
+        seen[who] = str(teams.answer_card(who)[0])
+    assert "my audits" in seen[AUDITOR] and "status <child's ID>" in seen[AUDITOR]
+    assert "tracker" not in seen[AUDITOR] and "report" not in seen[AUDITOR]
+    assert "tracker" in seen[QA_MANAGER] and "report" in seen[QA_MANAGER]
+
+
+async def test_status_says_where_the_audit_is_up_to(teams, connector, app):
+    """`status <child's ID>` shows the stage, each open step with who has it and when,
+    and a button to the person's own part; not the form itself."""
+    [audit] = await allocate_sample(app.service, 1)
+    await teams.install(IRO)
+    await teams.say(IRO, f"status {audit.child_id}")
+    card, _ = teams.answer_card(IRO)
+    validate(card)
+    shown = str(card)
+    assert audit.child_id in shown and "Stage" in shown and "Allocated" in shown
+    assert f"– with {AUDITOR}" in shown and f"– with {IRO}" in shown
+    assert "Open my part" in shown
+    assert not [n for n in _inputs(card)]  # nothing to fill in here
+
+
+def _inputs(node):
+    if isinstance(node, dict):
+        own = [node] if str(node.get("type", "")).startswith("Input.") else []
+        return own + [i for v in node.values() for i in _inputs(v)]
+    if isinstance(node, list):
+        return [i for v in node for i in _inputs(v)]
+    return []
+
+
+async def test_my_audits_lists_what_waits_for_a_standing_role(teams, connector, app):
+    """The QA manager is named on no audit, but a moderated audit waits for the QA panel:
+    `my audits` lists it (it used to say "You have no audits"), and Open shows the
+    panel's card."""
+    audit = await make_audit(app.service, "moderated")
+    assert not audit.participants.roles_of(QA_MANAGER)
+    await teams.install(QA_MANAGER)
+    await teams.say(QA_MANAGER, "my audits")
+    listed = str(teams.answer_card(QA_MANAGER)[0])
+    assert audit.child_id in listed and "QA panel" in listed
+    assert "You have no audits" not in listed
+    await teams.execute(QA_MANAGER, {"verb": Verb.OPEN_AUDIT, "audit_id": audit.id})
+    panel = str(teams.answer_card(QA_MANAGER)[0])
+    assert "The panel's findings" in panel
 
 
 async def test_other_tenants_are_not_served(teams, connector, app):
@@ -211,6 +265,36 @@ async def test_resume_with_two_audits_allocated_the_same_day(teams, connector, a
     card, _ = teams.answer_card(AUDITOR)
     first = min(audits, key=lambda a: a.id)
     assert first.child_id in str(card) and "went wrong" not in str(card)
+
+
+INVOKES = [
+    "task/fetch",
+    "task/submit",
+    "composeExtension/query",
+    "composeExtension/submitAction",
+    "composeExtension/fetchTask",
+    "signin/verifyState",
+    "signin/tokenExchange",
+    "config/fetch",
+    "tab/fetch",
+    "message/submitAction",
+    "fileConsent/invoke",
+    "actionableMessage/executeAction",
+    "something/new",
+]
+
+
+@pytest.mark.parametrize("name", INVOKES)
+async def test_every_other_invoke_is_answered_politely(teams, app, name):
+    """Teams may send a bot invokes it does not offer: each gets 200 in the shape that
+    invoke expects (a dialog's message, a message extension's message), never a 5xx."""
+    await teams.install(AUDITOR)
+    status, body = await teams.post(teams.activity(AUDITOR, type="invoke", name=name, value={}))
+    assert status == 200, body
+    if name.startswith("task/"):
+        assert body["task"]["type"] == "message" and "help" in body["task"]["value"]
+    elif name.startswith("composeExtension/"):
+        assert body["composeExtension"]["type"] == "message"
 
 
 async def test_connector_throttling_is_waited_out(teams, connector, app):

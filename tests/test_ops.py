@@ -20,16 +20,21 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from auditbot import logs
-from auditbot.app import build
+from auditbot.app import WORKER_NAME_MAX, build, worker_name
 from auditbot.cli import main
 from auditbot.cli_doctor import check_bot_credentials
 from auditbot.health import ReadinessLimits, add_readiness_route
 from auditbot.logs import configure_logging
 from auditbot.settings import Settings
 from audits import commands as c
+from audits.catalog import load_catalog
 from audits.clock import FixedClock
 from audits.grades import Grade
+from audits.roles import StandingRoles
+from audits.workdays import WorkingCalendar
 from sandbox import CLIENT_ID, CLIENT_SECRET, TENANT, RunningSandbox
+from scheduling.dispatcher import Dispatcher
+from scheduling.runner import Runner, run
 from store import outbox_queue
 from store.db import Database
 from store.schema import outbox, people
@@ -288,6 +293,75 @@ async def test_readyz_watches_the_runner_and_the_outbox(db):
         assert status == 200, body
     finally:
         await runner.cleanup()
+
+
+async def _claim_one_with(db: Database, worker: str, clock: FixedClock) -> tuple[list[str], Runner]:
+    """Runs the real runner loop with claims named `worker` until one row is sent or
+    rounds have failed three times in a row; returns what was sent, and the runner."""
+    sent: list[str] = []
+
+    async def sender(row: Any) -> None:  # the network edge
+        sent.append(row.key)
+
+    catalog = load_catalog()
+    runner = Runner(db, catalog, WorkingCalendar(), StandingRoles(), clock, worker)
+    dispatcher = Dispatcher(db, clock, {"graph": sender}, worker=worker)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(run(runner, dispatcher, stop))
+    try:
+        for _ in range(200):
+            if sent or runner.failing:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await loop
+    return sent, runner
+
+
+async def test_a_long_host_name_still_makes_a_worker_name_that_fits(db, monkeypatch):
+    """`claimed_by` is 64 characters on PostgreSQL; a 63-character host name (Kubernetes
+    pods, Azure Container Apps replicas) plus the pid must still fit, and the runner
+    must still claim and send with it."""
+    monkeypatch.setattr(socket, "gethostname", lambda: "h" * 63)
+    worker = worker_name()
+    assert len(worker) <= WORKER_NAME_MAX and worker.endswith(f"-{os.getpid()}")
+    async with db.transaction() as conn:
+        await outbox_queue.enqueue_items(conn, [_item("due")], START)
+    sent, runner = await _claim_one_with(db, worker, FixedClock(START))
+    assert sent == ["due"] and runner.failing is None
+
+
+async def test_readyz_says_not_ready_while_the_runner_keeps_failing(db):
+    """A runner whose every round fails (here: a worker name PostgreSQL refuses as too
+    long for `claimed_by`) makes /readyz 503, naming the failure; on SQLite, which does
+    not check lengths, the same name works and the instance stays ready."""
+    clock = FixedClock(START)
+    async with db.transaction() as conn:
+        await outbox_queue.enqueue_items(conn, [_item("due")], START)
+    sent, runner = await _claim_one_with(db, "w" * 100, clock)
+    if db.url.get_backend_name() == "postgresql":
+        assert not sent and runner.failing and "too long" in runner.failing
+    else:
+        assert sent == ["due"] and runner.failing is None
+    web_app = web.Application()
+    add_readiness_route(
+        web_app, db, lambda: runner.heartbeat, clock, failing=lambda: runner.failing
+    )
+    served = web.AppRunner(web_app)
+    await served.setup()
+    site = web.TCPSite(served, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        status, body = await _get(f"http://127.0.0.1:{port}/readyz")
+    finally:
+        await served.cleanup()
+    if db.url.get_backend_name() == "postgresql":
+        assert status == 503, body
+        assert body["failing"][0].startswith("runner: the outbox runner is failing: ")
+    else:
+        assert status == 200, body
 
 
 async def test_readyz_is_wired_into_a_served_app_by_the_caller(db):

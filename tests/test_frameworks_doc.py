@@ -134,3 +134,14 @@ def test_each_template_names_a_shipped_policy_whose_default_tool_it_is():
     for template in catalog.templates.values():
         assert template.policy in catalog.policies, template.id
         assert catalog.policy(template.policy).default_template == template.id
+
+
+def test_the_policy_example_in_templates_md_is_a_valid_policy():
+    text = (DOC.parent / "templates.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    [example] = [b for b in blocks if "\nsteps:" in b]
+    policy = Policy.model_validate(yaml.safe_load(example))
+    assert policy.id == "riverside" and all(step.source for step in policy.steps.values())
+    assert set(policy.sources) | set(policy.council_options) >= {
+        k for k in yaml.safe_load(example) if k not in _NOT_RULES
+    }

@@ -1,4 +1,6 @@
-"""A Bristol audit and a Stage 1 audit from allocation to closure, only through chat.
+"""Each framework's audit through chat: Bristol and Stage 1 from allocation to closure,
+Swindon with its refusals, the Shropshire practitioner's checklist first, an Early Help
+Inadequate to its coordinator.
 
 Everyone presses the buttons on the cards the bot sends them, as in Teams; the bot
 runs with its runner and outbox against the Microsoft 365 sandbox, so the deadlines
@@ -24,6 +26,7 @@ from audits.clock import FixedClock
 from audits.model import Audit, Status
 from audits.workflow import SYSTEM
 from cards import words
+from cards.actions import Verb
 from sandbox import RunningSandbox
 from store import contacts
 from tests.support.apps import settings
@@ -304,3 +307,123 @@ async def test_someone_the_directory_does_not_know_is_welcomed_and_not_stored(br
     async with app.db.reading() as conn:
         assert await contacts.upn_of(conn, object_id(QA_OFFICER)) == QA_OFFICER
         assert await contacts.conversation_of(conn, QA_OFFICER) is not None
+
+
+# ---------------------------------------------------- each framework's own process
+
+QA_INBOX = "qa.inbox@council.example"
+
+
+@pytest.fixture
+async def winter(sandbox, tmp_path, connector) -> AsyncIterator[tuple[App, BotServer, Teams]]:
+    # Tuesday 2 February 2027, GMT: calendar times read as UK time.
+    async for council in _council(sandbox, tmp_path, connector, "02 Feb 2027 09:00"):
+        yield council
+
+
+def _said(reply: Any) -> str:
+    """What a refusal said: the bot answers a refused press with a message."""
+    assert reply["type"] == "application/vnd.microsoft.activity.message", reply
+    return str(reply)
+
+
+async def test_a_swindon_audit_with_its_refusals_deadlines_and_people(winter, connector):
+    app, server, teams = winter
+    for who in (AUDITOR, SW, IRO, MOD, QA_MANAGER, QA_OFFICER):
+        await teams.install(who)
+    audit = await _allocate(app, "swindon-practice-evaluation", "swindon")
+    # The IRO/CP chair's 72 hours, and the auditor's 15 working days (a council option).
+    await _on_calendar(app, IRO, f"Audit {CHILD} – IRO/CP chair comments due", "2027-02-05T09:00")
+    await _on_calendar(app, AUDITOR, f"Audit {CHILD} – audit due", "2027-02-23T17:30")
+
+    # "(The audit will not be accepted without feedback)": the card has no box for a
+    # reason instead, and one sent all the same is refused.
+    await teams.press(AUDITOR, words.RECORD_FEEDBACK)
+    card, _ = teams.answer_card(AUDITOR)
+    assert "not_sought_reason" not in {n.get("id") for n in walk(card.get("body", []))}
+    refused = await teams.execute(
+        AUDITOR,
+        {
+            "verb": Verb.FAMILY_FEEDBACK,
+            "audit_id": audit.id,
+            "not_sought_reason": "The family moved away",
+        },
+        card_id="family-feedback",
+    )
+    assert "will not be accepted without the family" in _said(refused)
+    assert (await app.service.get(audit.id)).family_feedback is None
+
+    _move_to(app, server, "19 Feb 2027 10:00")
+    await _submit(app, teams, audit)
+    await _on_calendar(app, MOD, f"Audit {CHILD} – moderation due", "2027-02-26T17:30")
+
+    _move_to(app, server, "26 Feb 2027 10:00")
+    await _moderate(app, teams, audit)
+    await until(lambda: has_card_mentioning(connector, QA_MANAGER, words.RECORD_PANEL))
+    await teams.press(QA_MANAGER, words.RECORD_PANEL, {"outcome": "agreed"})
+    # "closes Audits ... within 2 working days of the Panel"
+    await _on_calendar(app, QA_MANAGER, f"Audit {CHILD} – QA closure due", "2027-03-02T17:30")
+    await teams.press(QA_MANAGER, words.CLOSE_AUDIT)
+    assert await _status(app, audit) is Status.CLOSED
+    # The QA inbox, a shared mailbox, is sent nothing in Teams.
+    assert connector.cards_to(f"a:{QA_INBOX}") == []
+
+
+async def test_a_shropshire_audit_waits_for_the_practitioners_checklist(winter, connector):
+    app, _, teams = winter
+    for who in (AUDITOR, SW, MOD, QA_MANAGER):
+        await teams.install(who)
+    audit = await _allocate(app, "child-journey-audit", "shropshire")
+    await _on_calendar(app, AUDITOR, f"Audit {CHILD} – audit due", "2027-03-02T17:30")
+    assert not any("IRO" in s for s in await _calendar(app, IRO))
+    await until(lambda: has_card_mentioning(connector, SW, words.OPEN_CHECKLIST))
+
+    await _answer_the_audit(teams, "good")
+    await _record_family_feedback(teams)
+    # "the practitioner ... completed the 'Child Journey Audit Checklist' prior to the
+    # audit": the review card offers no Submit and says so; a Submit sent all the same
+    # is refused.
+    review, _ = teams.answer_card(AUDITOR)
+    assert not has_button(review, words.SUBMIT)
+    assert "Child Journey Audit Checklist" in str(review)
+    refused = await teams.execute(
+        AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id}, card_id="review"
+    )
+    assert "Child Journey Audit Checklist" in str(refused)
+    assert await _status(app, audit) is Status.IN_PROGRESS
+
+    checklist, card_id = teams.last_card(SW, words.OPEN_CHECKLIST)
+    await teams.press(SW, words.OPEN_CHECKLIST, card=(checklist, card_id))
+    card, card_id = teams.answer_card(SW)
+    await teams.press(SW, words.CHECKLIST_SAVE, _answers(card, "yes"), (card, card_id))
+    assert (await app.service.get(audit.id)).checklist is not None
+
+    # The review card's Submit, once more.
+    await teams.execute(AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id}, card_id="review")
+    assert await _status(app, audit) is Status.SUBMITTED
+    await _off_calendar(app, AUDITOR, f"Audit {CHILD} – audit due")
+    # The framework gives no moderation timescale: none on the moderator's calendar.
+    assert not any("moderation" in s for s in await _calendar(app, MOD))
+    await _moderate(app, teams, audit)
+    await until(lambda: has_card_mentioning(connector, QA_MANAGER, words.CLOSE_AUDIT))
+    await teams.press(QA_MANAGER, words.CLOSE_AUDIT)
+    assert await _status(app, audit) is Status.CLOSED
+
+
+async def test_an_early_help_inadequate_goes_to_the_coordinator(winter, connector):
+    app, _, teams = winter
+    tm, sm = SAMPLE[0][7], SAMPLE[0][8]
+    for who in (AUDITOR, SW, MOD, QA_OFFICER, tm, sm):
+        await teams.install(who)
+    audit = await _allocate(app, "swindon-early-help", "early-help")
+    # 20 working days when the allocation gives no due date (a council option).
+    await _on_calendar(app, AUDITOR, f"Audit {CHILD} – audit due", "2027-03-02T17:30")
+    await _answer_the_audit(teams, "inadequate")
+    await _record_family_feedback(teams)
+    await teams.execute(AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id}, card_id="review")
+    assert await _status(app, audit) is Status.SUBMITTED
+    # "send it immediately to the relevant coordinator to oversee any actions required"
+    await until(lambda: has_card_mentioning(connector, tm, "Inadequate"))
+    assert not await has_card_mentioning(connector, sm, "Inadequate")
+    # Neither the tool nor the framework gives the moderation a timescale.
+    assert not any("moderation" in s for s in await _calendar(app, MOD))

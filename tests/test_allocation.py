@@ -103,7 +103,13 @@ def test_optional_columns_and_byte_order_mark(catalog):
         ),
         (
             _csv(ROW.format(child="1") + ",,,leeds", header=HEADER + ",due,template,policy"),
-            [(2, "unknown policy 'leeds' (known: bristol, stage123, swindon)")],
+            [
+                (
+                    2,
+                    "unknown policy 'leeds' (known: bristol, early-help, shropshire, stage123, "
+                    "swindon, youth-justice)",
+                )
+            ],
         ),
         (
             _csv(ROW.format(child="1") + ",next week,,", header=HEADER + ",due,template,policy"),

@@ -191,7 +191,15 @@ async def test_case_of_concern_is_emailed(app, sandbox):
         .messages.get()
     )
     to = sorted(m.to_recipients[0].email_address.address for m in sent.value)
-    assert to == sorted([SM, QA_MANAGER, HEAD_OF_SERVICE_CARE])
+    # Swindon: the service manager, the head of service and the director for the area,
+    # the HoS for Practice, Performance and QA and the QA inbox (tests' roles file), and
+    # the QA manager (the policy's own option).
+    director, hos_qa, inbox = (
+        "dara.director@council.example",
+        "petra.hosqa@council.example",
+        "qa.inbox@council.example",
+    )
+    assert to == sorted([SM, QA_MANAGER, HEAD_OF_SERVICE_CARE, director, hos_qa, inbox])
     assert all(
         m.subject == f"Case of concern: audit {audit.id}, child's ID 2345678" for m in sent.value
     )

@@ -38,6 +38,7 @@ from audits import commands as c
 from audits.errors import AuditError, InvalidInput, NotAllowed
 from audits.model import AUDITOR_EDITABLE, Audit
 from audits.roles import Role
+from audits.workflow.closing import STAFF_FEEDBACK
 from cards import words
 from cards.actions import Card, Verb
 from cards.tracker import TrackerFilters
@@ -324,7 +325,10 @@ def checklist(data: Mapping[str, Any]) -> c.Command:
 
 @ACTIONS.saves(Verb.PRACTITIONER_FEEDBACK)
 def practitioner_feedback(data: Mapping[str, Any]) -> c.Command:
-    return c.GivePractitionerFeedback(text(data, "feedback") or "")
+    # Bristol's six staff feedback questions, each its own box; "feedback": one box
+    # (a card sent before the questions had boxes of their own).
+    answers = {key: typed for key in STAFF_FEEDBACK if (typed := text(data, key))}
+    return c.GivePractitionerFeedback(text(data, "feedback") or "", answers)
 
 
 @ACTIONS.saves(Verb.IRO_COMMENTS, answered=True)

@@ -6,6 +6,7 @@ workflow has checked it against the template, the policy and the actor's role.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -140,9 +141,11 @@ class CompleteChecklist:
 
 @dataclass(frozen=True)
 class GivePractitionerFeedback:
-    """The allocated social worker's feedback on the audit (Bristol: within 10 working days)."""
+    """The allocated social worker's feedback on the audit (Bristol: within 10 working days):
+    an answer to each of the staff feedback questions (`STAFF_FEEDBACK`), or one text."""
 
-    text: str
+    text: str = ""
+    answers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

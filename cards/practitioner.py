@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from adaptive_cards.types import Spacing
-
+from audits.grades import Grade
 from audits.model import AUDITOR_EDITABLE, Audit
 from audits.policies import StepId
 from audits.templates import Template
+from audits.workflow.closing import STAFF_FEEDBACK
 from cards import _kit as k
 from cards import _parts as p
 from cards import words
@@ -64,7 +65,7 @@ def feedback_card(audit: Audit) -> dict[str, Any]:
         audit.child_id,
         deadline.due_at if deadline else None,
         audit.final_grade.value if audit.final_grade else None,
-        given=audit.practitioner_feedback.text if audit.practitioner_feedback else None,
+        given=audit.practitioner_feedback.values if audit.practitioner_feedback else None,
     )
 
 
@@ -73,8 +74,10 @@ def feedback_requested(
     child_id: str,
     due: datetime | None,
     grade: str | None,
-    given: str | None = None,
+    given: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Bristol's six staff feedback questions, each with its own box; the improvement
+    plan is asked for when the audit was graded Requires Improvement or Inadequate."""
     body: list[k.Element] = [
         k.heading(words.PRACTITIONER_FEEDBACK_TITLE),
         *p.ids(audit_id, child_id),
@@ -83,19 +86,18 @@ def feedback_requested(
     if due is not None:
         body.append(k.fact(words.PRACTITIONER_FEEDBACK_DUE, words.when(due)))
     body.append(k.text(words.PRACTITIONER_FEEDBACK_INTRO))
-    body += [
-        k.text(question, spacing=Spacing.SMALL)
-        for question in words.PRACTITIONER_FEEDBACK_QUESTIONS
-    ]
-    body.append(
-        k.text_input(
-            "feedback",
-            words.PRACTITIONER_FEEDBACK_LABEL,
-            value=given,
-            required=True,
-            error=words.PRACTITIONER_FEEDBACK_MISSING,
+    needs_plan = grade in (Grade.REQUIRES_IMPROVEMENT.value, Grade.INADEQUATE.value)
+    for key, question in zip(STAFF_FEEDBACK, words.PRACTITIONER_FEEDBACK_QUESTIONS, strict=True):
+        plan = key == "improvement_plan" and needs_plan
+        body.append(
+            k.text_input(
+                key,
+                question,
+                value=str((given or {}).get(key) or "") or None,
+                required=plan,
+                error=words.PRACTITIONER_FEEDBACK_PLAN_MISSING if plan else None,
+            )
         )
-    )
     return k.card(
         body,
         [button(words.SEND_FEEDBACK, Verb.PRACTITIONER_FEEDBACK, audit_id, positive=True)],

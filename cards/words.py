@@ -279,6 +279,7 @@ PRACTITIONER_FEEDBACK_QUESTIONS: Final = (
 )
 PRACTITIONER_FEEDBACK_LABEL: Final = "Your feedback"
 PRACTITIONER_FEEDBACK_MISSING: Final = "Please write your feedback"
+PRACTITIONER_FEEDBACK_PLAN_MISSING: Final = "Please add your improvement plan"
 PRACTITIONER_FEEDBACK_DUE: Final = "Please reply by"
 
 # ------------------------------------------------------------------ section

@@ -1289,7 +1289,10 @@ _STAFF_FEEDBACK = (
     "5. If your audit has been graded Requires Improvement or Inadequate, please add your "
     "improvement plan.",
     "6. What are your considerations in relation to the service user's feedback received",
-    "[Your feedback]",
+    # Each of Bristol's six questions has a box of its own.
+    "[1. Have you discussed it in supervision with your manager (date)?]",
+    "[6. What are your considerations in relation to the service user's feedback received "
+    "(if on the audit)?]",
 )
 
 GOLDEN_SAYS: dict[str, Says] = {

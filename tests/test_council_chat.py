@@ -254,9 +254,18 @@ async def test_a_bristol_audit_from_allocation_to_the_social_workers_feedback(br
     await _on_calendar(app, SW, feedback, "2027-01-22T17:30")
 
     await until(lambda: has_card_mentioning(connector, SW, words.SEND_FEEDBACK))
-    await teams.press(SW, words.SEND_FEEDBACK, {"feedback": "A fair audit; it helped."})
+    # Bristol's six staff feedback questions, each in its own box.
+    answers = {
+        "discussed": "Yes, with my manager on 14 January",
+        "learning": "Record the child's views in their words",
+        "changed": "I write the plan with the family",
+        "actions_done": "Yes",
+        "service_user_feedback": "Mum wants more notice of visits",
+    }
+    await teams.press(SW, words.SEND_FEEDBACK, answers)
     given = await app.service.get(audit.id)
     assert given.practitioner_feedback is not None
+    assert given.practitioner_feedback.values == answers
     await _off_calendar(app, SW, feedback)
 
     text = await _filed(app, audit, "closed")

@@ -504,3 +504,28 @@ async def test_stage1_overdue_tells_the_auditor_and_nobody_else(service):
     sent = [n for n in await _notices(service) if n[2] == "audit_completion"]
     assert {(kind, who) for kind, who, _ in sent} == {("nudge", AUDITOR)}
     assert len(sent) == 3  # 3 working days before, on the day, and overdue
+
+
+async def test_bristol_staff_feedback_has_six_questions_and_asks_for_the_plan(service):
+    service = _at(service, _uk("01 Dec 2026 09:00"))
+    template = service.catalog.template("bristol-child-case-audit")
+    audit = await _allocate(service, template.id, "bristol")
+    await fill_audit(service, audit.id, AUDITOR, template, overall=Grade.REQUIRES_IMPROVEMENT)
+    await service.execute(
+        AUDITOR, audit.id, c.AddAction("Update the plan with the family", SW, date(2027, 1, 8))
+    )
+    await service.execute(AUDITOR, audit.id, c.Submit())
+    await moderate_audit(service, audit.id, MOD, template, Grade.REQUIRES_IMPROVEMENT)
+    await service.execute(QA_OFFICER, audit.id, c.CloseAudit())
+    answers = {"discussed": "Yes, on 3 December", "learning": "Seek the child's views first"}
+    # "If you audit have been graded Requires Improvement or Inadequate, please add you
+    # improvement plan."
+    with pytest.raises(InvalidInput, match="please add your improvement plan"):
+        await service.execute(SW, audit.id, c.GivePractitionerFeedback(answers=answers))
+    with pytest.raises(InvalidInput, match="no question colour"):
+        await service.execute(SW, audit.id, c.GivePractitionerFeedback(answers={"colour": "red"}))
+    planned = {**answers, "improvement_plan": "Direct work with the child fortnightly"}
+    given = await service.execute(SW, audit.id, c.GivePractitionerFeedback(answers=planned))
+    feedback = given.audit.practitioner_feedback
+    assert feedback is not None and feedback.values == planned
+    assert not given.audit.deadlines["practitioner_feedback"].open

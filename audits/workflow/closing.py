@@ -16,7 +16,6 @@ from audits.workflow._recorder import (
     first,
     people,
     require,
-    required_text,
     text,
 )
 from audits.workflow.notices import Closed, FeedbackRequested, ReadyToClose, Returned
@@ -122,14 +121,46 @@ def close(rec: Recorder, cmd: c.CloseAudit) -> Outcome:
     return rec.done(f"Audit {audit.id} closed")
 
 
+# Bristol's "Staff feedback about this audit report/date", its six questions in order:
+# 1. discussed in supervision (date); 2. learning points; 3. what changed in practice;
+# 4. recommended actions completed; 5. the improvement plan "If you audit have been
+# graded Requires Improvement or Inadequate"; 6. considerations on the service user's
+# feedback "(if on form)".
+STAFF_FEEDBACK = (
+    "discussed",
+    "learning",
+    "changed",
+    "actions_done",
+    "improvement_plan",
+    "service_user_feedback",
+)
+
+
 def practitioner_feedback(rec: Recorder, cmd: c.GivePractitionerFeedback) -> Outcome:
     require(rec, Role.SOCIAL_WORKER, doing="give the practitioner's feedback")
     deadline = rec.audit.deadlines.get(StepId.PRACTITIONER_FEEDBACK)
     if deadline is None:
         raise WrongState(f"No feedback on audit {rec.audit.id} is asked for yet")
-    feedback = required_text(cmd.text, "Your feedback")
+    unknown = sorted(set(cmd.answers) - set(STAFF_FEEDBACK))
+    if unknown:
+        raise InvalidInput(f"The staff feedback has no question {', '.join(unknown)}")
+    answers = {
+        key: typed
+        for key in STAFF_FEEDBACK
+        if (typed := text(cmd.answers.get(key), f"Staff feedback question {key}", False))
+    }
+    feedback = text(cmd.text, "Your feedback", required=not answers)
+    grade = rec.audit.final_grade
+    needs_plan = grade in (Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
+    if answers and needs_plan and "improvement_plan" not in answers:
+        assert grade is not None
+        raise InvalidInput(
+            f"Your audit was graded {grade.label}: please add your improvement plan (question 5)"
+        )
     old = rec.audit.practitioner_feedback
-    rec.audit.practitioner_feedback = Written(text=feedback, by=rec.ctx.actor, at=rec.ctx.now)
-    rec.change("practitioner_feedback", old.text if old else None, feedback)
+    rec.audit.practitioner_feedback = Written(
+        text=feedback, values=answers, by=rec.ctx.actor, at=rec.ctx.now
+    )
+    rec.change("practitioner_feedback", old.text if old else None, feedback or answers)
     rec.finish(StepId.PRACTITIONER_FEEDBACK)
     return rec.done("Thank you: your feedback is saved")

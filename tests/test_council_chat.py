@@ -1,6 +1,6 @@
 """Each framework's audit through chat: Bristol and Stage 1 from allocation to closure,
 Swindon with its refusals, the Shropshire practitioner's checklist first, an Early Help
-Inadequate to its coordinator.
+Inadequate to its coordinator, a Youth Justice Inadequate with no re-audit interval.
 
 Everyone presses the buttons on the cards the bot sends them, as in Teams; the bot
 runs with its runner and outbox against the Microsoft 365 sandbox, so the deadlines
@@ -155,6 +155,8 @@ async def _save_each_in_turn(teams: Teams, who: str, grade: str) -> dict[str, An
 
 async def _answer_the_audit(teams: Teams, overall: str) -> None:
     """The auditor starts from the allocation card and saves every section in turn."""
+    # The allocation card comes through the outbox: wait for it.
+    await until(lambda: has_card_mentioning(teams.connector, AUDITOR, words.START_AUDIT))
     await teams.press(AUDITOR, words.START_AUDIT)
     card = await _save_each_in_turn(teams, AUDITOR, overall)
     assert has_button(card, words.SUBMIT) or has_button(card, words.BACK_TO_AUDIT), card
@@ -436,3 +438,24 @@ async def test_an_early_help_inadequate_goes_to_the_coordinator(winter, connecto
     assert not await has_card_mentioning(connector, sm, "Inadequate")
     # Neither the tool nor the framework gives the moderation a timescale.
     assert not any("moderation" in s for s in await _calendar(app, MOD))
+
+
+async def test_a_youth_justice_inadequate_has_no_re_audit_deadline(winter, connector):
+    app, server, teams = winter
+    sm = SAMPLE[0][8]
+    for who in (AUDITOR, SW, MOD, QA_MANAGER, QA_OFFICER, sm):
+        await teams.install(who)
+    audit = await _allocate(app, "swindon-youth-justice", "youth-justice")
+    await _on_calendar(app, AUDITOR, f"Audit {CHILD} – audit due", "2027-03-02T17:30")
+    assert not any("IRO" in s for s in await _calendar(app, IRO))
+    await _answer_the_audit(teams, "inadequate")
+    await teams.execute(AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id}, card_id="review")
+    assert await _status(app, audit) is Status.SUBMITTED
+    await until(lambda: has_card_mentioning(connector, sm, "Inadequate"))
+    _move_to(app, server, "16 Feb 2027 10:00")
+    await _moderate(app, teams, audit)
+    # The ASPIRE form "can be used to re-audit", at no stated interval: QA is asked to
+    # close, and no re-audit deadline is put on the QA manager's calendar.
+    await until(lambda: has_card_mentioning(connector, QA_OFFICER, words.CLOSE_AUDIT))
+    assert "reaudit" not in (await app.service.get(audit.id)).deadlines
+    assert not any("re-audit" in s for s in await _calendar(app, QA_MANAGER))

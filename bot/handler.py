@@ -68,9 +68,8 @@ class AuditBot(ActivityHandler):
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(m.id != bot_id for m in members_added):
-            await _send(turn_context, WelcomeView())
+        """Nothing: installing the app, Teams sends this and an `installationUpdate`; the
+        welcome answers the installation, so it comes once, not twice."""
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

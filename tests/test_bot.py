@@ -46,7 +46,9 @@ async def test_malformed_requests_get_400_not_500(teams):
 
 
 async def test_install_welcomes_and_help_answers(teams, connector):
-    await teams.install(AUDITOR)
+    await teams.install(AUDITOR)  # membersAdded and installationUpdate: one welcome
+    welcomes = [c for c in connector.cards_to(conversation(AUDITOR)) if "I help you" in str(c)]
+    assert len(welcomes) == 1
     await teams.say(AUDITOR, "help")
     await teams.say(AUDITOR, "what is this")
     cards = connector.cards_to(conversation(AUDITOR))

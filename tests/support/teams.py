@@ -78,8 +78,13 @@ class Teams:
                 return response.status, (await response.json() if text.startswith("{") else text)
 
     async def install(self, who: str) -> None:
-        status, _ = await self.post(self.activity(who, type="installationUpdate", action="add"))
-        assert status in (200, 201)
+        """What Teams sends when someone adds the app: a conversationUpdate with the bot
+        and the person in membersAdded, and an installationUpdate (add)."""
+        members = [{"id": f"29:{who}"}, {"id": "28:bot"}]
+        added = self.activity(who, type="conversationUpdate", membersAdded=members)
+        for activity in (added, self.activity(who, type="installationUpdate", action="add")):
+            status, _ = await self.post(activity)
+            assert status in (200, 201)
 
     async def say(self, who: str, text: str) -> None:
         status, _ = await self.post(self.activity(who, type="message", text=text))

@@ -19,12 +19,15 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference
 from botframework.connector.models import ErrorResponseException
 
+from application.currency import still_applies
+from audits.errors import NotFound
 from audits.workflow import NoticeKind, notice_from_row
+from audits.workflow.notices import Notice
 from cards import Built
 from cards.actions import Verb
 from cards.notices import card_of
 from scheduling.dispatcher import GiveUp, RetryLater
-from store import contacts, typed_answers
+from store import audit_rows, contacts, typed_answers
 from store.db import Database
 from store.outbox_queue import OutboxRow
 
@@ -75,6 +78,9 @@ class TeamsSender:
             card = card_of(notice)
         except (KeyError, ValueError) as exc:
             raise GiveUp(f"no card for '{row.kind}': {exc}") from exc
+        if row.attempts > 1 and not await self._still_applies(notice):
+            log.info("dropped a held %s card that no longer applies (outbox %s)", row.kind, row.id)
+            return
         ref = ConversationReference().deserialize(reference)
         async with self._threads[ref.conversation.id], self._app:
             await self.send_card(ref, card)
@@ -88,6 +94,16 @@ class TeamsSender:
                     TYPED_ANSWERS[notice.kind],
                     datetime.now(UTC),
                 )
+
+    async def _still_applies(self, notice: Notice) -> bool:
+        """A card that waited (for the person's chat, or a retry) is checked against the
+        audit as it is now: one asking for what is done already is not sent."""
+        try:
+            async with self.db.reading() as conn:
+                audit = await audit_rows.load_audit(conn, notice.audit_id)
+        except NotFound:
+            return False
+        return still_applies(notice, audit)
 
     async def send_card(self, ref: ConversationReference, card: dict[str, Any]) -> None:
         """Sends one card; returns only when the Bot Connector took it.

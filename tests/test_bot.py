@@ -14,6 +14,7 @@ from application.people import know_people
 from auditbot.app import App, build
 from auditbot.serve import BotServer, serving
 from auditbot.settings import Settings
+from audits import commands as c
 from audits.clock import FixedClock, MovableClock
 from audits.grades import Grade
 from audits.model import Status
@@ -121,6 +122,34 @@ async def test_allocation_cards_wait_for_the_conversation(teams, connector, app)
     assert connector.sent == []  # nobody has opened the bot yet
     await teams.install(AUDITOR)
     await until(lambda: has_card_mentioning(connector, AUDITOR, audit.child_id))
+
+
+async def test_a_held_card_that_no_longer_applies_is_not_sent(teams, connector, app):
+    """The IRO/CP chair's request waits for their chat; meanwhile their comments are
+    recorded (by the QA team, say). When they open the chat at last, they are not asked
+    for comments they have given: the held request is dropped, the welcome still comes."""
+    [audit] = await allocate_sample(app.service, 1)
+
+    async def held() -> bool:  # the runner has tried, and found no chat
+        async with app.db.reading() as conn:
+            rows = await outbox_queue.outbox_rows(conn)
+        mine = [r for r in rows if r.recipient == IRO and r.channel == "teams"]
+        return bool(mine) and all(r.attempts >= 1 for r in mine)
+
+    await until(held)
+    await app.service.execute(IRO, audit.id, c.AddIroComments("Plan on track."))
+    await teams.install(IRO)
+
+    async def all_done() -> bool:
+        async with app.db.reading() as conn:
+            rows = await outbox_queue.outbox_rows(conn)
+        mine = [r for r in rows if r.recipient == IRO and r.channel == "teams"]
+        return all(r.status is outbox_queue.OutboxStatus.SENT for r in mine)
+
+    await until(all_done)
+    shown = str(connector.cards_to(conversation(IRO)))
+    assert "I help you" in shown  # the welcome
+    assert "Your comments are needed" not in shown
 
 
 async def test_a_whole_audit_in_chat(teams, connector, app):

@@ -21,6 +21,7 @@ from botframework.connector.models import ErrorResponseException
 
 from application.currency import still_applies
 from audits.errors import NotFound
+from audits.workdays import as_utc
 from audits.workflow import NoticeKind, notice_from_row
 from audits.workflow.notices import Notice
 from cards import Built
@@ -35,10 +36,20 @@ log = logging.getLogger(__name__)
 NO_CONVERSATION_WAIT = 6 * 3600.0
 # A send the connector has not answered by then is retried (it may arrive twice).
 SEND_TIMEOUT = 30.0
+# A card older than this when it is sent has waited, and is checked before it goes.
+HELD_AFTER = 60.0
 # Notices whose card asks a question that may be answered by typing, and its verb.
 TYPED_ANSWERS = {
     NoticeKind.IRO_COMMENTS_REQUESTED: Verb.IRO_COMMENTS.value
 }  # re-checked sooner: a new conversation releases the row
+
+
+def _held(row: OutboxRow) -> bool:
+    """Whether a card has waited: tried before (no chat yet, a retry), or queued behind
+    another card to the same person for a while. Such a card is checked against the
+    audit before it goes; a fresh one is sent as it is."""
+    waited = datetime.now(UTC) - as_utc(row.created_at)
+    return row.attempts > 1 or waited.total_seconds() > HELD_AFTER
 
 
 def _paced(per_second: float) -> AsyncLimiter:
@@ -78,7 +89,7 @@ class TeamsSender:
             card = card_of(notice)
         except (KeyError, ValueError) as exc:
             raise GiveUp(f"no card for '{row.kind}': {exc}") from exc
-        if row.attempts > 1 and not await self._still_applies(notice):
+        if _held(row) and not await self._still_applies(notice):
             log.info("dropped a held %s card that no longer applies (outbox %s)", row.kind, row.id)
             return
         ref = ConversationReference().deserialize(reference)

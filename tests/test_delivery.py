@@ -13,7 +13,7 @@ import json
 import socket
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationR
 
 from application.people import keep_conversation, know_people
 from auditbot.app import App, build
+from audits import commands as c
 from audits.clock import FixedClock
 from bot.sender import TeamsSender
 from bot.server import BotCredentials, make_adapter
@@ -35,6 +36,7 @@ from tests.support.apps import settings
 from tests.support.clock import START
 from tests.support.council import SAMPLE, allocate_sample
 from tests.support.fake_connector import FakeConnector
+from tests.support.people import AUDITOR, IRO
 from tests.support.teams import conversation, object_id
 
 pytestmark = pytest.mark.drill
@@ -162,5 +164,30 @@ async def test_a_card_the_connector_did_not_take_is_not_marked_sent(
             f"\nTeams sender, {fault}: {len(rows)} cards, none marked sent during the fault, "
             f"{sum(_received(fake).values())} delivered once after it; 0 lost, 0 duplicates"
         )
+    finally:
+        await app.close()
+
+
+async def test_a_card_that_waited_in_the_queue_is_checked_before_it_goes(tmp_path: Path) -> None:
+    """A card never tried before, but queued for minutes (behind another card to the same
+    person, or behind a backlog), is checked like one that was retried: the IRO/CP
+    chair's request, whose comments were recorded meanwhile, is not sent; the rest are."""
+    fake, port = FakeConnector(), _free_port()
+    clock = FixedClock(datetime.now(UTC) - timedelta(minutes=5))  # allocated 5 minutes ago
+    app = await _allocated(tmp_path, f"http://127.0.0.1:{port}/", clock)
+    try:
+        [row] = await app.service.list()
+        audit = await app.service.get(row.id)
+        await app.service.execute(IRO, audit.id, c.AddIroComments("Plan on track."))
+        sender = TeamsSender(make_adapter(BotCredentials()), app.db, None)
+        dispatcher = Dispatcher(app.db, clock, {"teams": sender}, worker="drill")
+        async with _serving(fake.app(), port):
+            await dispatcher.drain()
+        rows = await _teams_rows(app.db)
+        assert rows and all(r["attempts"] == 1 for r in rows)  # each tried once only
+        to_iro = [json.dumps(s.card) for s in fake.sent if s.conversation == conversation(IRO)]
+        assert not any("Your comments are needed" in card for card in to_iro), to_iro
+        others = [s for s in fake.sent if s.conversation == conversation(AUDITOR) and s.card]
+        assert others  # the auditor's allocation card still went
     finally:
         await app.close()

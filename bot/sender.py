@@ -27,7 +27,7 @@ from audits.workflow.notices import Notice
 from cards import Built
 from cards.actions import Verb
 from cards.notices import card_of
-from scheduling.dispatcher import GiveUp, RetryLater
+from scheduling.dispatcher import Dropped, GiveUp, RetryLater
 from store import audit_rows, contacts, typed_answers
 from store.db import Database
 from store.outbox_queue import OutboxRow
@@ -90,8 +90,7 @@ class TeamsSender:
         except (KeyError, ValueError) as exc:
             raise GiveUp(f"no card for '{row.kind}': {exc}") from exc
         if _held(row) and not await self._still_applies(notice):
-            log.info("dropped a held %s card that no longer applies (outbox %s)", row.kind, row.id)
-            return
+            raise Dropped("held, and no longer applies to the audit as it is now")
         ref = ConversationReference().deserialize(reference)
         async with self._threads[ref.conversation.id], self._app:
             await self.send_card(ref, card)

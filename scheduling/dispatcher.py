@@ -37,6 +37,11 @@ class GiveUp(Exception):
     """The row can never succeed as it is: dead-letter it with this reason."""
 
 
+class Dropped(Exception):
+    """The row is not to be sent after all (what it says is no longer true): it is kept,
+    marked dropped, with this reason."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 10
@@ -180,6 +185,10 @@ class Dispatcher:
             await sender(row)
         except GiveUp as exc:
             await self._failed(row, str(exc), None)
+        except Dropped as exc:
+            log.info("outbox %s (%s) dropped: %s", row.id, row.kind, exc)
+            async with self.db.transaction() as conn:
+                await outbox_queue.mark_dropped(conn, row.id, str(exc))
         except RetryLater as exc:
             await self._retry(row, str(exc), exc.after)
         except Exception as exc:

@@ -30,6 +30,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"  # given up: for QA to see, and to retry by hand
+    DROPPED = "dropped"  # not sent: what it asked for was done before it could go
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,15 @@ async def mark_failed(
             .where(outbox.c.id == row_id, outbox.c.available_at == leased_until)
             .values(available_at=retry_at)
         )
+
+
+async def mark_dropped(conn: AsyncConnection, row_id: int, reason: str) -> None:
+    """Not sent, and not to be: the notice no longer says something true."""
+    await conn.execute(
+        outbox.update()
+        .where(outbox.c.id == row_id)
+        .values(status=OutboxStatus.DROPPED.value, last_error=reason[:500], claimed_by=None)
+    )
 
 
 async def retry_now(conn: AsyncConnection, channel: str, kind: str, now: datetime) -> None:

@@ -185,6 +185,9 @@ async def test_a_card_that_waited_in_the_queue_is_checked_before_it_goes(tmp_pat
             await dispatcher.drain()
         rows = await _teams_rows(app.db)
         assert rows and all(r["attempts"] == 1 for r in rows)  # each tried once only
+        dropped = [r for r in rows if r["status"] == "dropped"]
+        assert [r["kind"] for r in dropped] == ["iro_comments_requested"], dropped
+        assert dropped[0]["recipient"] == IRO
         to_iro = [json.dumps(s.card) for s in fake.sent if s.conversation == conversation(IRO)]
         assert not any("Your comments are needed" in card for card in to_iro), to_iro
         others = [s for s in fake.sent if s.conversation == conversation(AUDITOR) and s.card]

@@ -27,7 +27,6 @@ from application.views import (
     AuditView,
     HelpView,
     MyAuditsView,
-    ReceiptView,
     Reply,
     ReportView,
     StatusView,
@@ -440,7 +439,7 @@ async def status(app: Services, person: str, rest: str) -> Reply | None:
         if audit.child_id.lower() == child_id:
             mine = any(d.open and d.owner == person for d in audit.deadlines.values())
             return Reply(follow_up=StatusView(audit, app.clock.now(), mine))
-    return Reply(follow_up=ReceiptView(words.NO_SUCH_CHILD.format(child_id=said[0].lower()), ()))
+    return Reply(text=words.NO_SUCH_CHILD.format(child_id=said[0].lower()))
 
 
 @COMMANDS.route("report")

@@ -20,7 +20,8 @@ from audits import commands as c
 from audits.catalog import Catalog
 from audits.clock import Clock
 from audits.errors import AuditError
-from audits.model import Audit
+from audits.model import AUDITOR_EDITABLE, Audit, SectionAnswer
+from audits.workflow import missing_in_section
 from cards import words
 from cards.actions import Verb
 from cards.form import section_receipt_lines
@@ -132,4 +133,8 @@ def receipt_lines(
     if isinstance(command, c.AnswerSection):
         template = catalog.template(audit.template)
         lines += section_receipt_lines(audit, command.section, template)
+        section = template.section(command.section)
+        left = missing_in_section(section, audit.answers.get(section.id) or SectionAnswer())
+        if left and audit.status in AUDITOR_EDITABLE:
+            lines.append((words.STILL_TO_GIVE, "; ".join(m.what for m in left)))
     return tuple(lines)

@@ -26,6 +26,8 @@ from adaptive_cards.card import (
     ActionT,
     ActionToggleVisibility,
     AdaptiveCard,
+    Column,
+    ColumnSet,
     Container,
     ElementT,
     InputChoice,
@@ -44,6 +46,7 @@ from adaptive_cards.types import (
     FontWeight,
     Spacing,
     TextInputStyle,
+    VerticalAlignment,
 )
 
 from cards.schema import CARD_VERSION
@@ -159,6 +162,39 @@ def toggle(title: str, target: str) -> ActionSet:
     return ActionSet(
         actions=[
             ActionToggleVisibility(title=title, target_elements=[TargetElement(element_id=target)])
+        ]
+    )
+
+
+def show_hide(show: str, hide: str, target: str) -> list[Element]:
+    """A "show" button that, pressed, shows the element with id `target` and turns into a
+    "hide" button (and back), without a round trip: two buttons, one visible at a time,
+    each toggling the element and both buttons."""
+    ids = (f"{target}-show", f"{target}-hide")
+    targets = [TargetElement(element_id=x) for x in (target, *ids)]
+    return [
+        ActionSet(
+            id=element_id,
+            is_visible=None if visible else False,
+            actions=[ActionToggleVisibility(title=title, target_elements=targets)],
+        )
+        for element_id, title, visible in ((ids[0], show, True), (ids[1], hide, False))
+    ]
+
+
+def row(item: Element, action: Action) -> ColumnSet:
+    """A line of text with its own button at the end (one button per line, so a
+    long list never meets Teams' limit on the buttons in one set)."""
+    return ColumnSet(
+        columns=[
+            Column(
+                items=[item], width="stretch", vertical_content_alignment=VerticalAlignment.CENTER
+            ),
+            Column(
+                items=[ActionSet(actions=[action])],
+                width="auto",
+                vertical_content_alignment=VerticalAlignment.CENTER,
+            ),
         ]
     )
 

@@ -15,7 +15,13 @@ from audits.grades import Grade, check_overall
 from audits.model import AUDITOR_EDITABLE, Audit, SectionAnswer
 from audits.policies import Policy, RuleAction
 from audits.templates import AnswerType, Question, Section, SectionKind, Template
-from audits.workflow import missing_for_submission, unmet_limiting_judgements
+from audits.workflow import (
+    Gap,
+    Missing,
+    missing_in_section,
+    missing_items,
+    unmet_limiting_judgements,
+)
 from cards import _kit as k
 from cards import _parts as p
 from cards import words
@@ -55,6 +61,13 @@ def section_card(audit: Audit, template: Template, section_id: str) -> dict[str,
     return card
 
 
+def _saved_before(section: Section, answer: SectionAnswer) -> bool:
+    """Whether the auditor has saved this section (the allocation's details filled in
+    for them do not count)."""
+    typed = any(q.id in answer.values for q in section.questions if not q.prefill)
+    return typed or any((answer.grade, answer.evidence, answer.impact))
+
+
 def _long_values(section: Section, answer: SectionAnswer) -> list[str]:
     sizes = {"evidence": len(answer.evidence or ""), "impact": len(answer.impact or "")}
     for q in section.questions:
@@ -74,17 +87,19 @@ def _section(
     dropped: set[str],
 ) -> dict[str, Any]:
     graded = section.kind is SectionKind.GRADED
-    extra = []
-    if graded:
-        position = template.graded_sections.index(section) + 1
-        extra.append(words.progress(position, len(template.graded_sections)))
+    extra = [words.page(template.sections.index(section) + 1, len(template.sections))]
     checklist = checklist_state(audit, template)
     if checklist:
         extra.append(checklist)
     body: list[k.Element] = [k.heading(section.label), p.about(audit.id, audit.child_id, *extra)]
+    left = missing_in_section(section, answer) if _saved_before(section, answer) else []
+    if left:  # saved before without all of it: say why the auditor is back here
+        body.append(
+            k.text(words.still_to_give(m.what for m in left), color=Colors.ATTENTION, bold=True)
+        )
     notes = p.guidance(section)
     if notes and with_guidance:
-        body.append(k.toggle(words.SHOW_GUIDANCE, GUIDANCE_ID))
+        body += k.show_hide(words.SHOW_GUIDANCE, words.HIDE_GUIDANCE, GUIDANCE_ID)
         body.append(
             k.box(notes, style=ContainerStyle.EMPHASIS, element_id=GUIDANCE_ID, hidden=True)
         )
@@ -222,9 +237,19 @@ def family_feedback_card(audit: Audit, policy: Policy | None = None) -> dict[str
 
 
 def review_card(audit: Audit, template: Template, policy: Policy) -> dict[str, Any]:
-    """What is still missing, what the grade rules say, and Submit when it can be submitted."""
+    """What is still missing (each with the button that opens it), what the grade rules
+    say, and Submit when it can be submitted."""
+    card = _review(audit, template, policy, with_buttons=True)
+    # A very long list of what is missing is shown without its buttons rather than
+    # as a card Teams refuses.
+    return card if k.fits(card) else _review(audit, template, policy, with_buttons=False)
+
+
+def _review(
+    audit: Audit, template: Template, policy: Policy, *, with_buttons: bool
+) -> dict[str, Any]:
     editable = audit.status in AUDITOR_EDITABLE
-    missing = missing_for_submission(audit, template, policy)
+    missing = missing_items(audit, template, policy)
     unmet = unmet_limiting_judgements(audit, template)
     overall = audit.auditor_grade
     issues = check_overall(overall, _section_grades(audit, template), unmet) if overall else []
@@ -244,7 +269,11 @@ def review_card(audit: Audit, template: Template, policy: Policy) -> dict[str, A
         body.append(k.text(words.not_editable(audit.status)))
     elif missing:
         body.append(k.subheading(words.STILL_TO_DO, color=Colors.ATTENTION))
-        body += k.bullets(_by_section(missing, template))
+        groups = _by_place(missing)
+        if with_buttons:
+            body += [_missing_row(audit, group) for group in groups]
+        else:
+            body += k.bullets(_said(group) for group in groups)
     elif not refused:
         body.append(k.text(words.READY_TO_SUBMIT, color=Colors.GOOD))
     if unmet:
@@ -277,20 +306,33 @@ def review_card(audit: Audit, template: Template, policy: Policy) -> dict[str, A
     return k.card(body, actions)
 
 
-def _by_section(missing: list[str], template: Template) -> list[str]:
-    """'1. Risk…: grade; evidence; impact' rather than one line each.
-
-    `missing_for_submission` writes each item as '<section label>: <what>'.
-    """
-    labels = [s.label for s in template.sections]
-    groups: dict[str, list[str]] = {}
+def _by_place(missing: list[Missing]) -> list[list[Missing]]:
+    """One group per place on the form ('1. Risk…: grade; evidence; impact'), in order."""
+    groups: dict[tuple[Gap, str | None, str], list[Missing]] = {}
     for item in missing:
-        label = max((x for x in labels if item.startswith(f"{x}: ")), key=len, default=None)
-        if label is None:
-            groups.setdefault(item, [])
-        else:
-            groups.setdefault(label, []).append(item.removeprefix(f"{label}: "))
-    return [f"{key}: {'; '.join(parts)}" if parts else key for key, parts in groups.items()]
+        groups.setdefault((item.where, item.section, item.label), []).append(item)
+    return list(groups.values())
+
+
+_GAP_CARDS = {
+    Gap.CHECKLIST: Card.CHECKLIST,
+    Gap.FAMILY_FEEDBACK: Card.FAMILY_FEEDBACK,
+    Gap.ACTIONS: Card.AGREED_ACTIONS,
+}
+
+
+def _said(group: list[Missing]) -> str:
+    return f"{group[0].label}: {'; '.join(m.what for m in group)}"
+
+
+def _missing_row(audit: Audit, group: list[Missing]) -> k.Element:
+    """What one place still needs, with the button that opens it."""
+    first = group[0]
+    if first.where is Gap.SECTION:
+        extra: dict[str, Any] = {"card": Card.SECTION, "section": first.section}
+    else:
+        extra = {"card": _GAP_CARDS[first.where]}
+    return k.row(k.text(_said(group)), button(words.OPEN_IT, Verb.OPEN_AUDIT, audit.id, **extra))
 
 
 def _section_grades(audit: Audit, template: Template) -> Mapping[str, Grade]:

@@ -15,6 +15,7 @@ IRO_*, COC_*, REPORT_*, TRACKER_*) so two families never reach for the same name
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Final
 
@@ -131,6 +132,7 @@ def typed_too_long(limit: int) -> str:
 
 
 SHOW_GUIDANCE: Final = "Show guidance"
+HIDE_GUIDANCE: Final = "Hide guidance"
 CHECK_AND_SUBMIT: Final = "Check and submit"
 SUBMIT: Final = "Submit for moderation"
 BACK_TO_AUDIT: Final = "Back to the audit"
@@ -286,7 +288,13 @@ PRACTITIONER_FEEDBACK_DUE: Final = "Please reply by"
 
 
 def progress(position: int, total: int) -> str:
+    """Where a moderator is among the sections to moderate."""
     return f"Section {position} of {total}"
+
+
+def page(position: int, total: int) -> str:
+    """Where the auditor is in the whole form: every page counts, not only the graded ones."""
+    return f"Page {position} of {total}"
 
 
 GRADE_LABEL: Final = "Grade for this area of practice"
@@ -344,6 +352,14 @@ PERSON_INVALID: Final = "Give an e-mail address, like name@council.gov.uk"
 
 REVIEW_TITLE: Final = "Check and submit"
 STILL_TO_DO: Final = "Still to do before you can submit:"
+OPEN_IT: Final = "Open"
+STILL_TO_GIVE: Final = "Still to give here"
+
+
+def still_to_give(what: Iterable[str]) -> str:
+    return f"{STILL_TO_GIVE}: {'; '.join(what)}. You can save without it and come back."
+
+
 READY_TO_SUBMIT: Final = (
     "Everything is answered. Submit the audit for moderation when you are ready."
 )

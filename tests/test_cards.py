@@ -796,7 +796,8 @@ def test_section_card_is_prefilled_with_what_is_saved(scenes: Scenes) -> None:
     assert inputs["q.child_seen"]["label"] == "Limiting judgement: Has the child been seen?"
     # The template's prompts label the boxes.
     assert inputs["evidence"]["label"] == scenes.template.section("involvement").evidence_prompt
-    assert "Section 2 of 12" in " ".join(_texts(card))
+    # Every page of the form counts, not only the graded sections.
+    assert "Page 6 of 17" in " ".join(_texts(card))
     [save, pause, evidence, impact] = card["actions"]
     assert (save["verb"], save["title"], save["data"]["section"]) == (
         "answer_section",
@@ -816,12 +817,23 @@ def test_guidance_is_collapsed_behind_a_button(scenes: Scenes) -> None:
     card = section_card(scenes.filled, scenes.template, "decision-making")
     [box] = [n for n in _walk(card) if n.get("id") == "guidance"]
     assert box["isVisible"] is False
-    [toggle] = _of_type(card, "Action.ToggleVisibility")
-    assert toggle["title"] == "Show guidance"
-    assert toggle["targetElements"] == [{"elementId": "guidance"}]
+    # "Show guidance" shows it and turns into "Hide guidance", which hides it again.
+    show, hide = (n for n in _walk(card) if n.get("id") in ("guidance-show", "guidance-hide"))
+    assert (show.get("isVisible", True), hide["isVisible"]) == (True, False)
+    assert [a["title"] for a in show["actions"] + hide["actions"]] == [
+        "Show guidance",
+        "Hide guidance",
+    ]
+    for toggle in show["actions"] + hide["actions"]:
+        assert toggle["type"] == "Action.ToggleVisibility"
+        assert toggle["targetElements"] == [
+            {"elementId": "guidance"},
+            {"elementId": "guidance-show"},
+            {"elementId": "guidance-hide"},
+        ]
     prompts = scenes.template.section("decision-making").prompts
     assert {f"{p}" for p in prompts} <= set(_texts(box))
-    assert "Section 3 of 12" in " ".join(_texts(card))
+    assert "Page 7 of 17" in " ".join(_texts(card))
 
 
 def test_details_section_shows_allocation_read_only_and_conditions(scenes: Scenes) -> None:
@@ -1226,7 +1238,7 @@ class Says(NamedTuple):
     typed: bool = False  # the form shows what the auditor typed, the child's name in it
 
 
-_SECTION_BUTTONS = ("Show guidance", "Save and next", "Save and pause")
+_SECTION_BUTTONS = ("Show guidance", "Hide guidance", "Save and next", "Save and pause")
 _GRADED_BUTTONS = (*_SECTION_BUTTONS, "Type evidence in chat", "Type impact in chat")
 _RISK = "1. Risk is identified, responded to and reduced in a timely way"
 _WELCOME = (
@@ -1380,7 +1392,7 @@ GOLDEN_SAYS: dict[str, Says] = {
     "section-empty": Says(
         "2. Children, young people and families are appropriately involved",
         (
-            "Section 2 of 12",
+            "Page 6 of 17",
             "[Limiting judgement: Has the child been seen?]",
             "[Evidence – What records have you considered? (bullet point/list)]",
             "[Grade for this area of practice]",
@@ -1389,13 +1401,13 @@ GOLDEN_SAYS: dict[str, Says] = {
     ),
     "section-involvement": Says(
         "2. Children, young people and families are appropriately involved",
-        ("Section 2 of 12", "[Limiting judgement: Has the child been seen alone?]"),
+        ("Page 6 of 17", "[Limiting judgement: Has the child been seen alone?]"),
         _GRADED_BUTTONS,
         typed=True,
     ),
     "section-decision-making": Says(
         "3. Decision making is effective and timely",
-        ("Section 3 of 12", "[Limiting judgement: Is there effective management oversight?]"),
+        ("Page 7 of 17", "[Limiting judgement: Is there effective management oversight?]"),
         _GRADED_BUTTONS,
         typed=True,
     ),
@@ -1418,7 +1430,8 @@ GOLDEN_SAYS: dict[str, Says] = {
             "Still to do before you can submit:",
             "Family feedback: the audit will not be accepted without feedback",
         ),
-        ("Agreed actions", "Back to the audit"),
+        # Every place with something missing has its own button (17 here).
+        ("Open",) * 17 + ("Agreed actions", "Back to the audit"),
     ),
     "review-ready": Says(
         "Check and submit",
@@ -1855,3 +1868,19 @@ def test_every_word_is_final() -> None:
             if isinstance(final, ast.Subscript):
                 final = final.value
             assert isinstance(final, ast.Name) and final.id == "Final", node.lineno
+
+
+def test_every_missing_item_on_the_review_is_a_button_that_opens_it(scenes: Scenes) -> None:
+    card = review_card(scenes.allocated, scenes.template, scenes.policy)
+    rows = [n for n in _walk(card) if n.get("type") == "ColumnSet"]
+    opened = {}
+    for row in rows:
+        [said] = _texts(row)
+        [action] = _of_type(row, "Action.Execute")
+        assert action["title"] == "Open" and action["verb"] == "open_audit"
+        opened[said.split(":")[0]] = {k: v for k, v in action["data"].items() if k != "verb"}
+    assert opened["Family feedback"] == {"audit_id": "202611-001", "card": "family_feedback"}
+    risk = "1. Risk is identified, responded to and reduced in a timely way"
+    assert opened[risk] == {"audit_id": "202611-001", "card": "section", "section": "risk"}
+    assert opened["About this audit"]["section"] == "about"
+    assert len(opened) == 17  # one per place, not one per missing answer

@@ -17,7 +17,11 @@ from audits.workflow._recorder import SYSTEM, Change, Context, Outcome, roles_of
 from audits.workflow.allocation import Allocation, allocate, check_allocation
 from audits.workflow.answering import (
     FEEDBACK_SOURCES,
+    Gap,
+    Missing,
     missing_for_submission,
+    missing_in_section,
+    missing_items,
     unmet_limiting_judgements,
 )
 from audits.workflow.notices import AnyNotice, Notice, NoticeKind, notice_from_row, payload_of
@@ -31,6 +35,8 @@ __all__ = [
     "AnyNotice",
     "Change",
     "Context",
+    "Gap",
+    "Missing",
     "Notice",
     "NoticeKind",
     "Outcome",
@@ -38,6 +44,8 @@ __all__ = [
     "apply",
     "check_allocation",
     "missing_for_submission",
+    "missing_in_section",
+    "missing_items",
     "notice_from_row",
     "payload_of",
     "roles_of",

@@ -3,6 +3,8 @@ pre-audit checklist, the IRO/CP chair's comments, and submitting for moderation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from audits import commands as c
@@ -21,7 +23,7 @@ from audits.model import (
 from audits.policies import Policy
 from audits.roles import Role
 from audits.steps import StepId
-from audits.templates import Question, SectionKind, Template
+from audits.templates import Question, Section, SectionKind, Template
 from audits.workdays import as_utc
 from audits.workflow._recorder import (
     Outcome,
@@ -168,39 +170,88 @@ def complete_checklist(rec: Recorder, cmd: c.CompleteChecklist) -> Outcome:
     return rec.done(f"{checklist.title} saved")
 
 
-def missing_for_submission(audit: Audit, template: Template, policy: Policy) -> list[str]:
+class Gap(StrEnum):
+    """Where on the form a missing item is given."""
+
+    SECTION = "section"
+    CHECKLIST = "checklist"
+    FAMILY_FEEDBACK = "family_feedback"
+    ACTIONS = "actions"
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing that stops the auditor submitting: `where` it is given (a section's
+    id for a section), `label` of that place and `what` is missing there."""
+
+    where: Gap
+    label: str
+    what: str
+    section: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}: {self.what}"
+
+
+def missing_items(audit: Audit, template: Template, policy: Policy) -> list[Missing]:
     """Everything that stops the auditor submitting, in the form's order."""
-    missing: list[str] = []
+    missing: list[Missing] = []
     for section in template.sections:
         answer = audit.answers.get(section.id) or SectionAnswer()
-        if section.kind is SectionKind.GRADED:
-            for part, value in (
-                ("grade", answer.grade),
-                ("evidence", answer.evidence),
-                ("impact", answer.impact),
-            ):
-                if not value:
-                    missing.append(f"{section.label}: {part}")
-        for q in section.questions:
-            if q.required and _applies(q, answer) and answer.values.get(q.id) in (None, "", []):
-                missing.append(f"{section.label}: {q.text.splitlines()[0]}")
+        missing += missing_in_section(section, answer)
     checklist = template.checklist
     if policy.checklist_before_submission and checklist and audit.checklist is None:
         missing.append(
-            f"{checklist.title}: the {Role(checklist.completed_by).label} completes it "
-            "before the audit"
+            Missing(
+                Gap.CHECKLIST,
+                checklist.title,
+                f"the {Role(checklist.completed_by).label} completes it before the audit",
+            )
         )
     if policy.family_feedback_required and audit.family_feedback is None:
-        missing.append("Family feedback: the audit will not be accepted without feedback")
+        missing.append(
+            Missing(
+                Gap.FAMILY_FEEDBACK,
+                "Family feedback",
+                "the audit will not be accepted without feedback",
+            )
+        )
     overall = audit.auditor_grade
     if overall in policy.actions_required_when_overall and not any(
         a.stage is ActionStage.AUDIT for a in audit.actions
     ):
         missing.append(
-            f"{template.actions.title}: at least one agreed action when the overall "
-            f"grade is {overall.label}"
+            Missing(
+                Gap.ACTIONS,
+                template.actions.title,
+                f"at least one agreed action when the overall grade is {overall.label}",
+            )
         )
     return missing
+
+
+def missing_in_section(section: Section, answer: SectionAnswer) -> list[Missing]:
+    """What one section still needs before the audit can be submitted."""
+    missing = []
+    if section.kind is SectionKind.GRADED:
+        for part, value in (
+            ("grade", answer.grade),
+            ("evidence", answer.evidence),
+            ("impact", answer.impact),
+        ):
+            if not value:
+                missing.append(Missing(Gap.SECTION, section.label, part, section.id))
+    for q in section.questions:
+        if q.required and _applies(q, answer) and answer.values.get(q.id) in (None, "", []):
+            missing.append(Missing(Gap.SECTION, section.label, q.text.splitlines()[0], section.id))
+    return missing
+
+
+def missing_for_submission(audit: Audit, template: Template, policy: Policy) -> list[str]:
+    """Everything that stops the auditor submitting, in the form's order, as
+    '<where>: <what>'."""
+    return [m.text for m in missing_items(audit, template, policy)]
 
 
 def _applies(q: Question, answer: SectionAnswer) -> bool:

@@ -93,6 +93,7 @@ class People:
             if found is not None:
                 upn = found.upn
                 await know_people(conn, [(found.upn, found.id, found.enabled)], now)
+                await contacts.save_names(conn, {found.upn: found.display_name}, now)
             await keep_conversation(conn, object_id, upn, reference(), now)
         self._remembered[object_id] = fingerprint
         if upn is None:  # not in the directory, or it could not be asked: later, again
@@ -100,6 +101,14 @@ class People:
         else:
             self._look_again.pop(object_id, None)
             self._know(object_id, upn)
+
+    async def names(self, addresses: Iterable[str]) -> dict[str, str]:
+        """The directory's display names of these addresses, where known (lower case)."""
+        wanted = [a for a in addresses if a]
+        if not wanted:
+            return {}
+        async with self.db.reading() as conn:
+            return await contacts.names_of(conn, wanted)
 
     async def who(self, object_id: str) -> str | None:
         """The person's address, or None for someone auditbot does not know."""

@@ -17,6 +17,7 @@ class DirectoryUser:
     id: str  # Entra object id
     upn: str
     enabled: bool
+    display_name: str = ""  # what cards and documents show for the person
 
 
 @dataclass(frozen=True)

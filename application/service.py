@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from application.effects import EffectsConfig, effects_of
 from application.people import know_people
-from application.ports import Directory, GraphError
+from application.ports import Directory, DirectoryUser, GraphError
 from audits import commands
 from audits.allocation_csv import AllocationRefused, AllocationRow
 from audits.catalog import Catalog
@@ -23,7 +23,7 @@ from audits.reminders import Reminder, plan
 from audits.roles import StandingRoles
 from audits.workdays import WorkingCalendar
 from audits.workflow import Context, Outcome, allocate, apply
-from store import audit_rows, idempotency, outbox_queue, timer_queue, trail, typed_answers
+from store import audit_rows, contacts, idempotency, outbox_queue, timer_queue, trail, typed_answers
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,10 @@ class AuditService:
         now = self.clock.now()
         cycle = f"{self.calendar.local_date(now):%Y-%m}"
         async with self.db.transaction() as conn:
-            await know_people(conn, accounts, now)
+            await know_people(conn, [(a.upn, a.id, a.enabled) for a in accounts.values()], now)
+            await contacts.save_names(
+                conn, {address: a.display_name for address, a in accounts.items()}, now
+            )
             taken = await audit_rows.children_in_cycle(
                 conn, cycle, [r.allocation.child_id for r in rows]
             )
@@ -98,10 +101,11 @@ class AuditService:
         log.info("allocated %d audits in %s", len(outcomes), cycle)
         return outcomes
 
-    async def _resolve_people(self, rows: Sequence[AllocationRow]) -> list[tuple[str, str, bool]]:
-        """Every person in the file must be an enabled account, checked before anything is written."""
+    async def _resolve_people(self, rows: Sequence[AllocationRow]) -> dict[str, DirectoryUser]:
+        """Every person in the file must be an enabled account, checked before anything is
+        written: each address's account."""
         if self.directory is None:
-            return []
+            return {}
         lines: dict[str, list[int]] = {}
         for row in rows:
             for person in row.allocation.participants.model_dump().values():
@@ -123,7 +127,7 @@ class AuditService:
                 problems += [(line, f"{person} {why}") for line in lines[person]]
         if problems:
             raise AllocationRefused(sorted(problems))
-        return [(upn, a.id, a.enabled) for upn, a in found.items() if a is not None]
+        return {address: a for address, a in found.items() if a is not None}
 
     async def execute(
         self,

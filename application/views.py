@@ -96,6 +96,16 @@ View = (
 )
 
 
+def people_in(view: View | None) -> set[str]:
+    """The addresses a view's card may show, whose names are looked up to show them."""
+    match view:
+        case AuditView(audit=audit) | StatusView(audit=audit) | AuditDetailsView(audit=audit):
+            return audit.people()
+        case TrackerView(rows=rows):
+            return {r.owner for r in rows if r.owner}
+    return set()
+
+
 @dataclass(frozen=True)
 class Reply:
     """What a person gets back for one press or message.

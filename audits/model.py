@@ -254,6 +254,20 @@ class Audit(_Model):
     def action(self, number: int) -> AgreedAction | None:
         return next((a for a in self.actions if a.number == number), None)
 
+    def people(self) -> set[str]:
+        """Every address the audit names: its participants, the owners of its deadlines
+        and of its actions, and who completed them."""
+        found = {a for a in self.participants.model_dump().values() if isinstance(a, str)}
+        found |= {d.owner for d in self.deadlines.values()}
+        found |= {a.owner for a in self.actions} | {a.completed_by or "" for a in self.actions}
+        found |= {c.by for c in self.iro_comments}
+        if self.moderation is not None:
+            found.add(self.moderation.completed_by or "")
+        if self.case_of_concern is not None:
+            coc = self.case_of_concern
+            found |= {coc.plan_owner or "", coc.plan_by or ""}
+        return found - {""}
+
     def next_deadline(self) -> Deadline | None:
         pending = [d for d in self.deadlines.values() if d.open]
         return min(pending, key=lambda d: d.due_at, default=None)

@@ -22,7 +22,7 @@ from msrest.serialization import Model
 
 from application.routes import ACTIONS, answer_text
 from application.services import Press, Services
-from application.views import Reply, View, WelcomeView
+from application.views import Reply, View, WelcomeView, people_in
 from bot.render import render
 from cards import words
 
@@ -63,7 +63,7 @@ class AuditBot(ActivityHandler):
         return await self.app.people.who(object_id) if object_id else None
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        await _send(turn_context, WelcomeView())
+        await self._send(turn_context, WelcomeView())
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
@@ -82,20 +82,20 @@ class AuditBot(ActivityHandler):
             # An Action.Submit: the card pressed is updated in place.
             reply = await ACTIONS.dispatch(self.app, Press(person, activity.value, key))
             if reply.replace is not None and activity.reply_to_id:
-                update = _card_message(reply.replace)
+                update = await self._card_message(reply.replace)
                 update.id = activity.reply_to_id
                 await turn_context.update_activity(update)
             if reply.text:
                 await turn_context.send_activity(reply.text)
             if reply.follow_up is not None:
-                await _send(turn_context, reply.follow_up)
+                await self._send(turn_context, reply.follow_up)
             return
         reply = await answer_text(self.app, person, activity.text or "", key)
         if reply.text:
             await turn_context.send_activity(reply.text)
         for view in (reply.replace, reply.follow_up):
             if view is not None:
-                await _send(turn_context, view)
+                await self._send(turn_context, view)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
@@ -109,23 +109,25 @@ class AuditBot(ActivityHandler):
         press = Press(person, _execute_data(activity.value), _card_key(activity))
         reply: Reply = await ACTIONS.dispatch(self.app, press)
         if reply.follow_up is not None:
-            await _send(turn_context, reply.follow_up)
+            await self._send(turn_context, reply.follow_up)
         if reply.replace is not None:
-            return _invoke(CARD, render(reply.replace))
+            return _invoke(CARD, await self._render(reply.replace))
         # Nothing replaces the card when it only opened another one below it.
         return _message(reply.text or (words.OPENED if reply.follow_up else words.SAVED))
+
+    async def _render(self, view: View) -> dict[str, Any]:
+        """The view's card, with the people on it shown by name."""
+        return render(view, await self.app.people.names(people_in(view)))
+
+    async def _card_message(self, view: View) -> Activity:
+        return MessageFactory.attachment(CardFactory.adaptive_card(await self._render(view)))
+
+    async def _send(self, turn_context: TurnContext, view: View) -> None:
+        await turn_context.send_activity(await self._card_message(view))
 
 
 def _object_id(activity: Activity) -> str | None:
     return getattr(activity.from_property, "aad_object_id", None) or None
-
-
-def _card_message(view: View) -> Activity:
-    return MessageFactory.attachment(CardFactory.adaptive_card(render(view)))
-
-
-async def _send(turn_context: TurnContext, view: View) -> None:
-    await turn_context.send_activity(_card_message(view))
 
 
 def _execute_data(value: Any) -> dict[str, Any]:
@@ -140,13 +142,13 @@ def _execute_data(value: Any) -> dict[str, Any]:
 
 
 def _tenant(activity: Activity) -> str | None:
+    """`channelData.tenant.id`, where Teams names the tenant on every activity. Not the
+    conversation's `tenantId`: botbuilder reads that field as `tenantID` and so never
+    sees it, and an activity that names its tenant only there is not as Teams sends it."""
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
     found = tenant.get("id") if tenant else None
-    if found:
-        return str(found)
-    conversation = activity.conversation
-    return getattr(conversation, "tenant_id", None) if conversation else None
+    return str(found) if found else None
 
 
 def _card_key(activity: Activity) -> str | None:

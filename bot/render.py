@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import cards
@@ -28,11 +29,11 @@ from cards.tracker import audit_details_card, tracker_card
 log = logging.getLogger(__name__)
 
 
-def render(view: View) -> dict[str, Any]:
-    """The card for a view; never one Teams would refuse as too big. The cards shorten
-    what they show to fit (with a way to see the rest); should one still not fit, a
-    short card says so rather than the reply failing."""
-    card = _card(view)
+def render(view: View, names: Mapping[str, str] = words.NO_NAMES) -> dict[str, Any]:
+    """The card for a view, people shown by `names`; never one Teams would refuse as too
+    big. The cards shorten what they show to fit (with a way to see the rest); should one
+    still not fit, a short card says so rather than the reply failing."""
+    card = _card(view, names)
     if cards.size_of(card) > cards.MAX_CARD_BYTES:
         size = cards.size_of(card)
         log.error("a %s card was %d bytes; sent a short one", type(view).__name__, size)
@@ -40,10 +41,10 @@ def render(view: View) -> dict[str, Any]:
     return card
 
 
-def _card(view: View) -> dict[str, Any]:
+def _card(view: View, names: Mapping[str, str]) -> dict[str, Any]:
     match view:
         case AuditView():
-            return _audit_card(view)
+            return _audit_card(view, names)
         case HelpView(qa):
             return cards.help_card(qa)
         case WelcomeView():
@@ -51,31 +52,31 @@ def _card(view: View) -> dict[str, Any]:
         case MyAuditsView(rows):
             return cards.my_audits_card(list(rows))
         case TrackerView(rows, filters, page):
-            return tracker_card(rows, filters, page)
+            return tracker_card(rows, filters, page, names)
         case AuditDetailsView(audit, now):
-            return audit_details_card(audit, now)
+            return audit_details_card(audit, now, names)
         case ReportView(summary, word_url, workbook_url):
             return report_card(summary, word_url, workbook_url)
         case StatusView(audit, now, mine):
-            return cards.status_card(audit, now, mine)
+            return cards.status_card(audit, now, mine, names)
         case ReceiptView(title, lines):
             return cards.receipt_card(title, list(lines))
     raise TypeError(f"no card for {type(view).__name__}")  # pragma: no cover
 
 
-def _audit_card(view: AuditView) -> dict[str, Any]:
+def _audit_card(view: AuditView, names: Mapping[str, str]) -> dict[str, Any]:
     audit, template, policy = view.audit, view.template, view.policy
     section, action = view.section or "", view.action or 0
     match view.card:
         case Card.SECTION:
-            return cards.section_card(audit, template, section)
+            return cards.section_card(audit, template, section, names)
         case Card.REVIEW:
             return cards.review_card(audit, template, policy)
         case Card.FAMILY_FEEDBACK:
             return cards.family_feedback_card(audit, policy)
         case Card.AGREED_ACTIONS:
             moderating = audit.status is Status.SUBMITTED
-            return cards.agreed_actions_card(audit, template, moderation=moderating)
+            return cards.agreed_actions_card(audit, template, moderation=moderating, names=names)
         case Card.IRO_COMMENTS:
             return cards.iro_comments_card(audit)
         case Card.MODERATION:
@@ -89,9 +90,9 @@ def _audit_card(view: AuditView) -> dict[str, Any]:
         case Card.PLAN:
             return cards.plan_card(audit)
         case Card.ACTION:
-            return cards.action_completion_card(audit, action)
+            return cards.action_completion_card(audit, action, names)
         case Card.SIGN_OFF:
-            return cards.sign_off_card(audit, action)
+            return cards.sign_off_card(audit, action, names)
         case Card.CHECKLIST:
             return cards.checklist_card(audit, template)
         case Card.FEEDBACK:

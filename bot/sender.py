@@ -82,11 +82,13 @@ class TeamsSender:
     async def __call__(self, row: OutboxRow) -> None:
         async with self.db.reading() as conn:
             reference = await contacts.conversation_of(conn, row.recipient)
+            # The people a notice names (the owner of a late step) are shown by name.
+            names = await contacts.names_of(conn, _addresses(row.payload))
         if reference is None:
             raise RetryLater("no Teams conversation with this person yet", NO_CONVERSATION_WAIT)
         try:
             notice = notice_from_row(row.kind, row.payload)
-            card = card_of(notice)
+            card = card_of(notice, names)
         except (KeyError, ValueError) as exc:
             raise GiveUp(f"no card for '{row.kind}': {exc}") from exc
         if _held(row) and not await self._still_applies(notice):
@@ -147,3 +149,12 @@ class TeamsSender:
             if status in (400, 403, 404):
                 raise GiveUp(f"Teams refused the message ({status})") from error
         raise error
+
+
+def _addresses(payload: Any) -> list[str]:
+    """The e-mail addresses among a notice's values."""
+    if isinstance(payload, dict):
+        return [a for v in payload.values() for a in _addresses(v)]
+    if isinstance(payload, list):
+        return [a for v in payload for a in _addresses(v)]
+    return [payload] if isinstance(payload, str) and "@" in payload else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from adaptive_cards.card import ActionShowCard, InputDate
@@ -21,22 +22,24 @@ def _action(audit: Audit, number: int) -> AgreedAction:
     return action
 
 
-def _facts(action: AgreedAction) -> list[k.Element]:
+def _facts(action: AgreedAction, names: Mapping[str, str]) -> list[k.Element]:
     return [
-        k.fact(words.ACTION_OWNER, action.owner),
+        k.fact(words.ACTION_OWNER, words.person(action.owner, names)),
         k.fact(words.ACTION_DUE, words.day(action.due)),
         k.fact(words.STATUS, words.ACTION_STATUS[action.status]),
     ]
 
 
-def action_completion_card(audit: Audit, action_number: int) -> dict[str, Any]:
+def action_completion_card(
+    audit: Audit, action_number: int, names: Mapping[str, str] = words.NO_NAMES
+) -> dict[str, Any]:
     """For the person responsible: the action, and the evidence that it is done."""
     action = _action(audit, action_number)
     body: list[k.Element] = [
         k.heading(words.action_title(action.number)),
         p.about(audit.id, audit.child_id),
         k.text(k.shorten(action.text, k.SHORT_TEXT * 2)),
-        *_facts(action),
+        *_facts(action, names),
     ]
     if action.status is not ActionStatus.OPEN:
         return k.card(body)
@@ -62,7 +65,9 @@ def action_completion_card(audit: Audit, action_number: int) -> dict[str, Any]:
     )
 
 
-def sign_off_card(audit: Audit, action_number: int) -> dict[str, Any]:
+def sign_off_card(
+    audit: Audit, action_number: int, names: Mapping[str, str] = words.NO_NAMES
+) -> dict[str, Any]:
     """For the manager: the evidence given; Sign off, or Return it with a reason."""
     action = _action(audit, action_number)
 
@@ -71,10 +76,10 @@ def sign_off_card(audit: Audit, action_number: int) -> dict[str, Any]:
             k.heading(words.sign_off_title(action.number)),
             p.about(audit.id, audit.child_id),
             k.text(k.cut(action.text, limit)),
-            *_facts(action),
+            *_facts(action, names),
         ]
         if action.completed_by:
-            body.append(k.fact(words.COMPLETED_BY, action.completed_by))
+            body.append(k.fact(words.COMPLETED_BY, words.person(action.completed_by, names)))
         if action.evidence:
             body += k.block(words.COMPLETION_EVIDENCE, k.cut(action.evidence, limit))
         if action.status is not ActionStatus.COMPLETED:
@@ -118,7 +123,11 @@ def sign_off_card(audit: Audit, action_number: int) -> dict[str, Any]:
 
 
 def agreed_actions_card(
-    audit: Audit, template: Template, *, moderation: bool = False
+    audit: Audit,
+    template: Template,
+    *,
+    moderation: bool = False,
+    names: Mapping[str, str] = words.NO_NAMES,
 ) -> dict[str, Any]:
     """The actions agreed so far and a form to add one (the auditor's, or the moderator's)."""
     if moderation:
@@ -146,7 +155,7 @@ def agreed_actions_card(
                     [
                         k.text(words.action_title(action.number), bold=True),
                         k.text(text),
-                        *_facts(action),
+                        *_facts(action, names),
                     ],
                     separator=True,
                 )

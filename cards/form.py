@@ -14,6 +14,7 @@ from adaptive_cards.types import Colors, ContainerStyle
 from audits.grades import Grade, check_overall
 from audits.model import AUDITOR_EDITABLE, Audit, SectionAnswer
 from audits.policies import Policy, RuleAction
+from audits.roles import Role
 from audits.templates import AnswerType, Question, Section, SectionKind, Template
 from audits.workflow import (
     Gap,
@@ -29,11 +30,15 @@ from cards.actions import Card, Verb, button
 from cards.practitioner import checklist_state
 
 GUIDANCE_ID = "guidance"
+# The allocation's details that are people, shown by name.
+PEOPLE = frozenset(r.value for r in Role)
 # Saved answers longer than this are the first to be left out of a card that is too big.
 _KEEPABLE = 500
 
 
-def section_card(audit: Audit, template: Template, section_id: str) -> dict[str, Any]:
+def section_card(
+    audit: Audit, template: Template, section_id: str, names: Mapping[str, str] = words.NO_NAMES
+) -> dict[str, Any]:
     """One section of the tool, pre-filled with what is saved, with Save and next / Save and pause."""
     section = template.section(section_id)
     answer = audit.answers.get(section.id) or SectionAnswer()
@@ -46,7 +51,9 @@ def section_card(audit: Audit, template: Template, section_id: str) -> dict[str,
                 *p.lines(p.answer_lines(section, answer)),
             ]
         )
-    card = _section(audit, template, section, answer, with_guidance=True, dropped=set())
+    card = _section(
+        audit, template, section, answer, with_guidance=True, dropped=set(), names=names
+    )
     if k.fits(card):
         return card
     # Too big for Teams: leave out the guidance, then the longest saved answers
@@ -55,10 +62,18 @@ def section_card(audit: Audit, template: Template, section_id: str) -> dict[str,
     for key in [None, *_long_values(section, answer)]:
         if key is not None:
             dropped.add(key)
-        card = _section(audit, template, section, answer, with_guidance=False, dropped=dropped)
+        card = _section(
+            audit, template, section, answer, with_guidance=False, dropped=dropped, names=names
+        )
         if k.fits(card):
             break
     return card
+
+
+def _with_role(label: str, role: Role) -> str:
+    """The form's own label for a person, with auditbot's name for their role beside it
+    where the two differ ("QARO (IRO/CP chair)"), so a role reads the same everywhere."""
+    return label if role.label.lower() in label.lower() else f"{label} ({role.label})"
 
 
 def _saved_before(section: Section, answer: SectionAnswer) -> bool:
@@ -85,6 +100,7 @@ def _section(
     *,
     with_guidance: bool,
     dropped: set[str],
+    names: Mapping[str, str],
 ) -> dict[str, Any]:
     graded = section.kind is SectionKind.GRADED
     extra = [words.page(template.sections.index(section) + 1, len(template.sections))]
@@ -107,6 +123,10 @@ def _section(
         body.append(k.text(words.GUIDANCE_LEFT_OUT, subtle=True))
     for q in section.questions:
         value = answer.values.get(q.id)
+        if q.prefill in PEOPLE:
+            shown = words.person(value, names) if isinstance(value, str) else ""
+            body.append(k.fact(_with_role(q.text.strip(), Role(q.prefill)), shown))
+            continue
         if q.prefill:
             body.append(k.fact(q.text.strip(), p.display(q, value)))
             continue

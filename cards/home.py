@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -138,7 +138,9 @@ def _row(row: MyAuditRow) -> ColumnSet:
     )
 
 
-def status_card(audit: Audit, now: datetime, mine: bool) -> dict[str, Any]:
+def status_card(
+    audit: Audit, now: datetime, mine: bool, names: Mapping[str, str] = words.NO_NAMES
+) -> dict[str, Any]:
     """Where an audit is up to, for `status <child's ID>`: its stage, each open step with
     who has it and when it is due. With `mine` (the person has a step), a button opens
     it. The child's ID only; no answers."""
@@ -159,7 +161,7 @@ def status_card(audit: Audit, now: datetime, mine: bool) -> dict[str, Any]:
         body.append(
             k.fact(
                 _first_upper(words.step(deadline.step)),
-                words.STATUS_WITH.format(who=deadline.owner, when=when),
+                words.STATUS_WITH.format(who=words.person(deadline.owner, names), when=when),
                 color=Colors.ATTENTION if late else None,
             )
         )

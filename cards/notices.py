@@ -29,12 +29,14 @@ from cards.practitioner import checklist_requested, feedback_requested
 from cards.reminders import escalation_card, nudge_card
 
 
-def notice_card(kind: NoticeKind | str, payload: Mapping[str, Any]) -> dict[str, Any]:
+def notice_card(
+    kind: NoticeKind | str, payload: Mapping[str, Any], names: Mapping[str, str] = words.NO_NAMES
+) -> dict[str, Any]:
     """The card for one outbox row. Unknown kinds raise ValueError; missing ids raise KeyError."""
-    return card_of(notice_from_row(kind, payload))
+    return card_of(notice_from_row(kind, payload), names)
 
 
-def card_of(notice: AnyNotice) -> dict[str, Any]:
+def card_of(notice: AnyNotice, names: Mapping[str, str] = words.NO_NAMES) -> dict[str, Any]:
     """The card for one notice."""
     audit_id, child_id = notice.audit_id, notice.child_id
     match notice:
@@ -142,7 +144,7 @@ def card_of(notice: AnyNotice) -> dict[str, Any]:
             )
         case n.Escalated():
             return escalation_card(
-                audit_id, child_id, notice.step, notice.owner, notice.due, notice.due
+                audit_id, child_id, notice.step, notice.owner, notice.due, notice.due, names
             )
         case _:
             assert_never(notice)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +49,7 @@ def escalation_card(
     owner: str,
     due_at: datetime,
     since: datetime,
+    names: Mapping[str, str] = words.NO_NAMES,
 ) -> dict[str, Any]:
     """For whoever a late step escalates to: what is late, since when, and who owns it.
 
@@ -57,7 +59,7 @@ def escalation_card(
     facts = [
         *p.ids(audit_id, child_id),
         k.fact(words.LATE, words.step(step)),
-        k.fact(words.OWNER, owner),
+        k.fact(words.OWNER, words.person(owner, names)),
     ]
     if since != due_at:
         facts.append(k.fact(words.WAS_DUE, words.when(due_at)))

@@ -136,7 +136,10 @@ class TrackerRow:
 
 
 def tracker_card(
-    rows: Sequence[TrackerRow], filters: TrackerFilters | None = None, page: int = 1
+    rows: Sequence[TrackerRow],
+    filters: TrackerFilters | None = None,
+    page: int = 1,
+    names: Mapping[str, str] = words.NO_NAMES,
 ) -> dict[str, Any]:
     """One page (10 rows) of the audits that match `filters`, overdue ones first."""
     filters = filters or TrackerFilters()
@@ -155,7 +158,7 @@ def tracker_card(
     ]
     if not shown:
         body.append(k.text(words.TRACKER_EMPTY))
-    body += [_row(r) for r in shown]
+    body += [_row(r, names) for r in shown]
     paging = []
     if page > 1:
         paging.append(
@@ -171,13 +174,13 @@ def _order(row: TrackerRow) -> tuple[bool, bool, float, str]:
     return (not row.overdue, row.next_due is None, due, row.audit_id)
 
 
-def _row(row: TrackerRow) -> ColumnSet:
+def _row(row: TrackerRow, names: Mapping[str, str]) -> ColumnSet:
     flags = [words.status(row.status), row.team]
     if row.case_of_concern:
         flags.append(words.CASE_OF_CONCERN_FLAG)
     if row.next_step and row.next_due:
         due = words.overdue_since(row.next_due) if row.overdue else words.due_in(row.next_due, None)
-        owner = f" – {words.OWNER_LABEL} {row.owner}" if row.owner else ""
+        owner = f" – {words.OWNER_LABEL} {words.person(row.owner, names)}" if row.owner else ""
         next_line = k.fact(
             words.NEXT,
             f"{words.step(row.next_step)}{owner} – {due}",
@@ -205,7 +208,9 @@ def _row(row: TrackerRow) -> ColumnSet:
     )
 
 
-def audit_details_card(audit: Audit, now: datetime) -> dict[str, Any]:
+def audit_details_card(
+    audit: Audit, now: datetime, names: Mapping[str, str] = words.NO_NAMES
+) -> dict[str, Any]:
     """What QA staff see behind a tracker row: state, grades, people and every deadline.
     The child's ID only; no answers."""
     body: list[k.Element] = [
@@ -222,7 +227,7 @@ def audit_details_card(audit: Audit, now: datetime) -> dict[str, Any]:
     for role in AUDIT_ROLES:
         who = audit.participants.of(role)
         if who:
-            body.append(k.fact(role.label.capitalize(), who))
+            body.append(k.fact(role.label.capitalize(), words.person(who, names)))
     body.append(k.subheading(words.DEADLINES_TITLE))
     for deadline in sorted(audit.deadlines.values(), key=lambda d: d.due_at):
         if deadline.open:
@@ -236,5 +241,6 @@ def audit_details_card(audit: Audit, now: datetime) -> dict[str, Any]:
         else:
             assert deadline.done_at is not None
             state, color = words.DONE_ON.format(when=words.when(deadline.done_at)), None
-        body.append(k.fact(f"{words.step(deadline.step)} ({deadline.owner})", state, color=color))
+        who = words.person(deadline.owner, names)
+        body.append(k.fact(f"{words.step(deadline.step)} ({who})", state, color=color))
     return k.card(body, [])

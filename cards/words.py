@@ -15,8 +15,9 @@ IRO_*, COC_*, REPORT_*, TRACKER_*) so two families never reach for the same name
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import Final
 
 from audits.grades import Grade
@@ -283,6 +284,20 @@ PRACTITIONER_FEEDBACK_LABEL: Final = "Your feedback"
 PRACTITIONER_FEEDBACK_MISSING: Final = "Please write your feedback"
 PRACTITIONER_FEEDBACK_PLAN_MISSING: Final = "Please add your improvement plan"
 PRACTITIONER_FEEDBACK_DUE: Final = "Please reply by"
+
+# ------------------------------------------------------------------ people
+
+# No display names known: people are shown by their address.
+NO_NAMES: Final[Mapping[str, str]] = MappingProxyType({})
+
+
+def person(address: str | None, names: Mapping[str, str] = NO_NAMES) -> str:
+    """A person as cards and documents show them: their name from the directory, or
+    their address where no name is known."""
+    if not address:
+        return ""
+    return names.get(address.lower()) or address
+
 
 # ------------------------------------------------------------------ section
 

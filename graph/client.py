@@ -203,7 +203,7 @@ class MsGraph:
                 {
                     "id": str(n),
                     "method": "GET",
-                    "url": f"/users/{quote(upn)}?$select=id,userPrincipalName,accountEnabled",
+                    "url": f"/users/{quote(upn)}?$select=id,userPrincipalName,accountEnabled,displayName",
                 }
                 for n, upn in enumerate(chunk)
             ]
@@ -392,6 +392,7 @@ def _directory_user(upn: str, answer: dict[str, Any] | None) -> DirectoryUser | 
         id=str(data["id"]),
         upn=str(data.get("userPrincipalName") or upn).lower(),
         enabled=data.get("accountEnabled") is not False,
+        display_name=str(data.get("displayName") or ""),
     )
 
 

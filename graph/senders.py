@@ -138,7 +138,9 @@ class M365Senders:
         # fifth of a second at start-up that a bot with nothing to file need not pay.
         from reports.audit_document import render_audit_document
 
-        content = await asyncio.to_thread(render_audit_document, audit, template, stage)
+        async with self.db.reading() as conn:  # people are shown by name
+            names = await contacts.names_of(conn, audit.people())
+        content = await asyncio.to_thread(render_audit_document, audit, template, stage, names)
         year, month = audit.cycle.split("-")
         path = f"{year}/{month}/{audit.child_id}/audit-{audit.id}-{stage}.docx"
         filed = await self.graph.upload(path, content)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from audits.model import (
     PanelOutcome,
     SectionAnswer,
 )
+from audits.roles import Role
 from audits.templates import AnswerType, Question, Section, SectionKind, Template
 from audits.workdays import UK, as_utc
 from reports.period import MONTH_NAMES
@@ -66,8 +67,13 @@ _ACTION_HEADER = ("Agreed action", "Person responsible", "Completion date", "Sta
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def render_audit_document(audit: Audit, template: Template, stage: str) -> bytes:
-    """The audit as a Word document laid out like the council's form; stage is 'submitted', 'moderated' or 'closed'."""
+def render_audit_document(
+    audit: Audit, template: Template, stage: str, names: Mapping[str, str] | None = None
+) -> bytes:
+    """The audit as a Word document laid out like the council's form; stage is
+    'submitted', 'moderated' or 'closed'. People are shown by their `names` from the
+    directory (lower-case address to name), by address where none is known."""
+    names = names or {}
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {', '.join(STAGES)}, not '{stage}'")
     doc = Document()
@@ -78,13 +84,13 @@ def render_audit_document(audit: Audit, template: Template, stage: str) -> bytes
         if section.kind is SectionKind.GRADED:
             _graded_section(doc, audit, template, section, answer)
         else:
-            _details_section(doc, section, answer)
+            _details_section(doc, section, answer, names)
     _family_feedback(doc, audit)
-    _iro_comments(doc, audit)
-    _actions_part(doc, audit, template)
-    _moderation_part(doc, audit, template)
+    _iro_comments(doc, audit, names)
+    _actions_part(doc, audit, template, names)
+    _moderation_part(doc, audit, template, names)
     _panel_part(doc, audit)
-    _case_of_concern(doc, audit, template)
+    _case_of_concern(doc, audit, template, names)
     _add_paragraph(doc, FINAL_LINE, italic=True)
     footer = doc.sections[0].footer.paragraphs[0]
     footer.text = _plain(f"Audit {audit.id} · child's ID {audit.child_id} · {FINAL_LINE}")
@@ -129,11 +135,13 @@ def _header(doc: Docx, audit: Audit, template: Template, stage: str) -> None:
 # --- the template's sections -------------------------------------------------
 
 
-def _details_section(doc: Docx, section: Section, answer: SectionAnswer) -> None:
+def _details_section(
+    doc: Docx, section: Section, answer: SectionAnswer, names: Mapping[str, str]
+) -> None:
     _heading(doc, section.label, 1)
     if section.guidance:
         _guidance(doc, section.guidance)
-    _questions_table(doc, section, answer)
+    _questions_table(doc, section, answer, names)
 
 
 def _graded_section(
@@ -168,7 +176,9 @@ def _graded_section(
         _add_paragraph(doc, f"{said} — {decision.reason}" if decision.reason else said, bold=True)
 
 
-def _questions_table(doc: Docx, section: Section, answer: SectionAnswer) -> None:
+def _questions_table(
+    doc: Docx, section: Section, answer: SectionAnswer, names: Mapping[str, str] | None = None
+) -> None:
     shown = [q for q in section.questions if _applies(q, answer.values)]
     if not shown:
         return
@@ -178,7 +188,11 @@ def _questions_table(doc: Docx, section: Section, answer: SectionAnswer) -> None
         _set(question, q.text)
         if q.guidance:
             _small(question.add_paragraph(_plain(q.guidance.strip())).runs, italic=True)
-        _set(value, _answer_words(q, answer.values.get(q.id)))
+        given = answer.values.get(q.id)
+        if q.prefill in _PEOPLE and isinstance(given, str):
+            _set(value, _person(given, names or {}))
+        else:
+            _set(value, _answer_words(q, given))
 
 
 def _applies(q: Question, values: dict[str, Any]) -> bool:
@@ -248,7 +262,7 @@ def _family_feedback(doc: Docx, audit: Audit) -> None:
     _two_columns(doc, rows)
 
 
-def _iro_comments(doc: Docx, audit: Audit) -> None:
+def _iro_comments(doc: Docx, audit: Audit, names: Mapping[str, str]) -> None:
     _heading(doc, "IRO/CP chair comments", 1)
     if not audit.iro_comments:
         _add_paragraph(doc, "No comments from the IRO/CP chair.", italic=True)
@@ -257,19 +271,20 @@ def _iro_comments(doc: Docx, audit: Audit) -> None:
     _header_row(table, ("Date", "IRO/CP chair", "Comments"))
     for row, comment in zip(table.rows[1:], audit.iro_comments, strict=True):
         when = _moment(comment.at) + (" (late)" if comment.late else "")
-        for cell, text in zip(row.cells, (when, comment.by, comment.text), strict=True):
+        by = _person(comment.by, names)
+        for cell, text in zip(row.cells, (when, by, comment.text), strict=True):
             _set(cell, text)
 
 
-def _actions_part(doc: Docx, audit: Audit, template: Template) -> None:
+def _actions_part(doc: Docx, audit: Audit, template: Template, names: Mapping[str, str]) -> None:
     part = template.actions
     _heading(doc, _numbered(part.number, part.title), 1)
     if part.guidance:
         _guidance(doc, part.guidance)
-    _actions_table(doc, _actions(audit, ActionStage.AUDIT))
+    _actions_table(doc, _actions(audit, ActionStage.AUDIT), names)
 
 
-def _moderation_part(doc: Docx, audit: Audit, template: Template) -> None:
+def _moderation_part(doc: Docx, audit: Audit, template: Template, names: Mapping[str, str]) -> None:
     part = template.moderation
     _heading(doc, _numbered(part.number, part.title), 1)
     if part.guidance:
@@ -290,14 +305,16 @@ def _moderation_part(doc: Docx, audit: Audit, template: Template) -> None:
             else:
                 said = f"Regraded from {_grade(moderation.auditor_overall)} to {moderation.overall.label}"
             rows.append(("Overall grade", said))
-        who = moderation.completed_by or "the moderator"
+        who = (
+            _person(moderation.completed_by, names) if moderation.completed_by else "the moderator"
+        )
         rows.append(("Moderated", f"{_moment(moderation.completed_at)} by {who}"))
         _two_columns(doc, rows)
     title = _numbered(part.additional_actions_number, part.additional_actions_title)
     _heading(doc, title, 1)
     if part.additional_actions_prompt:
         _add_paragraph(doc, part.additional_actions_prompt)
-    _actions_table(doc, _actions(audit, ActionStage.MODERATION))
+    _actions_table(doc, _actions(audit, ActionStage.MODERATION), names)
 
 
 def _panel_part(doc: Docx, audit: Audit) -> None:
@@ -315,7 +332,7 @@ def _panel_part(doc: Docx, audit: Audit) -> None:
         _add_paragraph(doc, f"Audit closed: {_moment(audit.closed_at)}", bold=True)
 
 
-def _case_of_concern(doc: Docx, audit: Audit, template: Template) -> None:
+def _case_of_concern(doc: Docx, audit: Audit, template: Template, names: Mapping[str, str]) -> None:
     coc = audit.case_of_concern
     if coc is None:
         return
@@ -325,16 +342,18 @@ def _case_of_concern(doc: Docx, audit: Audit, template: Template) -> None:
         rows.append(("Plan", "Not yet recorded"))
     else:
         rows.append(("Plan", coc.plan))
-        rows.append(("Plan owner", _text(coc.plan_owner)))
+        rows.append(
+            ("Plan owner", _person(coc.plan_owner, names) if coc.plan_owner else _text(None))
+        )
         recorded = "Recorded as a management decision"
         if coc.plan_at is not None:
             recorded += f" on {_moment(coc.plan_at)}"
         if coc.plan_by:
-            recorded += f" by {coc.plan_by}"
+            recorded += f" by {_person(coc.plan_by, names)}"
         rows.append(("Decision", recorded))
     _two_columns(doc, rows)
     _add_paragraph(doc, "Actions", bold=True)
-    _actions_table(doc, _actions(audit, ActionStage.CASE_OF_CONCERN))
+    _actions_table(doc, _actions(audit, ActionStage.CASE_OF_CONCERN), names)
     form = template.reaudit
     # The council's re-audit form: Swindon's Short Audit Form, Bristol's re-audit.
     _add_paragraph(doc, f"Re-audits ({form.title})" if form else "Re-audits", bold=True)
@@ -360,18 +379,26 @@ def _case_of_concern(doc: Docx, audit: Audit, template: Template) -> None:
         _add_paragraph(doc, closed, bold=True)
 
 
+_PEOPLE = frozenset(r.value for r in Role)  # the allocation's details that are people
+
+
+def _person(address: str, names: Mapping[str, str]) -> str:
+    return names.get(address.lower()) or address
+
+
 def _actions(audit: Audit, stage: ActionStage) -> list[AgreedAction]:
     return sorted((a for a in audit.actions if a.stage is stage), key=lambda a: a.number)
 
 
-def _actions_table(doc: Docx, actions: Sequence[AgreedAction]) -> None:
+def _actions_table(doc: Docx, actions: Sequence[AgreedAction], names: Mapping[str, str]) -> None:
     if not actions:
         _add_paragraph(doc, "No actions recorded.", italic=True)
         return
     table = _table(doc, len(actions) + 1, 4)
     _header_row(table, _ACTION_HEADER)
     for row, action in zip(table.rows[1:], actions, strict=True):
-        texts = (action.text, action.owner, _day(action.due), _action_status(action))
+        owner = _person(action.owner, names)
+        texts = (action.text, owner, _day(action.due), _action_status(action))
         for cell, text in zip(row.cells, texts, strict=True):
             _set(cell, text)
 

@@ -8,7 +8,7 @@ the cards waiting for it) is the application's decision, not made here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from store.schema import conversations, people
+from store.schema import conversations, display_names, people
 
 
 async def save_people(
@@ -41,6 +41,32 @@ async def save_people(
         if linked.rowcount:
             linked_upns.append(upn)
     return linked_upns
+
+
+async def save_names(conn: AsyncConnection, names: Mapping[str, str], now: datetime) -> None:
+    """The directory's display name of each address, replacing what was known."""
+    names = {address.lower(): name for address, name in names.items() if name}
+    if not names:
+        return
+    await conn.execute(display_names.delete().where(display_names.c.address.in_(names)))
+    await conn.execute(
+        display_names.insert(),
+        [{"address": a, "name": name, "updated_at": now} for a, name in names.items()],
+    )
+
+
+async def names_of(conn: AsyncConnection, addresses: Iterable[str]) -> dict[str, str]:
+    """The display names known for these addresses (lower case); others are left out."""
+    wanted = sorted({a.lower() for a in addresses if a})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):  # within every database's parameter limit
+        rows = await conn.execute(
+            sa.select(display_names.c.address, display_names.c.name).where(
+                display_names.c.address.in_(wanted[start : start + 500])
+            )
+        )
+        found.update({address: name for address, name in rows})
+    return found
 
 
 async def upn_of(conn: AsyncConnection, object_id: str) -> str | None:

@@ -169,6 +169,16 @@ people = sa.Table(
     sa.Column("resolved_at", UTCDateTime, nullable=False),
 )
 
+# The name the directory gives each address, shown on cards and documents instead of the
+# address. Kept apart from `people`: a name is only for showing, never for matching.
+display_names = sa.Table(
+    "display_names",
+    metadata,
+    sa.Column("address", sa.String(254), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # A Teams conversation reference per person (filled by the bot), for proactive messages.
 conversations = sa.Table(
     "conversations",

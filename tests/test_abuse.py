@@ -500,10 +500,12 @@ async def test_another_tenant_is_refused_and_nothing_is_written(
         assert status in (200, 201), body
     status, body = await teams.post(_iro_comments(teams, audit) | _tenant("evil"))
     assert status == 200 and body["statusCode"] == 403, body
-    # A tenant named only in the conversation (no channelData) is still that tenant.
-    no_channel_data = teams.activity(AUDITOR, tenant="evil", type="message", text="help")
-    del no_channel_data["channelData"]
-    assert (await teams.post(no_channel_data))[0] in (200, 201)
+    # The tenant is the one channelData names, as Teams sends it: an activity naming
+    # one only in its conversation is not served, not even for the allowed tenant.
+    for tenant in ("evil", TENANT):
+        no_channel_data = teams.activity(AUDITOR, tenant=tenant, type="message", text="help")
+        del no_channel_data["channelData"]
+        assert (await teams.post(no_channel_data))[0] in (200, 201)
     # The code refuses other tenants before anything is stored: not even a refusal row
     # (the person is unknown to us: nothing to attribute it to).
     assert await _rows(app) == before
@@ -647,6 +649,10 @@ def _expects_refusal(activity: dict[str, Any], audit_ids: list[str]) -> bool:
         return False
     if activity.get("channelId") != "msteams":  # refused before anyone is looked up
         return False
+    channel_data = activity.get("channelData")
+    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
+    if not (isinstance(tenant, dict) and tenant.get("id") == TENANT):
+        return False  # not the allowed tenant (as channelData names it): refused unseen
     if activity.get("type") == "invoke" and activity.get("name") == "adaptiveCard/action":
         value = activity.get("value")
         action = value.get("action") if isinstance(value, dict) else None

@@ -280,6 +280,24 @@ async def test_iro_comments_family_feedback_and_actions(service, catalog, clock)
     assert "No actions recorded." in doc.part("15. Additional Actions")
 
 
+async def test_people_are_shown_by_their_names_where_the_directory_gave_them(
+    service, catalog, clock
+):
+    template = catalog.template(TEMPLATE_ID)
+    audit = await _submitted(service, template, clock)
+    names = {"iro1@council.example": "Ira Iro", "sw1@council.example": "Sam Social"}
+    doc = _Read(render_audit_document(audit, template, "submitted", names))
+    assert "3 November 2026, 05:00 | Ira Iro | Plan is on track." in doc.part(
+        "IRO/CP chair comments"
+    )
+    actions = doc.part("13. Agreed actions to achieve good outcomes for child/young person")
+    assert f"{SECTION_13_ACTION} | Sam Social | 30 November 2026 | Open" in actions
+    shown = "\n".join(doc.lines)
+    assert "iro1@council.example" not in shown and "sw1@council.example" not in shown
+    # No name known: the address.
+    assert "auditor1@council.example" in shown
+
+
 async def test_feedback_that_could_not_be_sought(service, catalog, clock):
     template = catalog.template(TEMPLATE_ID)
     audit = await _allocate(service)

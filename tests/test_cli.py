@@ -97,7 +97,7 @@ def test_errors_are_one_line_with_non_zero_status(env, capsys, monkeypatch):
 
 def test_db_upgrade(env, capsys):
     code, out, _ = _run(capsys, "db", "upgrade")
-    assert (code, out) == (0, "database at revision 0006\n")
+    assert (code, out) == (0, "database at revision 0007\n")
 
 
 def test_demo_then_show_history_of_a_moderated_case(env, capsys, monkeypatch):

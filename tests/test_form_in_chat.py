@@ -99,6 +99,9 @@ async def test_a_section_not_yet_saved_does_not_say_what_is_left(teams, app):
     first, _ = teams.answer_card(AUDITOR)
     assert _texts(first)[0] == "About this audit"
     assert "Still to give here" not in str(first)
+    # The allocation's people are shown by name on the form, not by address.
+    assert "Auditor's name: Ava Auditor" in _texts(first)
+    assert AUDITOR not in str(first)
 
 
 async def test_every_missing_item_on_check_and_submit_opens_its_place(teams, app):

@@ -358,3 +358,27 @@ async def test_the_app_is_installed_for_people_who_never_opened_it(sandbox, tmp_
         assert dead == 0  # the second install for the same person (409) is not an error
     finally:
         await app.close()
+
+
+async def test_filed_documents_show_people_by_their_directory_names(app, sandbox):
+    """The directory's display names, learnt at the allocation, are what the filed
+    document shows for the allocation's people, not their addresses."""
+    [audit] = await allocate_sample(app.service, 1)
+    await _close(app, audit)
+    await _send_all(app)
+    assert app.graph is not None
+    drive = await app.graph.client.sites.by_site_id("sandbox-site").drive.get()
+    path = f"2026/11/1234567/audit-{audit.id}-submitted.docx"
+    content = (
+        await app.graph.client.drives.by_drive_id(drive.id)
+        .items.by_drive_item_id(f"root:/{path}:")
+        .content.get()
+    )
+    cells = [
+        cell.text
+        for table in docx.Document(io.BytesIO(content)).tables
+        for row in table.rows
+        for cell in row.cells
+    ]
+    assert "Ava Auditor" in cells and "Ira Iro" in cells
+    assert audit.participants.auditor not in cells

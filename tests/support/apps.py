@@ -12,8 +12,10 @@ from application.people import know_people
 from auditbot.app import App, build
 from auditbot.settings import Settings
 from audits.clock import Clock, FixedClock
+from store import contacts
 from tests.support.clock import START
 from tests.support.council import ROLES_FILE
+from tests.support.people import name_of
 from tests.support.teams import object_id
 
 
@@ -45,6 +47,7 @@ async def started_app(
         if known:
             async with app.db.transaction() as conn:
                 await know_people(conn, [(p, object_id(p), True) for p in known], START)
+                await contacts.save_names(conn, {p: name_of(p) for p in known}, START)
         yield app
     finally:
         await app.close()

@@ -26,6 +26,12 @@ SM = "sol.service@council.example"
 STRANGER = "stranger@council.example"  # known in the directory, no role on any audit
 
 
+def name_of(address: str) -> str:
+    """The display name the tests' directory gives an address, as the sandbox's does:
+    "ava.auditor@council.example" is Ava Auditor."""
+    return " ".join(part.capitalize() for part in address.split("@")[0].split("."))
+
+
 def people(n: int = 1) -> Participants:
     """The numbered people of an allocation: auditor{n}@, sw{n}@, iro{n}@, ..."""
     return Participants(

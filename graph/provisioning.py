@@ -98,7 +98,9 @@ async def setup_tracker(graph: MsGraph) -> list[str]:
         await _call(columns.post(_definition(column)))
         changes.append(f"created column {column.name} ({_describe(column)})")
     for column, column_id in state.not_indexed:
-        await _call(columns.by_column_definition_id(column_id).patch(ColumnDefinition(indexed=True)))
+        await _call(
+            columns.by_column_definition_id(column_id).patch(ColumnDefinition(indexed=True))
+        )
         changes.append(f"indexed column {column.name}")
     return changes
 

@@ -105,9 +105,7 @@ async def _items(http: httpx.AsyncClient) -> list[dict[str, Any]]:
 
 
 async def _make_list_by_hand(http: httpx.AsyncClient, *columns: dict[str, Any]) -> None:
-    made = await http.post(
-        LISTS, json={"displayName": TRACKER_LIST, "columns": list(columns)}
-    )
+    made = await http.post(LISTS, json={"displayName": TRACKER_LIST, "columns": list(columns)})
     assert made.status_code == 201, made.text
 
 
@@ -172,9 +170,7 @@ async def test_setup_makes_the_tracker_on_a_fresh_site_then_an_allocation_files_
 
 
 async def test_setup_adds_what_a_hand_made_list_lacks_and_keeps_its_items(m365_env, capsys, http):
-    await _make_list_by_hand(
-        http, {"name": "AuditId", "text": {}}, {"name": "Status", "text": {}}
-    )
+    await _make_list_by_hand(http, {"name": "AuditId", "text": {}}, {"name": "Status", "text": {}})
     await http.post(
         f"{LISTS}/{TRACKER_LIST}/items",
         json={"fields": {"AuditId": "202610-001", "Status": "Closed"}},
@@ -189,9 +185,7 @@ async def test_setup_adds_what_a_hand_made_list_lacks_and_keeps_its_items(m365_e
     assert (await _columns(http))["AuditId"]["indexed"] is True
 
 
-async def test_setup_refuses_a_column_of_another_type_and_changes_nothing(
-    m365_env, capsys, http
-):
+async def test_setup_refuses_a_column_of_another_type_and_changes_nothing(m365_env, capsys, http):
     await _make_list_by_hand(
         http, {"name": "AuditId", "text": {}}, {"name": "CaseOfConcern", "text": {}}
     )
@@ -218,9 +212,10 @@ async def test_doctor_explains_a_missing_tracker_then_passes_after_setup(m365_en
     assert code == 1
     assert lines["tracker list"].startswith("FAIL ")
     assert "auditbot setup sharepoint" in lines["tracker list"]
-    assert lines["sharepoint site"].startswith("ok ") and "document library" in lines[
-        "sharepoint site"
-    ]
+    assert (
+        lines["sharepoint site"].startswith("ok ")
+        and "document library" in lines["sharepoint site"]
+    )
     assert (await _cli(capsys, "setup", "sharepoint"))[0] == 0
     code, lines = await _doctor(capsys)
     assert code == 0, lines
@@ -231,9 +226,7 @@ async def test_doctor_explains_a_missing_tracker_then_passes_after_setup(m365_en
     assert lines["mail sender"].startswith("ok ") and "mailbox" in lines["mail sender"]
 
 
-async def test_doctor_names_each_missing_column_wrong_type_and_the_index(
-    m365_env, capsys, http
-):
+async def test_doctor_names_each_missing_column_wrong_type_and_the_index(m365_env, capsys, http):
     await _make_list_by_hand(
         http,
         {"name": "AuditId", "text": {}},
@@ -273,18 +266,17 @@ async def test_doctor_names_the_grants_the_app_lacks(m365_env, capsys, sandbox):
     assert "application access policy" in lines["mail sender"]
     sandbox.grants.update({"mailbox_scope": None, "site_granted": False})
     code, lines = await _doctor(capsys)
-    assert lines["sharepoint site"].startswith("FAIL ") and "Sites.Selected" in lines[
-        "sharepoint site"
-    ]
+    assert (
+        lines["sharepoint site"].startswith("FAIL ")
+        and "Sites.Selected" in lines["sharepoint site"]
+    )
     assert lines["tracker list"].startswith("skip ")
 
 
 # ---------------------------------------------------------------- directory
 
 
-async def test_people_found_by_mail_keep_the_address_the_allocation_gave(
-    sandbox, tmp_path, http
-):
+async def test_people_found_by_mail_keep_the_address_the_allocation_gave(sandbox, tmp_path, http):
     row = ",".join(
         [
             "3456789",

@@ -513,9 +513,7 @@ async def test_list_made_with_columns_then_items_created_found_and_patched(graph
 
 
 async def test_item_fields_must_be_columns_by_internal_name(http):
-    list_id = await make_list(
-        http, {"name": "ChildId", "displayName": "Child's ID", "text": {}}
-    )
+    list_id = await make_list(http, {"name": "ChildId", "displayName": "Child's ID", "text": {}})
     items = f"{LISTS}/{list_id}/items"
     unknown = await http.post(items, json={"fields": {"ChildId": "1234567", "Grade": "Good"}})
     assert refusal(unknown) == (400, "invalidRequest", "Field 'Grade' is not recognized")
@@ -583,7 +581,9 @@ async def test_filter_on_a_column_that_is_not_indexed(http):
     assert len(risky.json()["value"]) == 1
     columns = (await http.get(f"{LISTS}/{list_id}/columns")).json()["value"]
     [audit_id] = [c for c in columns if c["name"] == "AuditId"]
-    indexed = await http.patch(f"{LISTS}/{list_id}/columns/{audit_id['id']}", json={"indexed": True})
+    indexed = await http.patch(
+        f"{LISTS}/{list_id}/columns/{audit_id['id']}", json={"indexed": True}
+    )
     assert indexed.json()["indexed"] is True
     assert len((await http.get(items, params=query)).json()["value"]) == 1
     unknown = await http.get(items, params={"$filter": "fields/Nope eq 'x'"})
@@ -618,7 +618,8 @@ async def test_sites_selected_without_a_site_grant_is_403(http, sandbox):
     ):
         assert refusal(await http.get(path)) == (403, "accessDenied", "Access denied"), path
     batch = await http.post(
-        "/v1.0/$batch", json={"requests": [{"id": "1", "method": "GET", "url": f"/sites/{SITE_ID}"}]}
+        "/v1.0/$batch",
+        json={"requests": [{"id": "1", "method": "GET", "url": f"/sites/{SITE_ID}"}]},
     )
     assert batch.json()["responses"][0]["status"] == 403
     assert (await http.get(f"/v1.0/users/{AUDITOR}")).status_code == 200  # not a site
@@ -639,13 +640,19 @@ async def test_a_mailbox_outside_the_apps_scope_is_403(http, sandbox):
         status, code, message = refusal(answer)
         assert (status, code) == (403, "ErrorAccessDenied"), path
         assert message.startswith("Access to OData is disabled")
-    assert (await http.get(f"/v1.0/users/{IRO}")).status_code == 200  # the directory is not a mailbox
+    assert (
+        await http.get(f"/v1.0/users/{IRO}")
+    ).status_code == 200  # the directory is not a mailbox
     assert await http.post("/_sandbox/grants", json={"mailbox_scope": None})
     assert (await http.get(f"/v1.0/users/{IRO}/events")).status_code == 200
 
 
 async def test_people_whose_mail_is_not_their_upn(http):
-    upn, mail, alias = "ted.lead@council.example", "ted.lead@newshire.example", "t.lead@council.example"
+    upn, mail, alias = (
+        "ted.lead@council.example",
+        "ted.lead@newshire.example",
+        "t.lead@council.example",
+    )
     assert (await http.get(f"/v1.0/users/{upn}")).json()["mail"] == mail
     not_a_upn = await http.get(f"/v1.0/users/{mail}")
     assert refusal(not_a_upn)[:2] == (404, "Request_ResourceNotFound")

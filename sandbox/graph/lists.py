@@ -349,9 +349,7 @@ def _new_column(existing: list[Json], definition: Any) -> Json:
         )
     if any(c["name"].lower() == name.lower() for c in existing):
         # SharePoint's SPException for a second column of one internal name.
-        raise GraphError(
-            409, "nameAlreadyExists", f'A duplicate field name "{name}" was found.'
-        )
+        raise GraphError(409, "nameAlreadyExists", f'A duplicate field name "{name}" was found.')
     facet = definition[kinds[0]]
     if not isinstance(facet, dict):
         raise GraphError(400, "invalidRequest", f"Column '{name}': '{kinds[0]}' must be an object.")

@@ -97,7 +97,8 @@ def mailbox_settings(store: Store, request: GraphRequest, params: Params) -> Gra
             {
                 "timeZone": "GMT Standard Time",
                 "language": {"locale": "en-GB", "displayName": "English (United Kingdom)"},
-                "userPurpose": "shared" if "shared" in str(user.get("jobTitle", "")).lower()
+                "userPurpose": "shared"
+                if "shared" in str(user.get("jobTitle", "")).lower()
                 else "user",
             }
         )

@@ -348,7 +348,9 @@ def _new_column(existing: list[Json], definition: Any) -> Json:
             f"Column '{name}' must have exactly one type facet, one of {', '.join(COLUMN_TYPES)}.",
         )
     if any(c["name"].lower() == name.lower() for c in existing):
-        # SharePoint's SPException for a second column of one internal name.
+        # SharePoint keeps one column per internal name (its SPException "A duplicate
+        # field name ... was found"); Graph documents no status for it, so the sandbox
+        # answers as Graph does for a list title already taken (list-create): 409.
         raise GraphError(409, "nameAlreadyExists", f'A duplicate field name "{name}" was found.')
     facet = definition[kinds[0]]
     if not isinstance(facet, dict):

@@ -310,3 +310,10 @@ async def test_people_found_by_mail_keep_the_address_the_allocation_gave(sandbox
         assert by_alias["nobody@council.example"] is None
         found = by_alias["t.lead@council.example"]
         assert found is not None and found.upn == TED_UPN
+
+
+async def test_setup_without_microsoft_365_settings_says_so(m365_env, capsys, monkeypatch):
+    monkeypatch.delenv("AUDITBOT_GRAPH_URL")
+    code, out, err = await _cli(capsys, "setup", "sharepoint")
+    assert (code, out) == (1, [])
+    assert "AUDITBOT_GRAPH_URL is not set" in err and err.count("\n") == 1

@@ -12,7 +12,7 @@ import base64
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from audits.model import Audit, Deadline, Status
@@ -37,31 +37,34 @@ class EffectsConfig:
 
 
 def tracker_fields(audit: Audit) -> dict[str, Any]:
-    """The tracker list's columns for one audit (the document link is added when sent)."""
+    """The tracker list's fields for one audit (the document link is added when sent),
+    by the columns' internal names (`application.tracker_list`), each a value of its
+    column's type: dates as UTC ISO 8601, yes/no as booleans, null where there is none."""
     p = audit.participants
     moderated = audit.moderation.completed_at if audit.moderation else None
     next_deadline = audit.next_deadline()
     return {
         "Title": f"{audit.id} – {audit.child_id}",
+        "AuditId": audit.id,
         "ChildId": audit.child_id,
         "Strand": audit.strand,
         "Team": audit.team,
         "Auditor": p.auditor,
         "Moderator": p.moderator,
-        "AuditorGrade": audit.auditor_grade.label if audit.auditor_grade else "",
-        "ModeratedGrade": audit.moderated_grade.label if audit.moderated_grade else "",
+        "AuditorGrade": audit.auditor_grade.label if audit.auditor_grade else None,
+        "ModeratedGrade": audit.moderated_grade.label if audit.moderated_grade else None,
         "Status": audit.status.label,
         "CaseOfConcern": audit.case_of_concern is not None,
         "Allocated": _iso(audit.allocated_at),
         "Submitted": _iso(audit.submitted_at),
         "Moderated": _iso(moderated),
         "Closed": _iso(audit.closed_at),
-        "NextDeadline": _iso(next_deadline.due_at) if next_deadline else "",
+        "NextDeadline": _iso(next_deadline.due_at) if next_deadline else None,
     }
 
 
-def _iso(value: Any) -> str:
-    return value.isoformat() if value is not None else ""
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
 def _calendar_state(d: Deadline | None) -> tuple[str, Any] | None:

@@ -62,7 +62,7 @@ class AuditService:
         now = self.clock.now()
         cycle = f"{self.calendar.local_date(now):%Y-%m}"
         async with self.db.transaction() as conn:
-            await know_people(conn, [(a.upn, a.id, a.enabled) for a in accounts.values()], now)
+            await know_people(conn, [(addr, a.id, a.enabled) for addr, a in accounts.items()], now)
             await contacts.save_names(
                 conn, {address: a.display_name for address, a in accounts.items()}, now
             )

@@ -34,6 +34,7 @@ _EXTENSIONS = (
     "auditbot.cli_doctor",
     "auditbot.cli_manifest",
     "auditbot.cli_templates",
+    "auditbot.cli_setup",
 )
 
 

@@ -300,9 +300,6 @@ async def _graph_checks(settings: Settings, mailbox: str | None) -> list[Check]:
 
 
 def _graph_probes(graph: Any, mailbox: str | None) -> list[tuple[str, Coroutine[Any, Any, Check]]]:
-    from kiota_abstractions.base_request_configuration import RequestConfiguration
-    from msgraph.generated.users.item.events.events_request_builder import EventsRequestBuilder
-
     s = graph.settings
     client = graph.client
     site = client.sites.by_site_id(s.site_id)
@@ -321,70 +318,17 @@ def _graph_probes(graph: Any, mailbox: str | None) -> list[tuple[str, Coroutine[
                 },
             ),
         ),
-        (
-            "tracker list",
-            _probe(
-                "tracker list",
-                lambda: site.lists.by_list_id(s.tracker_list).get(),
-                f"list '{s.tracker_list}' found",
-                {
-                    404: f"AUDITBOT_TRACKER_LIST '{s.tracker_list}' is not a list on the site: "
-                    "create it (docs/deploy.md) or set its id or title",
-                    403: "the app may not read the site's lists: grant Sites.Selected (write)",
-                },
-            ),
-        ),
+        ("tracker list", _tracker_check(graph)),
     ]
     if mailbox:
-        query = EventsRequestBuilder.EventsRequestBuilderGetQueryParameters(top=1, select=["id"])
-        user = client.users.by_user_id(mailbox)
         probes += [
-            (
-                "directory",
-                _probe(
-                    "directory",
-                    lambda: user.get(),
-                    f"{mailbox} found in the directory",
-                    {
-                        404: f"{mailbox} is not in the directory: check the address "
-                        "(--mailbox, AUDITBOT_ROLES_FILE or AUDITBOT_MAIL_SENDER)",
-                        403: "the app may not read users: grant User.Read.All and admin consent",
-                    },
-                ),
-            ),
-            (
-                "calendar",
-                _probe(
-                    "calendar",
-                    lambda: user.events.get(RequestConfiguration(query_parameters=query)),
-                    f"{mailbox}'s calendar can be read and written",
-                    {
-                        404: f"{mailbox} has no mailbox: give them an Exchange Online licence",
-                        403: f"the app may not use {mailbox}'s calendar: grant Calendars.ReadWrite, "
-                        "and include the mailbox in its Exchange RBAC scope or application "
-                        "access policy",
-                    },
-                ),
-            ),
+            ("directory", _directory_check(graph, mailbox)),
+            ("calendar", _calendar_check(graph, mailbox)),
         ]
     else:
         probes.append(("calendar", _skipped("calendar", "no mailbox to try: give --mailbox")))
     if s.mail_sender:
-        probes.append(
-            (
-                "mail sender",
-                _probe(
-                    "mail sender",
-                    lambda: client.users.by_user_id(s.mail_sender).get(),
-                    f"{s.mail_sender} found",
-                    {
-                        404: f"AUDITBOT_MAIL_SENDER '{s.mail_sender}' is not in the directory: "
-                        "use the shared mailbox's address",
-                        403: "the app may not read users: grant User.Read.All",
-                    },
-                ),
-            )
-        )
+        probes.append(("mail sender", _mail_sender_check(graph, s.mail_sender)))
     else:
         probes.append(
             (
@@ -396,7 +340,132 @@ def _graph_probes(graph: Any, mailbox: str | None) -> list[tuple[str, Coroutine[
                 ),
             )
         )
+    # The Teams app's catalog id (AUDITBOT_TEAMS_APP_ID) is checked here too, once the
+    # app is looked up in the catalog (issue 18, "reaching people").
     return probes
+
+
+async def _tracker_check(graph: Any) -> Check:
+    """The list, every column auditbot writes (internal name and type) and the index on
+    AuditId, as `auditbot setup sharepoint` makes them."""
+    from application.ports import GraphError
+    from application.tracker_list import TRACKER_COLUMNS
+    from graph.provisioning import check_tracker
+
+    s = graph.settings
+    try:
+        state = await check_tracker(graph)
+    except GraphError as exc:
+        if exc.status == 403:
+            return Check(
+                "tracker list",
+                False,
+                f"the app may not read the lists of site {s.site_id}: grant it Sites.Selected "
+                f"with the 'write' role on the site (docs/deploy.md) (HTTP 403 {exc.code or ''})",
+            )
+        return Check("tracker list", False, f"cannot read the tracker list: {exc}")
+    setup = "run `auditbot setup sharepoint` to make it"
+    if state.list_id is None:
+        return Check(
+            "tracker list",
+            False,
+            f"there is no list '{s.tracker_list}' on the site (AUDITBOT_TRACKER_LIST): {setup}",
+        )
+    problems = list(state.wrong)
+    if state.missing:
+        names = ", ".join(c.name for c in state.missing)
+        problems.append(f"it has no column {names}: {setup.replace(' it', ' them')}")
+    for column, _ in state.not_indexed:
+        problems.append(
+            f"column {column.name} is not indexed, so SharePoint refuses to find an audit's "
+            f"item by it: {setup.replace('make it', 'index it')}"
+        )
+    if problems:
+        return Check("tracker list", False, f"list '{s.tracker_list}': " + "; ".join(problems))
+    indexed = ", ".join(c.name for c in TRACKER_COLUMNS if c.indexed)
+    return Check(
+        "tracker list",
+        True,
+        f"list '{s.tracker_list}': all {len(TRACKER_COLUMNS)} columns of the right types, "
+        f"{indexed} indexed",
+    )
+
+
+async def _directory_check(graph: Any, mailbox: str) -> Check:
+    """Looked up as the bot looks people up: by UPN, then by mail address or alias."""
+    from application.ports import GraphError
+
+    try:
+        found = (await graph.resolve([mailbox])).get(mailbox)
+    except GraphError as exc:
+        fix = "grant User.Read.All and admin consent" if exc.status == 403 else str(exc)
+        return Check("directory", False, f"cannot look {mailbox} up: {fix}")
+    if found is None:
+        return Check(
+            "directory",
+            False,
+            f"{mailbox} is not in the directory (neither a UPN nor a mail address or alias): "
+            "check the address (--mailbox, AUDITBOT_ROLES_FILE or AUDITBOT_MAIL_SENDER)",
+        )
+    also = "" if found.upn == mailbox.lower() else f" (UPN {found.upn})"
+    return Check("directory", True, f"{mailbox} found in the directory{also}")
+
+
+async def _calendar_check(graph: Any, mailbox: str) -> Check:
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.users.item.events.events_request_builder import EventsRequestBuilder
+
+    query = EventsRequestBuilder.EventsRequestBuilderGetQueryParameters(top=1, select=["id"])
+    user = graph.client.users.by_user_id(await _user_ref(graph, mailbox))
+    return await _probe(
+        "calendar",
+        lambda: user.events.get(RequestConfiguration(query_parameters=query)),
+        f"{mailbox}'s calendar can be read and written",
+        {
+            404: f"{mailbox} has no mailbox: give them an Exchange Online licence",
+            403: f"the app may not use {mailbox}'s calendar: grant Calendars.ReadWrite, "
+            "and include the mailbox in its Exchange RBAC scope or application "
+            "access policy",
+        },
+    )
+
+
+async def _mail_sender_check(graph: Any, sender: str) -> Check:
+    """The sender must be a mailbox, not only an account: its mailbox settings answer
+    404 MailboxNotEnabledForRESTAPI where Exchange Online has no mailbox for it."""
+    user = graph.client.users.by_user_id(sender)
+    check = await _probe(
+        "mail sender",
+        lambda: user.mailbox_settings.get(),
+        f"{sender} has a mailbox the app may send from",
+        {
+            404: f"AUDITBOT_MAIL_SENDER '{sender}' is not a mailbox the app can find: use "
+            "the shared mailbox's UPN, and check that it has an Exchange Online mailbox",
+            403: f"the app may not use {sender}'s mailbox: grant Mail.Send, and include "
+            "the mailbox in the app's Exchange RBAC scope or application access policy",
+        },
+    )
+    if not check.ok and "MailboxNotEnabledForRESTAPI" in check.detail:
+        return Check(
+            "mail sender",
+            False,
+            f"AUDITBOT_MAIL_SENDER '{sender}' is an account without an Exchange Online "
+            "mailbox, so no e-mail can be sent from it: use a shared mailbox (Exchange "
+            "admin centre > Recipients > Mailboxes) and set its address "
+            "(HTTP 404 MailboxNotEnabledForRESTAPI)",
+        )
+    return check
+
+
+async def _user_ref(graph: Any, address: str) -> str:
+    """The person's object id where the directory knows the address, else the address."""
+    from application.ports import GraphError
+
+    try:
+        found = (await graph.resolve([address])).get(address)
+    except GraphError:
+        return address
+    return found.id if found is not None else address
 
 
 async def _skipped(name: str, detail: str) -> Check:

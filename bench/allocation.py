@@ -80,6 +80,7 @@ from audits.clock import SystemClock
 from audits.model import Participants
 from audits.workflow import SYSTEM, Allocation
 from bench.rows import Row, table
+from graph.provisioning import setup_tracker
 from sandbox import sandbox_env, sandbox_user_id, tls
 from sandbox.faults import Faults
 from sandbox.state import DB_NAME, Store
@@ -329,6 +330,8 @@ async def _run(
     app = build(settings, clock=SystemClock())
     await app.start()
     try:
+        assert app.graph is not None
+        await setup_tracker(app.graph)  # the tracker list, as `auditbot setup sharepoint` makes it
         now = app.service.clock.now()
         async with app.db.transaction() as conn:
             await know_people(conn, [(u, sandbox_user_id(u), True) for u in upns], now)

@@ -193,19 +193,30 @@ class MsGraph:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _lookup(self, chunk: list[str]) -> dict[str, dict[str, Any]]:
-        """One `$batch` of user lookups: each person's answer (status, headers, body).
+        """Each person's answer (status, headers, body), by UPN or object id first; an
+        address not found that way is looked for as a mail address or an alias, since a
+        council's e-mail addresses are not always its UPNs (and `/users/{x}` takes only
+        an id or a UPN)."""
+        answers = await self._batch(
+            {upn: f"/users/{quote(upn)}?$select={_USER_FIELDS}" for upn in chunk}
+        )
+        by_mail = [a for a in chunk if "@" in a and _status(answers.get(a)) == 404]
+        if by_mail:
+            found = await self._batch({a: _by_mail_url(a) for a in by_mail})
+            for address, answer in found.items():
+                answers[address] = _first_user(answer)
+        return answers
+
+    async def _batch(self, urls: dict[str, str]) -> dict[str, dict[str, Any]]:
+        """One `$batch` of GETs: each key's answer (status, headers, body).
 
         Sent through the SDK's request adapter (auth, middleware) as raw JSON:
         msgraph-core's batch response classes drop the bodies we need.
         """
+        keys = list(urls)
         batch = {
             "requests": [
-                {
-                    "id": str(n),
-                    "method": "GET",
-                    "url": f"/users/{quote(upn)}?$select=id,userPrincipalName,accountEnabled,displayName",
-                }
-                for n, upn in enumerate(chunk)
+                {"id": str(n), "method": "GET", "url": urls[key]} for n, key in enumerate(keys)
             ]
         }
         request = RequestInformation(Method.POST, "{+baseurl}/$batch")
@@ -213,7 +224,7 @@ class MsGraph:
         request.set_stream_content(json.dumps(batch).encode(), "application/json")
         raw = await _call(self._adapter.send_primitive_async(request, "bytes", _ERRORS))
         answers = {str(r.get("id")): r for r in json.loads(raw or b"{}").get("responses", [])}
-        return {upn: answers[str(n)] for n, upn in enumerate(chunk) if str(n) in answers}
+        return {key: answers[str(n)] for n, key in enumerate(keys) if str(n) in answers}
 
     # -------------------------------------------------------------- calendar
 
@@ -371,6 +382,27 @@ class MsGraph:
         except GraphRejected as exc:
             if exc.status != 409:  # 409: already installed, which is what we wanted
                 raise
+
+
+_USER_FIELDS = "id,userPrincipalName,accountEnabled,displayName"
+
+
+def _by_mail_url(address: str) -> str:
+    """Users whose mail, or one of whose addresses (proxyAddresses), is this one. Entra
+    compares addresses without regard to case; `smtp:` matches primary and aliases."""
+    literal = _odata_literal(address)
+    query = f"mail eq '{literal}' or proxyAddresses/any(x:x eq 'smtp:{literal}')"
+    return f"/users?$filter={quote(query)}&$select={_USER_FIELDS}"
+
+
+def _first_user(answer: dict[str, Any]) -> dict[str, Any]:
+    """A collection's answer as a single user's: 200 with the one found, or 404."""
+    if _status(answer) != 200:
+        return answer
+    users = (answer.get("body") or {}).get("value") or []
+    if not users:
+        return {**answer, "status": 404, "body": {}}
+    return {**answer, "body": users[0]}
 
 
 def _status(answer: dict[str, Any] | None) -> int:

@@ -94,7 +94,7 @@ class M365Senders:
             audit = await audit_rows.load_audit(conn, audit_id)
         wanted = deadline if deadline is not None and deadline.done_at is None else None
         if known is not None and (wanted is None or known.owner != wanted.owner):
-            await self.graph.delete_event(known.owner, known.event_id)
+            await self.graph.delete_event(await self._mailbox(known.owner), known.event_id)
             async with self.db.transaction() as conn:
                 await m365_items.forget_calendar_event(conn, audit_id, step)
             known = None
@@ -103,7 +103,9 @@ class M365Senders:
         event = self._event(audit, step, wanted.due_at, urgent=wanted.urgent)
         if known is not None:
             if known.due_at != wanted.due_at:
-                await self.graph.update_event(wanted.owner, known.event_id, event)
+                await self.graph.update_event(
+                    await self._mailbox(wanted.owner), known.event_id, event
+                )
                 event_id = known.event_id
             else:
                 return
@@ -111,11 +113,20 @@ class M365Senders:
             # The same owner and deadline always give the same transaction id, so a
             # retry after a lost answer finds the first event instead of making another.
             transaction = f"auditbot-{audit_id}-{step}-{wanted.owner}-{wanted.due_at:%Y%m%d%H%M}"
-            event_id = await self.graph.create_event(wanted.owner, event, transaction)
+            event_id = await self.graph.create_event(
+                await self._mailbox(wanted.owner), event, transaction
+            )
         async with self.db.transaction() as conn:
             await m365_items.save_calendar_event(
                 conn, audit_id, step, wanted.owner, event_id, wanted.due_at, self.clock.now()
             )
+
+    async def _mailbox(self, address: str) -> str:
+        """How Graph names a person's mailbox: their object id where it is known. Graph's
+        `/users/{x}` takes only an id or a UPN, and the address an allocation gave may
+        be a mail address that is not the UPN."""
+        async with self.db.reading() as conn:
+            return await contacts.object_id_of(conn, address) or address
 
     def _event(self, audit: Audit, step: str, due_at: Any, urgent: bool) -> CalendarEvent:
         return CalendarEvent(
@@ -177,7 +188,7 @@ class M365Senders:
         async with self.db.reading() as conn:
             audit = await audit_rows.load_audit(conn, audit_id)
             filing = await m365_items.latest_filing(conn, audit_id)
-        fields = {**tracker_fields(audit), "Document": filing.web_url if filing else ""}
+        fields = {**tracker_fields(audit), "Document": filing.web_url if filing else None}
         item_id = await self.graph.upsert(audit_id, fields)
         async with self.db.transaction() as conn:
             await m365_items.save_tracker_item(conn, audit_id, item_id, self.clock.now())
@@ -222,7 +233,7 @@ class M365Senders:
         async with self.db.reading() as conn:
             if await contacts.has_conversation(conn, person):
                 return
-        await self.graph.install_for(person)
+        await self.graph.install_for(await self._mailbox(person))
 
     async def file_report(self, row: OutboxRow) -> None:
         """A QA report's file, at its period's path (replacing the one filed before)."""

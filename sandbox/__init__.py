@@ -16,7 +16,7 @@ Clients reach it unchanged, given `sandbox_env(port, state_dir)`:
   `adapter.base_url = <AUDITBOT_GRAPH_URL>` (no trailing '/'), where `provider` is a kiota
   `AccessTokenProvider` whose `AllowedHostsValidator` names "127.0.0.1".
 
-Admin (local only, no token): GET/POST /_sandbox/faults, GET/DELETE /_sandbox/requests,
+Admin (local only, no token): GET/POST /_sandbox/faults, GET/POST /_sandbox/grants, GET/DELETE /_sandbox/requests,
 POST /_sandbox/reset. Pages: /, /people, /people/{upn}/calendar, /files, /tracker, /mail.
 """
 

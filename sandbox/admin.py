@@ -1,4 +1,4 @@
-"""Controls for tests and demos: change faults, read the request log, reset the data
+"""Controls for tests and demos: change faults and grants, read the request log, reset the data
 (which also restarts a seeded fault pattern, so a scenario can be replayed).
 
 No authentication, so they refuse anyone not on this machine (the server binds to
@@ -20,6 +20,8 @@ AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def register(app: web.Application) -> None:
     app.router.add_get("/_sandbox/faults", _local_only(get_faults))
     app.router.add_post("/_sandbox/faults", _local_only(set_faults))
+    app.router.add_get("/_sandbox/grants", _local_only(get_grants))
+    app.router.add_post("/_sandbox/grants", _local_only(set_grants))
     app.router.add_get("/_sandbox/requests", _local_only(get_requests))
     app.router.add_delete("/_sandbox/requests", _local_only(clear_requests))
     app.router.add_post("/_sandbox/reset", _local_only(reset))
@@ -48,6 +50,22 @@ async def set_faults(request: web.Request) -> web.StreamResponse:
     except (ValueError, TypeError) as exc:
         return web.json_response({"error": str(exc)}, status=400)
     return web.json_response(faults.to_dict())
+
+
+async def get_grants(request: web.Request) -> web.StreamResponse:
+    return web.json_response(context_of(request).graph.grants.to_dict())
+
+
+async def set_grants(request: web.Request) -> web.StreamResponse:
+    grants = context_of(request).graph.grants
+    try:
+        changes = json.loads(await request.read() or b"{}")
+        if not isinstance(changes, dict):
+            raise ValueError("send a JSON object of grants")
+        grants.update(changes)
+    except (ValueError, TypeError) as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    return web.json_response(grants.to_dict())
 
 
 async def get_requests(request: web.Request) -> web.StreamResponse:

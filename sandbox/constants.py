@@ -8,13 +8,14 @@ TENANT = "sandbox-tenant"
 CLIENT_ID = "sandbox-client"
 CLIENT_SECRET = "sandbox-secret"
 SITE_ID = "sandbox-site"
+# The title auditbot gives the tracker list by default. The sandbox does not make it: a
+# new site has no lists until auditbot's `setup sharepoint` makes one.
 TRACKER_LIST = "audit-tracker"
 DEFAULT_PORT = 8765
 
 # Not part of the configuration auditbot needs, but visible in Graph responses.
 DRIVE_ID = "sandbox-drive"
 SITE_NAME = "Audits"
-TRACKER_DISPLAY_NAME = "Audit tracker"
 HOST = "127.0.0.1"
 TOKEN_LIFETIME_SECONDS = 3600
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from sandbox.constants import SITE_NAME, TENANT, TRACKER_DISPLAY_NAME, TRACKER_LIST
+from sandbox.constants import SITE_NAME, TENANT
 from sandbox.context import SandboxContext, context_of
 from sandbox.graph import GRAPH_PREFIX
 from sandbox.state import ROOT_ID, DriveItem, Json
@@ -57,7 +57,7 @@ async def index(request: web.Request) -> web.Response:
     links = [
         ("/people", "People and their calendars"),
         ("/files", f"{SITE_NAME} document library"),
-        ("/tracker", TRACKER_DISPLAY_NAME),
+        ("/tracker", "Lists"),
         ("/mail", "Sent mail"),
     ]
     faults = context.faults.to_dict()
@@ -147,19 +147,23 @@ async def download(request: web.Request) -> web.Response:
 
 
 async def tracker(request: web.Request) -> web.Response:
+    """Every list on the site (the audit tracker, once auditbot has made it), its items."""
     store = context_of(request).store
-    items = store.list_items(TRACKER_LIST)
-    columns: list[str] = []
-    for item in items:
-        columns.extend(name for name in item.fields if name not in columns)
-    rows = [
-        [escape(str(item.id))]
-        + [escape(_cell(item.fields.get(name))) for name in columns]
-        + [escape(uk_instant(item.modified))]
-        for item in items
-    ]
-    table = _table(["#", *columns, "Modified"], rows)
-    return _page(TRACKER_DISPLAY_NAME, table if rows else "<p>No items yet.</p>")
+    sections = []
+    for found in store.lists():
+        items = store.list_items(found["id"])
+        columns: list[str] = []
+        for item in items:
+            columns.extend(name for name in item.fields if name not in columns)
+        rows = [
+            [escape(str(item.id))]
+            + [escape(_cell(item.fields.get(name))) for name in columns]
+            + [escape(uk_instant(item.modified))]
+            for item in items
+        ]
+        table = _table(["#", *columns, "Modified"], rows) if rows else "<p>No items yet.</p>"
+        sections.append(f"<h2>{escape(found['displayName'])}</h2>{table}")
+    return _page("Lists", "".join(sections) or "<p>No lists yet.</p>")
 
 
 async def mail(request: web.Request) -> web.Response:

@@ -18,6 +18,7 @@ from sandbox.constants import CLIENT_ID, CLIENT_SECRET, DEFAULT_PORT, HOST, SITE
 from sandbox.context import CONTEXT, SandboxContext, context_of
 from sandbox.faults import FaultInjector, Faults
 from sandbox.graph import GRAPH_PREFIX, GraphRequest, GraphResponse, GraphService
+from sandbox.graph.access import Grants
 from sandbox.graph.core import error_response
 from sandbox.state import Store
 
@@ -60,6 +61,11 @@ class RunningSandbox:
     @property
     def authority(self) -> str:
         return f"{self.base_url}/{TENANT}"
+
+    @property
+    def grants(self) -> Grants:
+        """What the app may use (sites, mailboxes): change it to take a grant away."""
+        return self._context.graph.grants
 
     def env(self) -> dict[str, str]:
         return sandbox_env(self.port, self.state_dir)

@@ -25,12 +25,7 @@ from typing import Any
 
 import yaml
 
-from sandbox.constants import (
-    TOKEN_LIFETIME_SECONDS,
-    TRACKER_DISPLAY_NAME,
-    TRACKER_LIST,
-    sandbox_user_id,
-)
+from sandbox.constants import TOKEN_LIFETIME_SECONDS, sandbox_user_id
 
 Json = dict[str, Any]
 
@@ -71,6 +66,9 @@ CREATE TABLE IF NOT EXISTS upload_sessions (
 CREATE TABLE IF NOT EXISTS lists (
     id TEXT PRIMARY KEY, display_name TEXT NOT NULL, next_item_id INTEGER NOT NULL,
     created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS list_columns (
+    list_id TEXT NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL COLLATE NOCASE,
+    data TEXT NOT NULL, PRIMARY KEY (list_id, name));
 CREATE TABLE IF NOT EXISTS list_items (
     list_id TEXT NOT NULL, id INTEGER NOT NULL, fields TEXT NOT NULL, created TEXT NOT NULL,
     modified TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (list_id, id));
@@ -84,6 +82,7 @@ _CONTENT_TABLES = (
     "drive_items",
     "upload_sessions",
     "list_items",
+    "list_columns",
     "lists",
     "users",
 )
@@ -155,7 +154,8 @@ class Store:
         self._db.close()
 
     def reset(self) -> None:
-        """Back to the seed: people, an empty library and an empty tracker list."""
+        """Back to the seed: people and an empty library, and no lists: a new site's
+        lists are made by whoever uses it (auditbot's `setup sharepoint`)."""
         with self._transaction():
             for table in _CONTENT_TABLES:
                 self._db.execute(f"DELETE FROM {table}")  # fixed names, not input
@@ -185,11 +185,6 @@ class Store:
                 "INSERT OR IGNORE INTO drive_items (id, parent_id, name, is_folder, created,"
                 " modified) VALUES (?, NULL, 'root', 1, ?, ?)",
                 (ROOT_ID, now, now),
-            )
-            self._db.execute(
-                "INSERT OR IGNORE INTO lists (id, display_name, next_item_id, created)"
-                " VALUES (?, ?, 1, ?)",
-                (TRACKER_LIST, TRACKER_DISPLAY_NAME, now),
             )
 
     # -- tokens ---------------------------------------------------------------
@@ -462,6 +457,46 @@ class Store:
         ).fetchone()
         return None if row is None else _list(row)
 
+    def create_list(self, display_name: str, columns: list[Json]) -> Json:
+        """A new list with its columns (in order); its id is a GUID, as in SharePoint."""
+        list_id = str(uuid.uuid4())
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO lists (id, display_name, next_item_id, created) VALUES (?, ?, 1, ?)",
+                (list_id, display_name, now_iso()),
+            )
+            for column in columns:
+                self._insert_column(list_id, column)
+        found = self.get_list(list_id)
+        assert found is not None
+        return found
+
+    def columns(self, list_id: str) -> list[Json]:
+        rows = self._db.execute(
+            "SELECT data FROM list_columns WHERE list_id = ? ORDER BY seq", (list_id,)
+        ).fetchall()
+        return [_load(row["data"]) for row in rows]
+
+    def add_column(self, list_id: str, column: Json) -> None:
+        with self._transaction():
+            self._insert_column(list_id, column)
+
+    def save_column(self, list_id: str, column: Json) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE list_columns SET data = ? WHERE list_id = ? AND name = ?",
+                (json.dumps(column), list_id, column["name"]),
+            )
+
+    def _insert_column(self, list_id: str, column: Json) -> None:
+        (seq,) = self._db.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM list_columns WHERE list_id = ?", (list_id,)
+        ).fetchone()
+        self._db.execute(
+            "INSERT INTO list_columns (list_id, seq, name, data) VALUES (?, ?, ?, ?)",
+            (list_id, seq, column["name"], json.dumps(column)),
+        )
+
     def list_items(self, list_id: str) -> list[ListItem]:
         rows = self._db.execute(
             "SELECT * FROM list_items WHERE list_id = ? ORDER BY id", (list_id,)
@@ -523,17 +558,23 @@ def load_seed_users() -> list[Json]:
     users: list[Json] = []
     for entry in yaml.safe_load(text)["users"]:
         upn = str(entry["userPrincipalName"]).lower()
+        mail = str(entry.get("mail") or upn).lower()
         given, _, surname = str(entry["displayName"]).partition(" ")
+        aliases = [f"smtp:{str(a).lower()}" for a in entry.get("aliases") or []]
         users.append(
             {
                 "id": sandbox_user_id(upn),
                 "userPrincipalName": upn,
-                "mail": upn,
+                "mail": mail,
+                # Exchange's addresses: the primary one upper-case SMTP:, the rest smtp:.
+                "proxyAddresses": [f"SMTP:{mail}", *aliases],
                 "displayName": entry["displayName"],
                 "givenName": given,
                 "surname": surname,
                 "jobTitle": entry.get("jobTitle"),
                 "accountEnabled": bool(entry.get("accountEnabled", True)),
+                # Not a Graph property: whether Exchange Online has a mailbox for them.
+                "_mailbox": bool(entry.get("mailbox", True)),
             }
         )
     return users

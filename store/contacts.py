@@ -75,6 +75,14 @@ async def upn_of(conn: AsyncConnection, object_id: str) -> str | None:
     ).scalar_one_or_none()
 
 
+async def object_id_of(conn: AsyncConnection, upn: str) -> str | None:
+    """The directory object id of the person known by this address (as an allocation gave
+    it: their UPN, or a mail address that is not their UPN)."""
+    return (
+        await conn.execute(sa.select(people.c.object_id).where(people.c.upn == upn))
+    ).scalar_one_or_none()
+
+
 async def has_conversation(conn: AsyncConnection, upn: str) -> bool:
     found = await conn.execute(
         sa.select(conversations.c.object_id).where(conversations.c.upn == upn)

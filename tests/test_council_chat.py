@@ -27,6 +27,7 @@ from audits.model import Audit, Status
 from audits.workflow import SYSTEM
 from cards import words
 from cards.actions import Verb
+from graph.provisioning import setup_tracker
 from sandbox import RunningSandbox
 from store import contacts
 from tests.support.apps import settings
@@ -57,6 +58,8 @@ async def _council(
     env = {**sandbox.env(), "AUDITBOT_ALLOWED_TENANTS": TENANT}
     app = build(settings(tmp_path, env), clock=FixedClock(_uk(start)))
     async with serving(app, "127.0.0.1", 0) as server:
+        assert app.graph is not None
+        await setup_tracker(app.graph)  # as the admin does, before the first allocation
         yield app, server, Teams(server, connector)
     await app.close()
 

@@ -47,6 +47,7 @@ from bot.sender import TeamsSender
 from bot.server import BotCredentials, make_adapter
 from cards import notice_card
 from cards.actions import Verb
+from graph.provisioning import setup_tracker
 from sandbox import RunningSandbox, start_sandbox
 from scheduling.dispatcher import Dispatcher
 from scheduling.runner import Runner, reminder_notices
@@ -577,6 +578,8 @@ async def m365_app(tmp_path: Path) -> AsyncIterator[tuple[App, RunningSandbox]]:
     app = build(settings, clock=FixedClock(START))
     await app.start()
     try:
+        assert app.graph is not None
+        await setup_tracker(app.graph)  # as the admin does, before the first allocation
         yield app, sandbox
     finally:
         await app.close()

@@ -25,6 +25,7 @@ from audits.allocation_csv import AllocationRefused, parse_allocation_csv
 from audits.clock import FixedClock
 from audits.grades import Grade
 from audits.workflow import SYSTEM
+from graph.provisioning import setup_tracker
 from sandbox import RunningSandbox
 from store.outbox_queue import OutboxStatus
 from store.schema import outbox
@@ -336,6 +337,8 @@ async def test_the_app_is_installed_for_people_who_never_opened_it(sandbox, tmp_
     app = build(settings, clock=FixedClock(START))
     await app.start()
     try:
+        assert app.graph is not None
+        await setup_tracker(app.graph)
         await allocate_sample(app.service, 1, 4)  # ava.auditor is the auditor of both
         await _send_all(app)
         assert app.graph is not None

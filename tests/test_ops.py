@@ -128,6 +128,8 @@ async def _doctor(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, 
 
 
 async def test_doctor_passes_against_the_sandbox(m365_env, capsys):
+    assert await asyncio.to_thread(main, ["setup", "sharepoint"]) == 0
+    capsys.readouterr()
     code, lines = await _doctor(capsys)
     assert code == 0, lines
     for check in (

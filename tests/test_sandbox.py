@@ -51,15 +51,19 @@ with warnings.catch_warnings():
         CreateUploadSessionPostRequestBody,
     )
     from msgraph.generated.models.body_type import BodyType
+    from msgraph.generated.models.column_definition import ColumnDefinition
     from msgraph.generated.models.date_time_time_zone import DateTimeTimeZone
     from msgraph.generated.models.email_address import EmailAddress
     from msgraph.generated.models.event import Event
     from msgraph.generated.models.field_value_set import FieldValueSet
     from msgraph.generated.models.item_body import ItemBody
+    from msgraph.generated.models.list_ import List_
+    from msgraph.generated.models.list_info import ListInfo
     from msgraph.generated.models.list_item import ListItem
     from msgraph.generated.models.message import Message
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
     from msgraph.generated.models.recipient import Recipient
+    from msgraph.generated.models.text_column import TextColumn
     from msgraph.generated.models.user_scope_teams_app_installation import (
         UserScopeTeamsAppInstallation,
     )
@@ -435,9 +439,50 @@ async def test_five_megabyte_upload_session(graph, http, sandbox):
 
 # -- lists ---------------------------------------------------------------------------
 
+LISTS = f"/v1.0/sites/{SITE_ID}/lists"
 
-async def test_tracker_item_create_filter_and_patch(graph):
-    items = graph.sites.by_site_id(SITE_ID).lists.by_list_id(TRACKER_LIST).items
+
+async def make_list(http: Any, *columns: dict[str, Any], name: str = "Audit tracker") -> str:
+    made = await http.post(
+        LISTS,
+        json={"displayName": name, "list": {"template": "genericList"}, "columns": list(columns)},
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+def refusal(response: Any) -> tuple[int, str, str]:
+    error = response.json()["error"]
+    return response.status_code, error["code"], error["message"]
+
+
+async def test_a_new_site_has_no_tracker_list(http):
+    assert (await http.get(LISTS)).json()["value"] == []
+    missing = await http.get(f"{LISTS}/{TRACKER_LIST}")
+    assert refusal(missing)[:2] == (404, "itemNotFound")
+
+
+async def test_list_made_with_columns_then_items_created_found_and_patched(graph):
+    lists = graph.sites.by_site_id(SITE_ID).lists
+    made = await lists.post(
+        List_(
+            display_name=TRACKER_LIST,
+            list_=ListInfo(template="genericList"),
+            columns=[
+                ColumnDefinition(name="AuditId", text=TextColumn(), indexed=True),
+                ColumnDefinition(name="Status", text=TextColumn()),
+            ],
+        )
+    )
+    assert made.id and made.display_name == TRACKER_LIST
+    columns = await lists.by_list_id(made.id).columns.get()
+    assert {c.name: bool(c.indexed) for c in columns.value if c.text} == {
+        "Title": False,
+        "AuditId": True,
+        "Status": False,
+    }
+    # The list is found by its title too, as auditbot's setting names it.
+    items = lists.by_list_id(TRACKER_LIST).items
     for audit_id in ("202611-001", "202611-002"):
         created = await items.post(
             ListItem(fields=FieldValueSet(additional_data={"AuditId": audit_id, "Status": "New"}))
@@ -454,14 +499,6 @@ async def test_tracker_item_create_filter_and_patch(graph):
     )
     assert fields.additional_data["Status"] == "Moderated"
     assert fields.additional_data["AuditId"] == "202611-002"
-    everything = await items.get(
-        RequestConfiguration(
-            query_parameters=ItemsRequestBuilder.ItemsRequestBuilderGetQueryParameters(
-                expand=["fields"]
-            )
-        )
-    )
-    assert len(everything.value) == 2
     one = await items.by_list_item_id(item_id).get(
         RequestConfiguration(
             query_parameters=ListItemItemRequestBuilder.ListItemItemRequestBuilderGetQueryParameters(
@@ -470,8 +507,186 @@ async def test_tracker_item_create_filter_and_patch(graph):
         )
     )
     assert one.fields.additional_data["Status"] == "Moderated"
-    tracker = await graph.sites.by_site_id(SITE_ID).lists.by_list_id(TRACKER_LIST).get()
-    assert (tracker.id, tracker.display_name) == (TRACKER_LIST, "Audit tracker")
+    with pytest.raises(APIError) as twice:
+        await lists.post(List_(display_name=TRACKER_LIST, list_=ListInfo(template="genericList")))
+    assert status_of(twice.value) == 409
+
+
+async def test_item_fields_must_be_columns_by_internal_name(http):
+    list_id = await make_list(http, {"name": "ChildId", "displayName": "Child's ID", "text": {}})
+    items = f"{LISTS}/{list_id}/items"
+    unknown = await http.post(items, json={"fields": {"ChildId": "1234567", "Grade": "Good"}})
+    assert refusal(unknown) == (400, "invalidRequest", "Field 'Grade' is not recognized")
+    by_display_name = await http.post(items, json={"fields": {"Child's ID": "1234567"}})
+    assert refusal(by_display_name)[2] == "Field 'Child's ID' is not recognized"
+    assert (await http.get(items)).json()["value"] == []  # nothing was made
+    made = await http.post(items, json={"fields": {"Title": "x", "ChildId": "1234567"}})
+    assert made.status_code == 201
+    patch = await http.patch(f"{items}/{made.json()['id']}/fields", json={"Team": "Hub"})
+    assert refusal(patch) == (400, "invalidRequest", "Field 'Team' is not recognized")
+
+
+async def test_item_values_must_suit_their_column(http):
+    list_id = await make_list(
+        http,
+        {"name": "Count", "number": {}},
+        {"name": "Concern", "boolean": {}},
+        {"name": "Due", "dateTime": {}},
+        {"name": "Grade", "choice": {"choices": ["Good", "Inadequate"]}},
+        {"name": "Link", "text": {"allowMultipleLines": True}},
+    )
+    items = f"{LISTS}/{list_id}/items"
+    for fields in (
+        {"Count": "three"},
+        {"Count": True},
+        {"Concern": "yes"},
+        {"Due": ""},
+        {"Due": "next Tuesday"},
+        {"Grade": "Very good"},
+        {"Title": "x" * 256},
+        {"Title": 5},
+    ):
+        answer = await http.post(items, json={"fields": fields})
+        assert refusal(answer)[:2] == (400, "invalidRequest"), fields
+    good = {
+        "Title": "x" * 255,
+        "Count": 3,
+        "Concern": False,
+        "Due": "2026-11-05T09:00:00Z",
+        "Grade": "Good",
+        "Link": "y" * 400,
+    }
+    made = await http.post(items, json={"fields": good})
+    assert made.status_code == 201, made.text
+    cleared = await http.patch(
+        f"{items}/{made.json()['id']}/fields", json={"Due": None, "Grade": None}
+    )
+    assert cleared.status_code == 200 and cleared.json()["Due"] is None
+
+
+async def test_filter_on_a_column_that_is_not_indexed(http):
+    list_id = await make_list(http, {"name": "AuditId", "text": {}})
+    items = f"{LISTS}/{list_id}/items"
+    await http.post(items, json={"fields": {"AuditId": "202611-001"}})
+    query = {"$expand": "fields", "$filter": "fields/AuditId eq '202611-001'"}
+    refused = await http.get(items, params=query)
+    status, code, message = refusal(refused)
+    assert (status, code) == (400, "invalidRequest")
+    assert message.startswith(
+        "Field 'AuditId' cannot be referenced in filter or orderby as it is not indexed."
+    )
+    risky = await http.get(
+        items, params=query, headers={"Prefer": "HonorNonIndexedQueriesWarningMayFailRandomly"}
+    )
+    assert len(risky.json()["value"]) == 1
+    columns = (await http.get(f"{LISTS}/{list_id}/columns")).json()["value"]
+    [audit_id] = [c for c in columns if c["name"] == "AuditId"]
+    indexed = await http.patch(
+        f"{LISTS}/{list_id}/columns/{audit_id['id']}", json={"indexed": True}
+    )
+    assert indexed.json()["indexed"] is True
+    assert len((await http.get(items, params=query)).json()["value"]) == 1
+    unknown = await http.get(items, params={"$filter": "fields/Nope eq 'x'"})
+    assert refusal(unknown)[2] == "Field 'Nope' is not recognized"
+
+
+async def test_columns_are_added_and_listed(http):
+    list_id = await make_list(http)
+    columns = f"{LISTS}/{list_id}/columns"
+    names = [c["name"] for c in (await http.get(columns)).json()["value"]]
+    assert names == ["ID", "Created", "Modified", "Title"]
+    added = await http.post(columns, json={"name": "Closed", "dateTime": {}, "indexed": False})
+    assert added.status_code == 201 and added.json()["dateTime"] == {}
+    again = await http.post(columns, json={"name": "closed", "text": {}})
+    assert refusal(again)[:2] == (409, "nameAlreadyExists")
+    no_type = await http.post(columns, json={"name": "Odd"})
+    assert refusal(no_type)[:2] == (400, "invalidRequest")
+    read_only = await http.patch(f"{columns}/ID", json={"indexed": False})
+    assert read_only.status_code == 403
+    items = f"{LISTS}/{list_id}/items"
+    assert refusal(await http.post(items, json={"fields": {"Closed": "soon"}}))[0] == 400
+
+
+async def test_sites_selected_without_a_site_grant_is_403(http, sandbox):
+    list_id = await make_list(http)
+    sandbox.grants.site_granted = False
+    for path in (
+        f"/v1.0/sites/{SITE_ID}",
+        f"/v1.0/sites/{SITE_ID}/drive",
+        f"{LISTS}/{list_id}/items",
+        f"/v1.0/drives/{DRIVE_ID}/root/children",
+    ):
+        assert refusal(await http.get(path)) == (403, "accessDenied", "Access denied"), path
+    batch = await http.post(
+        "/v1.0/$batch",
+        json={"requests": [{"id": "1", "method": "GET", "url": f"/sites/{SITE_ID}"}]},
+    )
+    assert batch.json()["responses"][0]["status"] == 403
+    assert (await http.get(f"/v1.0/users/{AUDITOR}")).status_code == 200  # not a site
+    sandbox.grants.site_granted = True
+    assert (await http.get(f"/v1.0/sites/{SITE_ID}")).status_code == 200
+
+
+async def test_a_mailbox_outside_the_apps_scope_is_403(http, sandbox):
+    sandbox.grants.update({"mailbox_scope": [AUDITOR, "auditbot@council.example"]})
+    assert (await http.get(f"/v1.0/users/{AUDITOR}/events")).status_code == 200
+    for method, path, body in (
+        ("GET", f"/v1.0/users/{IRO}/events", None),
+        ("POST", f"/v1.0/users/{IRO}/events", event_json()),
+        ("GET", f"/v1.0/users/{IRO}/mailboxSettings", None),
+        ("POST", f"/v1.0/users/{IRO}/sendMail", {"message": {}}),
+    ):
+        answer = await http.request(method, path, json=body)
+        status, code, message = refusal(answer)
+        assert (status, code) == (403, "ErrorAccessDenied"), path
+        assert message.startswith("Access to OData is disabled")
+    assert (
+        await http.get(f"/v1.0/users/{IRO}")
+    ).status_code == 200  # the directory is not a mailbox
+    assert await http.post("/_sandbox/grants", json={"mailbox_scope": None})
+    assert (await http.get(f"/v1.0/users/{IRO}/events")).status_code == 200
+
+
+async def test_people_whose_mail_is_not_their_upn(http):
+    upn, mail, alias = (
+        "ted.lead@council.example",
+        "ted.lead@newshire.example",
+        "t.lead@council.example",
+    )
+    assert (await http.get(f"/v1.0/users/{upn}")).json()["mail"] == mail
+    not_a_upn = await http.get(f"/v1.0/users/{mail}")
+    assert refusal(not_a_upn)[:2] == (404, "Request_ResourceNotFound")
+    for query in (
+        f"mail eq '{mail.upper()}'",
+        f"proxyAddresses/any(x:x eq 'smtp:{alias}')",
+        f"mail eq '{alias}' or proxyAddresses/any(p:p eq 'SMTP:{alias}')",
+    ):
+        found = (await http.get("/v1.0/users", params={"$filter": query})).json()["value"]
+        assert [u["userPrincipalName"] for u in found] == [upn], query
+    assert (await http.get("/v1.0/users", params={"$filter": f"mail eq '{alias}'"})).json()[
+        "value"
+    ] == []
+    assert "_mailbox" not in (await http.get(f"/v1.0/users/{upn}")).json()
+
+
+async def test_an_account_without_a_mailbox(http):
+    sender = await http.get("/v1.0/users/auditbot@council.example/mailboxSettings")
+    assert sender.status_code == 200 and sender.json()["timeZone"]
+    kiosk = "front.desk@council.example"
+    assert (await http.get(f"/v1.0/users/{kiosk}")).status_code == 200
+    for path in (f"/v1.0/users/{kiosk}/mailboxSettings", f"/v1.0/users/{kiosk}/events"):
+        assert refusal(await http.get(path))[:2] == (404, "MailboxNotEnabledForRESTAPI"), path
+
+
+async def test_admin_grants_endpoint(sandbox, http):
+    assert (await http.get("/_sandbox/grants")).json() == {
+        "site_granted": True,
+        "mailbox_scope": None,
+    }
+    changed = await http.post("/_sandbox/grants", json={"site_granted": False})
+    assert changed.json()["site_granted"] is False and sandbox.grants.site_granted is False
+    assert (await http.post("/_sandbox/grants", json={"nope": 1})).status_code == 400
+    assert (await http.post("/_sandbox/grants", json={"mailbox_scope": "x"})).status_code == 400
 
 
 # -- $batch --------------------------------------------------------------------------
@@ -674,8 +889,9 @@ async def test_pages_render_and_escape(graph, http, sandbox):
         .items.by_drive_item_id("root:/Audits/R&D 'odd'.txt:")
         .content.put(b"odd")
     )
+    list_id = await make_list(http, {"name": "AuditId", "text": {}}, {"name": "Status", "text": {}})
     await http.post(
-        f"/v1.0/sites/{SITE_ID}/lists/{TRACKER_LIST}/items",
+        f"/v1.0/sites/{SITE_ID}/lists/{list_id}/items",
         json={"fields": {"AuditId": "202611-001", "Status": "<i>New</i>"}},
     )
     async with raw_http(sandbox) as browser:

@@ -137,6 +137,12 @@ async def _demo(settings: Settings, state: Path, port: int | None, serve: bool) 
         app = build(settings, clock=clock)
         try:
             await app.start()
+            # The sandbox site is new, as a council's is: make the tracker list first,
+            # as the deploy guide's `auditbot setup sharepoint` does.
+            if app.graph is not None:
+                from graph.provisioning import setup_tracker
+
+                await setup_tracker(app.graph)
             shown = await _story(app, clock)
             await app.dispatcher.drain()
             _print_what_to_try(sandbox.base_url, shown)

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sandbox.faults import FaultInjector
 from sandbox.graph import calendar, files, lists, mail, teams, users
+from sandbox.graph.access import Grants, check_access
 from sandbox.graph.core import (
     GraphError,
     GraphRequest,
@@ -39,6 +40,7 @@ class GraphService:
     def __init__(self, store: Store, injector: FaultInjector) -> None:
         self.store = store
         self.injector = injector
+        self.grants = Grants()
         self.graph = Router()
         for module in (users, calendar, mail, teams, files, lists):
             module.register(self.graph)
@@ -95,6 +97,8 @@ class GraphService:
                     {"Retry-After": refusal.retry_after},
                 )
             try:
+                if router is self.graph:
+                    check_access(self.store, self.grants, request)
                 return router.dispatch(self.store, request)
             except GraphError as error:
                 return error.response()

@@ -12,6 +12,7 @@ from application.people import know_people
 from auditbot.app import App, build
 from auditbot.settings import Settings
 from audits.clock import Clock, FixedClock
+from graph.provisioning import setup_tracker
 from store import contacts
 from tests.support.clock import START
 from tests.support.council import ROLES_FILE
@@ -38,12 +39,17 @@ async def started_app(
     *,
     known: Iterable[str] = (),
     clock: Clock | None = None,
+    set_up_sharepoint: bool = True,
 ) -> AsyncIterator[App]:
     """A started App (closed afterwards) whose directory knows the `known` people, with
-    the object ids the Teams player gives them."""
+    the object ids the Teams player gives them. With Microsoft 365 configured, the
+    tracker list is first made as an admin makes it (`auditbot setup sharepoint`),
+    unless `set_up_sharepoint` is False."""
     app = build(settings(tmp_path, env), clock=clock or FixedClock(START))
     await app.start()
     try:
+        if set_up_sharepoint and app.graph is not None:
+            await setup_tracker(app.graph)
         if known:
             async with app.db.transaction() as conn:
                 await know_people(conn, [(p, object_id(p), True) for p in known], START)

@@ -17,6 +17,7 @@ from typing import Any
 
 from audits.model import Audit, Deadline, Status
 from audits.roles import Role
+from audits.templates import Template
 from store.outbox_queue import OutboxItem
 
 GRAPH = "graph"
@@ -36,10 +37,15 @@ class EffectsConfig:
     install_app: bool = False  # a Teams app id is configured: install it for people
 
 
-def tracker_fields(audit: Audit) -> dict[str, Any]:
+def tracker_fields(
+    audit: Audit, template: Template | None = None, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The tracker list's fields for one audit (the document link is added when sent),
     by the columns' internal names (`application.tracker_list`), each a value of its
-    column's type: dates as UTC ISO 8601, yes/no as booleans, null where there is none."""
+    column's type: dates as UTC ISO 8601, yes/no as booleans, null where there is none.
+    The strand in the form's words (with its `template`), people by their `names` from
+    the directory (by address where none is known)."""
+    names = names or {}
     p = audit.participants
     moderated = audit.moderation.completed_at if audit.moderation else None
     next_deadline = audit.next_deadline()
@@ -47,10 +53,10 @@ def tracker_fields(audit: Audit) -> dict[str, Any]:
         "Title": f"{audit.id} – {audit.child_id}",
         "AuditId": audit.id,
         "ChildId": audit.child_id,
-        "Strand": audit.strand,
+        "Strand": template.strand_label(audit.strand) if template else audit.strand,
         "Team": audit.team,
-        "Auditor": p.auditor,
-        "Moderator": p.moderator,
+        "Auditor": names.get(p.auditor.lower()) or p.auditor,
+        "Moderator": names.get(p.moderator.lower()) or p.moderator,
         "AuditorGrade": audit.auditor_grade.label if audit.auditor_grade else None,
         "ModeratedGrade": audit.moderated_grade.label if audit.moderated_grade else None,
         "Status": audit.status.label,

@@ -314,7 +314,9 @@ def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
     out: list[str] = []
     add = out.append
     add(f"Audit {audit.id} — child's ID {audit.child_id}")
-    add(f"  {template.name} · policy {audit.policy} · {audit.strand} · {audit.team}")
+    add(
+        f"  {template.name} · policy {audit.policy} · {template.strand_label(audit.strand)} · {audit.team}"
+    )
     add(
         f"  Status: {audit.status.label}"
         + (f" · auditor's grade {audit.auditor_grade.label}" if audit.auditor_grade else "")

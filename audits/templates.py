@@ -358,6 +358,22 @@ class Template(_Strict):
     def limiting_judgements(self) -> tuple[tuple[Section, Question], ...]:
         return tuple((s, q) for s in self.sections for q in s.questions if q.limiting)
 
+    @property
+    def strands(self) -> tuple[tuple[str, str], ...]:
+        """Each strand's id and the form's own words for it, in the form's order."""
+        return tuple(
+            (o.id, o.label)
+            for s in self.sections
+            for q in s.questions
+            if q.prefill == "strand"
+            for o in q.options
+        )
+
+    def strand_label(self, strand: str) -> str:
+        """The form's words for a strand ('children-we-care-for' is "Children we care
+        for"); an id the form does not list, written out the same way."""
+        return dict(self.strands).get(strand, strand.replace("-", " ").capitalize())
+
 
 def load_template(path: Path) -> Template:
     """Loads and validates one template file; ConfigError names file, place and problem."""

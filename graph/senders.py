@@ -188,7 +188,12 @@ class M365Senders:
         async with self.db.reading() as conn:
             audit = await audit_rows.load_audit(conn, audit_id)
             filing = await m365_items.latest_filing(conn, audit_id)
-        fields = {**tracker_fields(audit), "Document": filing.web_url if filing else None}
+            names = await contacts.names_of(conn, audit.people())
+        template = self.catalog.template(audit.template)
+        fields = {
+            **tracker_fields(audit, template, names),
+            "Document": filing.web_url if filing else None,
+        }
         item_id = await self.graph.upsert(audit_id, fields)
         async with self.db.transaction() as conn:
             await m365_items.save_tracker_item(conn, audit_id, item_id, self.clock.now())

@@ -81,18 +81,13 @@ class _Labels:
 
     def strands(self, template_id: str | None) -> list[tuple[str, str]]:
         template = self.catalog.templates.get(template_id or "") if self.catalog else None
-        if template is None:
-            return []
-        return [
-            (o.id, o.label)
-            for s in template.sections
-            for q in s.questions
-            if q.prefill == "strand"
-            for o in q.options
-        ]
+        return list(template.strands) if template is not None else []
 
     def strand(self, template_id: str, strand: str) -> str:
-        return dict(self.strands(template_id)).get(strand, strand.replace("-", " ").capitalize())
+        template = self.catalog.templates.get(template_id) if self.catalog else None
+        if template is None:
+            return strand.replace("-", " ").capitalize()
+        return template.strand_label(strand)
 
     def sections(self, template_id: str | None) -> list[tuple[str, str]]:
         """The graded areas of practice of the tool (the overall judgement apart)."""

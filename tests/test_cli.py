@@ -111,6 +111,8 @@ def test_demo_then_show_history_of_a_moderated_case(env, capsys, monkeypatch):
     assert code == 0
     assert "Moderation (complete)" in out
     assert "regraded Good → Requires Improvement" in out
+    # The strand in the form's words, not its code.
+    assert closed[0]["strand"] not in out.splitlines()[1], out
     history = out.split("History\n", 1)[1]
     for step in (
         "allocated",

@@ -385,3 +385,7 @@ async def test_filed_documents_show_people_by_their_directory_names(app, sandbox
     ]
     assert "Ava Auditor" in cells and "Ira Iro" in cells
     assert audit.participants.auditor not in cells
+    # The tracker too: people by name, the strand in the form's words, not its code.
+    [item] = [f for f in await _tracker(app) if f["AuditId"] == audit.id]
+    assert (item["Auditor"], item["Moderator"]) == ("Ava Auditor", "Mo Moderator")
+    assert item["Strand"] == "Help and protection"

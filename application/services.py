@@ -118,7 +118,9 @@ class Services:
             audit = await self.queries.audit(press.audit_id)
             return Reply(text=words.ALREADY_SAVED, follow_up=then(audit) if then else None)
         audit = outcome.audit
-        receipt = ReceiptView(outcome.message, receipt_lines(audit, command, self.catalog))
+        lines = receipt_lines(audit, command, self.catalog)
+        complete = not any(label == words.STILL_TO_GIVE for label, _ in lines)
+        receipt = ReceiptView(outcome.message, lines, complete)
         return Reply(replace=receipt, follow_up=then(audit) if then else None)
 
 

@@ -81,6 +81,7 @@ class ReceiptView:
 
     title: str
     lines: tuple[tuple[str, str], ...]
+    complete: bool = True  # False: saved, with something still to give
 
 
 View = (

@@ -59,8 +59,8 @@ def _card(view: View, names: Mapping[str, str]) -> dict[str, Any]:
             return report_card(summary, word_url, workbook_url)
         case StatusView(audit, now, mine):
             return cards.status_card(audit, now, mine, names)
-        case ReceiptView(title, lines):
-            return cards.receipt_card(title, list(lines))
+        case ReceiptView(title, lines, complete):
+            return cards.receipt_card(title, list(lines), complete=complete)
     raise TypeError(f"no card for {type(view).__name__}")  # pragma: no cover
 
 

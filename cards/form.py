@@ -76,9 +76,13 @@ def _with_role(label: str, role: Role) -> str:
     return label if role.label.lower() in label.lower() else f"{label} ({role.label})"
 
 
-def _saved_before(section: Section, answer: SectionAnswer) -> bool:
-    """Whether the auditor has saved this section (the allocation's details filled in
-    for them do not count)."""
+def _saved_before(audit: Audit, section: Section, answer: SectionAnswer) -> bool:
+    """Whether the auditor has saved this section, even with nothing in it (the
+    allocation's details, filled in for them when it was allocated, do not count)."""
+    if answer.updated_by == audit.participants.auditor:
+        return True
+    if answer.updated_at is not None and answer.updated_at > audit.allocated_at:
+        return True
     typed = any(q.id in answer.values for q in section.questions if not q.prefill)
     return typed or any((answer.grade, answer.evidence, answer.impact))
 
@@ -108,7 +112,7 @@ def _section(
     if checklist:
         extra.append(checklist)
     body: list[k.Element] = [k.heading(section.label), p.about(audit.id, audit.child_id, *extra)]
-    left = missing_in_section(section, answer) if _saved_before(section, answer) else []
+    left = missing_in_section(section, answer) if _saved_before(audit, section, answer) else []
     if left:  # saved before without all of it: say why the auditor is back here
         body.append(
             k.text(words.still_to_give(m.what for m in left), color=Colors.ATTENTION, bold=True)
@@ -365,12 +369,16 @@ def _section_grades(audit: Audit, template: Template) -> Mapping[str, Grade]:
     return grades
 
 
-def receipt_card(title: str, lines: list[tuple[str, str]]) -> dict[str, Any]:
-    """A read-only card that replaces a submitted one, so it cannot be submitted twice."""
+def receipt_card(
+    title: str, lines: list[tuple[str, str]], *, complete: bool = True
+) -> dict[str, Any]:
+    """A read-only card that replaces a submitted one, so it cannot be submitted twice.
+    Not `complete` (saved with something still to give): not in the colour of success."""
+    color = Colors.GOOD if complete else Colors.WARNING
 
     def build(limit: int | None) -> dict[str, Any]:
         shown = [(label, k.cut(value, limit)) for label, value in lines]
-        return k.card([k.heading(title, color=Colors.GOOD), *p.lines(shown)])
+        return k.card([k.heading(title, color=color), *p.lines(shown)])
 
     return k.fitted(build, max((len(value) for _, value in lines), default=0))
 

@@ -104,6 +104,29 @@ async def test_a_section_not_yet_saved_does_not_say_what_is_left(teams, app):
     assert AUDITOR not in str(first)
 
 
+async def test_a_page_saved_empty_says_what_is_left_when_the_auditor_is_back(teams, app):
+    """ "Save and next" on a page with nothing given: the receipt is not in the colour
+    of success and says what is left; `resume` brings the auditor back there and says
+    why."""
+    await teams.install(AUDITOR)
+    [audit] = await allocate_sample(app.service, 1)
+    await teams.say(AUDITOR, "resume")
+    _, card_id = teams.answer_card(AUDITOR)
+    answer = await teams.execute(
+        AUDITOR,
+        {"verb": Verb.ANSWER_SECTION, "audit_id": audit.id, "section": "about"},
+        card_id=card_id,
+    )
+    [heading, *_] = [n for n in _walk(answer["value"]) if n.get("type") == "TextRun"]
+    assert heading["text"] == "Saved: About this audit" and heading["color"] == "warning"
+    await teams.say(AUDITOR, "resume")
+    again, _ = teams.answer_card(AUDITOR)
+    assert _texts(again)[0] == "About this audit"
+    assert "Still to give here: Audit date; Audited previously?; Age band." in " ".join(
+        _texts(again)
+    )
+
+
 async def test_every_missing_item_on_check_and_submit_opens_its_place(teams, app):
     await teams.install(AUDITOR)
     [audit] = await allocate_sample(app.service, 1)

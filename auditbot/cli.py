@@ -43,6 +43,9 @@ def _extensions() -> list[Any]:
     return [importlib.import_module(name) for name in _EXTENSIONS]
 
 
+_BY_HELP = "the QA officer or manager doing this (default: AUDITBOT_OPERATOR)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auditbot", description="Children's social care case file audits, run in Teams."
@@ -67,17 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("step", metavar="STEP", help="e.g. audit_completion, moderation, action-2")
     p.add_argument("--to", required=True, metavar="YYYY-MM-DD", help="the new due date")
     p.add_argument("--reason", required=True)
-    p.add_argument("--by", required=True, metavar="EMAIL", help="the QA officer or manager")
+    p.add_argument("--by", metavar="EMAIL", help=_BY_HELP)
 
     p = sub.add_parser("reassign", help="give an audit role to someone else (QA staff)")
     p.add_argument("audit_id", metavar="AUDIT_ID")
     p.add_argument("role", metavar="ROLE", help="auditor, iro, moderator, social_worker, ...")
     p.add_argument("person", metavar="EMAIL")
     p.add_argument("--reason", required=True)
-    p.add_argument("--by", required=True, metavar="EMAIL", help="the QA officer or manager")
+    p.add_argument("--by", metavar="EMAIL", help=_BY_HELP)
 
     p = sub.add_parser("allocate", help="allocate the month's audits from a CSV file")
     p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("--by", metavar="EMAIL", help=_BY_HELP)
 
     p = sub.add_parser("audits", help="list audits")
     p.add_argument("--status", choices=[s.value for s in Status])
@@ -201,9 +205,24 @@ async def _runner(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def _operator(app: App, args: argparse.Namespace) -> str | None:
+    """Who the audit trail records as acting: --by, else AUDITBOT_OPERATOR."""
+    by: str | None = args.by or app.settings.operator
+    return by.strip().lower() if by else None
+
+
+def _named_operator(app: App, args: argparse.Namespace) -> str:
+    by = _operator(app, args)
+    if by is None:
+        raise AuditError(
+            "say who is doing this: --by EMAIL, or set AUDITBOT_OPERATOR to your account"
+        )
+    return by
+
+
 async def _extend(app: App, args: argparse.Namespace) -> int:
     command = ExtendDeadline(args.step, args.to, args.reason)
-    outcome = await app.service.execute(args.by, args.audit_id, command)
+    outcome = await app.service.execute(_named_operator(app, args), args.audit_id, command)
     await _send_outbox(app)
     due = outcome.audit.deadlines[args.step].due_at
     print(f"{args.audit_id}: {args.step} now due {uk_time(due)}")
@@ -212,7 +231,7 @@ async def _extend(app: App, args: argparse.Namespace) -> int:
 
 async def _reassign(app: App, args: argparse.Namespace) -> int:
     command = Reassign(args.role, args.person, args.reason)
-    await app.service.execute(args.by, args.audit_id, command)
+    await app.service.execute(_named_operator(app, args), args.audit_id, command)
     await _send_outbox(app)
     print(f"{args.audit_id}: {args.role} is now {args.person}")
     return 0
@@ -226,7 +245,8 @@ async def _allocate(app: App, args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         raise AuditError(f"{args.file}: not a UTF-8 CSV file (save it as 'CSV UTF-8')") from None
     rows = parse_allocation_csv(text, app.catalog)
-    outcomes = await app.service.allocate(SYSTEM, rows)
+    # Without --by or AUDITBOT_OPERATOR the trail says "system", as it did before either.
+    outcomes = await app.service.allocate(_operator(app, args) or SYSTEM, rows)
     await _send_outbox(app)
     for outcome in outcomes:
         audit = outcome.audit

@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,3 +168,70 @@ def test_serve_on_loopback_says_it_is_unauthenticated_whatever_the_log_level(env
             served.terminate()
         _, err = served.communicate(timeout=30)
     assert "requests are NOT authenticated" in err
+
+
+def test_the_trail_names_who_ran_allocate_extend_and_reassign(env, capsys, monkeypatch):
+    """Issue 20 item 16: CLI actions are recorded as the QA officer or manager who ran
+    them (--by, else AUDITBOT_OPERATOR), not as "system"."""
+    from auditbot.demo import ROLES_FILE
+
+    monkeypatch.setenv("AUDITBOT_ROLES_FILE", str(ROLES_FILE))
+    (env / "sample.csv").write_text(_readme_sample())
+    code, _, err = _run(capsys, "allocate", "sample.csv", "--by", "Quinn.QA@council.example")
+    assert code == 0, err
+    code, out, _ = _run(capsys, "audits", "--json")
+    first = json.loads(out)[0]["id"]
+
+    monkeypatch.setenv("AUDITBOT_OPERATOR", "maya.qamanager@council.example")
+    code, out, _ = _run(capsys, "show", first, "--json")
+    due = datetime.fromisoformat(json.loads(out)["audit"]["deadlines"]["audit_completion"]["due_at"])
+    later = (due.astimezone(UK).date() + timedelta(days=7)).isoformat()
+    code, _, err = _run(
+        capsys, "extend", first, "audit_completion", "--to", later, "--reason", "Worker on leave"
+    )
+    assert code == 0, err
+    code, _, err = _run(
+        capsys,
+        "reassign",
+        first,
+        "moderator",
+        "mona.mod@council.example",
+        "--reason",
+        "Mo is away",
+        "--by",
+        "quinn.qa@council.example",
+    )
+    assert code == 0, err
+
+    code, out, _ = _run(capsys, "show", first, "--json")
+    actors = {h["what"]: h["actor"] for h in json.loads(out)["history"]}
+    assert actors["allocated"] == "quinn.qa@council.example"
+    assert [a for w, a in actors.items() if "audit_completion" in w] == [
+        "maya.qamanager@council.example"
+    ], actors
+    assert actors["participants.moderator"] == "quinn.qa@council.example"
+    code, out, _ = _run(capsys, "show", first)
+    history = out.split("History\n", 1)[1]
+    assert "system" not in history and "quinn.qa@council.example" in history
+
+    # Someone outside the QA team is refused, and nothing changes.
+    code, _, err = _run(
+        capsys,
+        "reassign",
+        first,
+        "moderator",
+        "mo.moderator@council.example",
+        "--reason",
+        "x",
+        "--by",
+        "ava.auditor@council.example",
+    )
+    assert code == 1 and err.startswith("auditbot: ")
+    monkeypatch.delenv("AUDITBOT_OPERATOR")
+    code, _, err = _run(
+        capsys, "extend", first, "audit_completion", "--to", later, "--reason", "Leave"
+    )
+    assert (code, err) == (
+        1,
+        "auditbot: say who is doing this: --by EMAIL, or set AUDITBOT_OPERATOR to your account\n",
+    )

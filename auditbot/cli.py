@@ -9,21 +9,28 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditbot.app import App, build
-from auditbot.logs import configure_logging
-from auditbot.settings import load_settings
-from audits.allocation_csv import parse_allocation_csv
-from audits.commands import ExtendDeadline, Reassign
 from audits.errors import AuditError
-from audits.grades import Grade
-from audits.model import Audit, Status
-from audits.templates import SectionKind
-from audits.workdays import uk_time
-from audits.workflow import SYSTEM
-from store.db import DatabaseUnavailable
-from store.trail import HistoryEntry
+
+# Only what `auditbot --help` needs is imported here: each command imports what it uses,
+# so a light command does not load the database, the cards and the bot (bench/startup.py).
+if TYPE_CHECKING:
+    from auditbot.app import App
+    from audits.model import Audit
+    from store.trail import HistoryEntry
+
+# The audit statuses `audits --status` takes (audits.model.Status, checked by a test),
+# written out so that building the parser imports no model.
+STATUSES = (
+    "allocated",
+    "in_progress",
+    "submitted",
+    "moderated",
+    "returned",
+    "panel_agreed",
+    "closed",
+)
 
 # Command groups kept in their own modules. Each has `add_parsers(sub)`,
 # `COMMANDS` (async, given the built App) and `PLAIN_COMMANDS` (given only the
@@ -84,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--by", metavar="EMAIL", help=_BY_HELP)
 
     p = sub.add_parser("audits", help="list audits")
-    p.add_argument("--status", choices=[s.value for s in Status])
+    p.add_argument("--status", choices=STATUSES)
     p.add_argument("--overdue", action="store_true", help="only audits with a missed deadline")
     p.add_argument("--json", action="store_true")
 
@@ -118,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from auditbot.app import build
+    from auditbot.logs import configure_logging
+    from auditbot.settings import load_settings
+    from store.db import DatabaseUnavailable
+
     commands = dict(_COMMANDS)
     plain: dict[str, Callable[[argparse.Namespace], int]] = {}
     for extension in _extensions():
@@ -221,6 +233,9 @@ def _named_operator(app: App, args: argparse.Namespace) -> str:
 
 
 async def _extend(app: App, args: argparse.Namespace) -> int:
+    from audits.commands import ExtendDeadline
+    from audits.workdays import uk_time
+
     command = ExtendDeadline(args.step, args.to, args.reason)
     outcome = await app.service.execute(_named_operator(app, args), args.audit_id, command)
     await _send_outbox(app)
@@ -230,6 +245,8 @@ async def _extend(app: App, args: argparse.Namespace) -> int:
 
 
 async def _reassign(app: App, args: argparse.Namespace) -> int:
+    from audits.commands import Reassign
+
     command = Reassign(args.role, args.person, args.reason)
     await app.service.execute(_named_operator(app, args), args.audit_id, command)
     await _send_outbox(app)
@@ -238,6 +255,10 @@ async def _reassign(app: App, args: argparse.Namespace) -> int:
 
 
 async def _allocate(app: App, args: argparse.Namespace) -> int:
+    from audits.allocation_csv import parse_allocation_csv
+    from audits.workdays import uk_time
+    from audits.workflow import SYSTEM
+
     try:
         text = args.file.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -272,7 +293,9 @@ async def _audits(app: App, args: argparse.Namespace) -> int:
     if not rows:
         print("No audits.")
         return 0
-    print(f"{'AUDIT':<12}{'CHILD':<12}{'STATUS':<26}{'GRADE':<22}{'NEXT DEADLINE'}")
+    from audits.workdays import uk_time
+
+    lines = [("AUDIT", "CHILD'S ID", "STATUS", "GRADE", "NEXT DEADLINE")]
     for r in rows:
         grade = _grade_label(r.moderated_grade or r.auditor_grade)
         nxt = (
@@ -284,8 +307,20 @@ async def _audits(app: App, args: argparse.Namespace) -> int:
             else "-"
         )
         concern = " [case of concern]" if r.case_of_concern else ""
-        print(f"{r.id:<12}{r.child_id:<12}{r.status.label:<26}{grade + concern:<22}{nxt}")
+        lines.append((r.id, r.child_id, r.status.label, grade + concern, nxt))
+    print("\n".join(columns(lines)))
     return 0
+
+
+def columns(lines: Sequence[Sequence[str]], gap: int = 2) -> list[str]:
+    """Rows laid out in columns as wide as their widest cell, `gap` spaces apart."""
+    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
+    return [
+        "".join(
+            cell if n == len(row) - 1 else cell.ljust(widths[n] + gap) for n, cell in enumerate(row)
+        )
+        for row in lines
+    ]
 
 
 def _row_json(r: Any) -> dict[str, Any]:
@@ -307,6 +342,8 @@ def _row_json(r: Any) -> dict[str, Any]:
 
 
 def _grade_label(value: str | None) -> str:
+    from audits.grades import Grade
+
     return Grade(value).label if value else "-"
 
 
@@ -329,6 +366,9 @@ async def _show(app: App, args: argparse.Namespace) -> int:
 
 
 def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
+    from audits.templates import SectionKind
+    from audits.workdays import uk_time
+
     template = app.catalog.template(audit.template)
     out: list[str] = []
     add = out.append

@@ -184,7 +184,9 @@ def test_the_trail_names_who_ran_allocate_extend_and_reassign(env, capsys, monke
 
     monkeypatch.setenv("AUDITBOT_OPERATOR", "maya.qamanager@council.example")
     code, out, _ = _run(capsys, "show", first, "--json")
-    due = datetime.fromisoformat(json.loads(out)["audit"]["deadlines"]["audit_completion"]["due_at"])
+    due = datetime.fromisoformat(
+        json.loads(out)["audit"]["deadlines"]["audit_completion"]["due_at"]
+    )
     later = (due.astimezone(UK).date() + timedelta(days=7)).isoformat()
     code, _, err = _run(
         capsys, "extend", first, "audit_completion", "--to", later, "--reason", "Worker on leave"
@@ -235,3 +237,40 @@ def test_the_trail_names_who_ran_allocate_extend_and_reassign(env, capsys, monke
         1,
         "auditbot: say who is doing this: --by EMAIL, or set AUDITBOT_OPERATOR to your account\n",
     )
+
+
+def test_audits_are_listed_in_columns_that_line_up(env, capsys, monkeypatch):
+    """Issue 20 item 15: "Inadequate [case of concern]iro_comments" ran together."""
+    assert _run(capsys, "demo", "--exit", "--port", "0")[0] == 0
+    monkeypatch.setenv("AUDITBOT_DATABASE_URL", f"sqlite+aiosqlite:///{env / 'var/demo.db'}")
+    code, out, _ = _run(capsys, "audits")
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header.split() == ["AUDIT", "CHILD'S", "ID", "STATUS", "GRADE", "NEXT", "DEADLINE"]
+    assert any("[case of concern]" in row for row in rows)
+    starts = [header.index(name) for name in ("CHILD'S ID", "STATUS", "GRADE", "NEXT DEADLINE")]
+    for row in rows:
+        for start in starts:
+            assert row[start - 2 : start] == "  " and row[start] != " ", (row, start)
+
+
+def test_the_status_choices_are_the_audit_statuses():
+    from auditbot.cli import STATUSES
+    from audits.model import Status
+
+    assert tuple(s.value for s in Status) == STATUSES
+
+
+def test_help_loads_neither_the_database_nor_the_cards_nor_the_bot():
+    """`auditbot --help` answers without importing what only commands need
+    (bench/startup.py measures how long it takes)."""
+    probe = (
+        "import sys, contextlib, io\n"
+        "from auditbot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])\n"
+        "heavy = ('sqlalchemy', 'alembic', 'cards', 'botbuilder', 'msgraph', 'application')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

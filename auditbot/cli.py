@@ -107,6 +107,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=None, help="the sandbox's port")
     p.add_argument("--exit", action="store_true", help="load the demo and exit, serving nothing")
+    p.add_argument(
+        "--as",
+        dest="you",
+        metavar="ROLE",
+        help="who you are in the Agents Playground: auditor (default), iro, moderator, "
+        "qa_manager, service_manager, social_worker, qa_officer, team_manager, or an address",
+    )
+    p.add_argument("--bot-port", type=int, default=3978, help="the bot's port")
+    p.add_argument(
+        "--playground-port", type=int, default=56150, help="the port asked of the Playground"
+    )
+    p.add_argument("--no-playground", action="store_true", help="do not start the Playground")
 
     p = sub.add_parser("sandbox", help="serve a local stand-in for Microsoft 365")
     p.add_argument("--port", type=int, default=None)
@@ -143,7 +155,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from auditbot.demo import run_demo
 
-            return run_demo(settings, port=args.port, serve=not args.exit)
+            return run_demo(
+                settings,
+                port=args.port,
+                serve=not args.exit,
+                you=args.you,
+                bot_port=args.bot_port,
+                playground=not args.no_playground,
+                playground_port=args.playground_port,
+            )
         if args.command == "sandbox":
             return _sandbox(args)
         app = build(settings)

@@ -21,9 +21,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# make demo AS=moderator: be the moderator (or iro, qa_manager, ...) in the Agents Playground.
+# make demo AS=moderator: be the moderator (or iro, qa_manager, ...) in the Agents Playground;
+# KEEP=1: carry on with the last run's demo data instead of loading the story afresh.
 demo: $(STAMP)
-	$(BIN)/auditbot demo$(if $(AS), --as $(AS))
+	$(BIN)/auditbot demo$(if $(AS), --as $(AS))$(if $(KEEP), --keep)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

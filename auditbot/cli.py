@@ -119,6 +119,12 @@ def _parser() -> argparse.ArgumentParser:
         "--playground-port", type=int, default=56150, help="the port asked of the Playground"
     )
     p.add_argument("--no-playground", action="store_true", help="do not start the Playground")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="carry on with the last run's demo data (e.g. as another person) instead of "
+        "loading the story afresh",
+    )
 
     p = sub.add_parser("sandbox", help="serve a local stand-in for Microsoft 365")
     p.add_argument("--port", type=int, default=None)
@@ -163,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 bot_port=args.bot_port,
                 playground=not args.no_playground,
                 playground_port=args.playground_port,
+                keep=args.keep,
             )
         if args.command == "sandbox":
             return _sandbox(args)

@@ -340,3 +340,36 @@ def test_the_readme_clock_example_brings_a_nudge_and_an_escalation(env, demo_env
     finally:
         demo.send_signal(signal.SIGTERM)
         _stop(demo)
+
+
+def test_keep_carries_on_with_the_last_runs_data_as_another_person(env, capsys, monkeypatch):
+    """Item 13: `make demo AS=iro KEEP=1` restarts as another person without loading the
+    story afresh, so what the last person did is still there."""
+    assert _cli(capsys, "demo", "--exit", "--port", "0")[0] == 0
+    _on_demo_db(monkeypatch, env)
+    _, out, _ = _cli(capsys, "audits", "--json")
+    waiting = next(a["id"] for a in json.loads(out) if a["child_id"] == "4567890")
+    code, _, err = _cli(
+        capsys,
+        "reassign",
+        waiting,
+        "moderator",
+        "mo.moderator@council.example",
+        "--reason",
+        "Mona is away",
+        "--by",
+        "quinn.qa@council.example",
+    )
+    assert code == 0, err
+    monkeypatch.delenv("AUDITBOT_DATABASE_URL")
+    monkeypatch.delenv("AUDITBOT_ROLES_FILE")
+    code, out, err = _cli(capsys, "demo", "--exit", "--port", "0", "--keep", "--as", "iro")
+    assert code == 0, err
+    assert "Carrying on with the demo data" in out and "Loading the demo month" not in out
+    assert (
+        "userPrincipleName: ian.chair@council.example"
+        in ((env / "var/playground/.m365agentsplayground.yml").read_text().split("users:")[0])
+    )
+    _on_demo_db(monkeypatch, env)
+    _, out, _ = _cli(capsys, "show", waiting, "--json")
+    assert json.loads(out)["audit"]["participants"]["moderator"] == "mo.moderator@council.example"

@@ -19,6 +19,7 @@ from auditbot.settings import Settings
 from audits import commands as c
 from audits.allocation_csv import parse_allocation_csv
 from audits.clock import MovableClock
+from audits.errors import AuditError
 from audits.grades import Grade
 from audits.model import Audit
 from audits.templates import AnswerType, Question, Template
@@ -120,10 +121,12 @@ def run_demo(
     bot_port: int = BOT_PORT,
     playground: bool = True,
     playground_port: int | None = None,
+    keep: bool = False,
 ) -> int:
-    """Loads the demo month into a fresh var/demo.db, with a fresh Microsoft 365 sandbox;
-    then, unless `serve` is False, serves the bot (and the Playground as `you`) until
-    stopped by Ctrl-C or SIGTERM."""
+    """Loads the demo month into a fresh var/demo.db, with a fresh Microsoft 365 sandbox
+    (with `keep`, carries on with the ones there from the last run); then, unless
+    `serve` is False, serves the bot (and the Playground as `you`) until stopped by
+    Ctrl-C or SIGTERM."""
     from auditbot.demo.playground import PLAYGROUND_PORT, demo_person
 
     try:
@@ -131,12 +134,14 @@ def run_demo(
     except ValueError as exc:
         print(f"auditbot: {exc}", file=sys.stderr)
         return 2
-    for path in (DEMO_DB, Path(f"{DEMO_DB}-wal"), Path(f"{DEMO_DB}-shm")):
-        path.unlink(missing_ok=True)
-    shutil.rmtree(DEMO_SANDBOX, ignore_errors=True)
+    keep = keep and DEMO_DB.is_file()
+    if not keep:
+        for path in (DEMO_DB, Path(f"{DEMO_DB}-wal"), Path(f"{DEMO_DB}-shm")):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(DEMO_SANDBOX, ignore_errors=True)
     DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
     options = _Options(
-        port, serve, person, bot_port, playground, playground_port or PLAYGROUND_PORT
+        port, serve, person, bot_port, playground, playground_port or PLAYGROUND_PORT, keep
     )
     try:
         return asyncio.run(_demo(settings, DEMO_SANDBOX.resolve(), options))
@@ -153,6 +158,7 @@ class _Options:
     bot_port: int
     playground: bool
     playground_port: int
+    keep: bool  # carry on with the last run's demo data
 
 
 def _stop_on_sigterm() -> None:
@@ -184,12 +190,16 @@ async def _demo(settings: Settings, state: Path, options: _Options) -> int:
         )
         # The story began three weeks ago and ends now: what people do next is today.
         now = datetime.now(UTC)
-        clock = MovableClock(now - STORY_LENGTH)
+        clock = MovableClock(now if options.keep else now - STORY_LENGTH)
         app = build(settings, clock=clock)
         try:
             await app.start()
-            print("Loading the demo month (three weeks of audits, up to now)...", flush=True)
-            story = await _story(app, clock, now)
+            if options.keep:
+                print(f"Carrying on with the demo data in {DEMO_DB}...", flush=True)
+                story = await _kept_story(app, clock)
+            else:
+                print("Loading the demo month (three weeks of audits, up to now)...", flush=True)
+                story = await _story(app, clock, now)
             await app.dispatcher.drain()
             write_config(options.you)
             _print_what_to_try(sandbox.base_url, story.shown)
@@ -286,6 +296,8 @@ def clock_example(app: App, bot: str, audit: Audit) -> str:
     escalation = next(
         r for r in reminders if r.step == "iro_comments" and r.kind is ReminderKind.ESCALATION
     )
+    if escalation.at <= waiting.clock.now():
+        return f"The IRO/CP chair's 72 hours on child's ID {audit.child_id} have run out already."
     ahead = escalation.at - waiting.clock.now() + timedelta(minutes=1)
     hours = max(1, math.ceil(ahead.total_seconds() / 3600))
     return (
@@ -306,6 +318,21 @@ STORY_OVERDUE = frozenset({("2345678", "iro_comments")})
 class Story:
     shown: str  # the id of the audit worth showing (closed after a regrade)
     just_allocated: Audit  # allocated as the story ends, now
+
+
+async def _kept_story(app: App, clock: MovableClock) -> Story:
+    """The story as the last run left it. The clock never goes back behind what was
+    recorded then (the last run's clock may have been moved on)."""
+    rows = await app.service.list()
+    by_child = {r.child_id: r.id for r in rows}
+    latest = [h.at for r in rows for h in await app.service.history(r.id)]
+    if latest:
+        clock.advance(max(max(latest) - clock.now(), timedelta(0)))
+    try:
+        shown, waiting = by_child["1234567"], by_child["4567890"]
+    except KeyError:
+        raise AuditError(f"{DEMO_DB} is not the demo's: run the demo without --keep") from None
+    return Story(shown, await app.service.get(waiting))
 
 
 async def _story(app: App, clock: MovableClock, end: datetime) -> Story:

@@ -241,12 +241,13 @@ def _stop(demo: subprocess.Popen[str]) -> None:
     demo.wait(30)
 
 
-def test_the_playground_address_is_the_one_it_took_and_sigterm_stops_its_group(
-    env, demo_env, fake_node, busy_port
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_the_playground_address_is_the_one_it_took_and_stopping_stops_its_group(
+    env, demo_env, fake_node, busy_port, stop
 ):
     """Item 12: with its port busy the Playground takes another, and the demo prints that
-    one; SIGTERM to the demo stops the Playground's whole process group. Item 11: the
-    install and each start are announced, with their addresses."""
+    one; SIGTERM or Ctrl-C to the demo stops the Playground's whole process group.
+    Item 11: the install and each start are announced, with their addresses."""
     demo = _start_demo(env, demo_env, "--playground-port", str(busy_port))
     seen: list[str] = []
     try:
@@ -267,7 +268,7 @@ def test_the_playground_address_is_the_one_it_took_and_sigterm_stops_its_group(
         ):
             assert first in said and said.index(first) < said.index(then), first
 
-        demo.send_signal(signal.SIGTERM)
+        demo.send_signal(stop)
         assert demo.wait(30) == 0
         rest = demo.stdout.read()
         assert "Demo stopped." in rest

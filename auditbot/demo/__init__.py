@@ -294,10 +294,15 @@ def clock_example(app: App, bot: str, audit: Audit) -> str:
     waiting = app.service
     reminders = waiting.reminders(audit)
     escalation = next(
-        r for r in reminders if r.step == "iro_comments" and r.kind is ReminderKind.ESCALATION
+        (r for r in reminders if r.step == "iro_comments" and r.kind is ReminderKind.ESCALATION),
+        None,
     )
-    if escalation.at <= waiting.clock.now():
-        return f"The IRO/CP chair's 72 hours on child's ID {audit.child_id} have run out already."
+    if escalation is None or escalation.at <= waiting.clock.now():
+        # Carried on (--keep) after the IRO/CP chair commented, or after the clock moved.
+        return (
+            "Move time on (demo only), e.g. by a day:\n"
+            f'  curl -X POST {bot}/dev/clock -d \'{{"advance": "PT24H"}}\''
+        )
     ahead = escalation.at - waiting.clock.now() + timedelta(minutes=1)
     hours = max(1, math.ceil(ahead.total_seconds() / 3600))
     return (

@@ -410,13 +410,15 @@ def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
     for role, who in audit.participants.model_dump().items():
         add(f"  {role.replace('_', ' '):<16}{who}")
     add("Deadlines (UK time)")
+    deadlines = []
     for d in sorted(audit.deadlines.values(), key=lambda d: d.due_at):
         state = (
             f"{'stopped' if d.stopped else 'done'} {uk_time(d.done_at)}"
             if d.done_at
             else ("OVERDUE" if d.due_at < app.service.clock.now() else "open")
         )
-        add(f"  {d.step:<18}{d.owner:<32}{uk_time(d.due_at):<20}{state}")
+        deadlines.append((d.step, d.owner, uk_time(d.due_at), state))
+    out += (f"  {line}" for line in columns(deadlines)) if deadlines else []
     add("Answers")
     for section in template.sections:
         answer = audit.answers.get(section.id)
@@ -474,8 +476,10 @@ def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
         if coc.closed_at:
             add(f"  Closed {uk_time(coc.closed_at)}")
     add("History")
-    for h in history:
-        add(f"  {uk_time(h.at)}  {h.actor:<30} {h.what}: {_short(h.old)} → {_short(h.new)}")
+    rows = [
+        (uk_time(h.at), h.actor, f"{h.what}: {_short(h.old)} → {_short(h.new)}") for h in history
+    ]
+    out += (f"  {line}" for line in columns(rows)) if rows else []
     return "\n".join(out)
 
 

@@ -252,6 +252,14 @@ def test_audits_are_listed_in_columns_that_line_up(env, capsys, monkeypatch):
     for row in rows:
         for start in starts:
             assert row[start - 2 : start] == "  " and row[start] != " ", (row, start)
+    # `show`: the QA manager's address (30 characters) stays apart from what they did.
+    concern = next(row.split()[0] for row in rows if "[case of concern]" in row)
+    code, out, _ = _run(capsys, "show", concern)
+    history = out.split("History\n", 1)[1].splitlines()
+    deadlines = out.split("Deadlines (UK time)\n", 1)[1].split("Answers\n", 1)[0].splitlines()
+    assert any("maya.qamanager@council.example" in line for line in history)
+    assert all(len(re.split(r"\s{2,}", line.strip())) == 3 for line in history), history
+    assert all(len(re.split(r"\s{2,}", line.strip())) == 4 for line in deadlines), deadlines
 
 
 def test_the_status_choices_are_the_audit_statuses():

@@ -374,3 +374,64 @@ def test_keep_carries_on_with_the_last_runs_data_as_another_person(env, capsys, 
     _on_demo_db(monkeypatch, env)
     _, out, _ = _cli(capsys, "show", waiting, "--json")
     assert json.loads(out)["audit"]["participants"]["moderator"] == "mo.moderator@council.example"
+
+
+class _Served:
+    """The port of the demo's bot, as the Teams player wants it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+
+async def test_what_is_done_in_chat_after_the_demo_loads_is_recorded_today(
+    env, demo_env, connector
+):
+    """Item 1, through the demo's real endpoint: the IRO/CP chair of the audit just
+    allocated opens the chat and adds comments; they are recorded today, in time, and
+    the CLI (the real clock) and the bot agree."""
+    import asyncio
+
+    from cards import words
+    from tests.support.teams import Teams, until
+
+    iro = "ian.chair@council.example"
+    bot_port = _free_port()
+    command = [str(AUDITBOT), "demo", "--port", "0", "--bot-port", str(bot_port), "--no-playground"]
+    demo = subprocess.Popen(
+        command, cwd=env, env=demo_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    seen: list[str] = []
+    try:
+        assert demo.stdout is not None
+        await asyncio.to_thread(_read_until, demo.stdout, r"Everything keeps running", seen)
+        teams = Teams(_Served(bot_port), connector)  # type: ignore[arg-type]
+        await teams.install(iro)
+
+        async def asked() -> bool:
+            try:
+                teams.last_card(iro, words.ADD_COMMENTS)
+            except AssertionError:
+                return False
+            return True
+
+        await until(asked, seconds=30)
+        await teams.press(iro, words.ADD_COMMENTS, {"comments": "Plan reviewed last week."})
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        _stop(demo)
+    listed = {**demo_env, "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{env / 'var/demo.db'}"}
+
+    def cli(*argv: str) -> str:
+        return subprocess.run(
+            [str(AUDITBOT), *argv], cwd=env, env=listed, capture_output=True, text=True, check=True
+        ).stdout
+
+    waiting = next(a for a in json.loads(cli("audits", "--json")) if a["child_id"] == "4567890")
+    shown = json.loads(cli("show", waiting["id"], "--json"))
+    [comment] = shown["audit"]["iro_comments"]
+    today = datetime.now(UTC).astimezone(UK).date()
+    assert datetime.fromisoformat(comment["at"]).astimezone(UK).date() == today
+    assert comment["late"] is False
+    done = shown["audit"]["deadlines"]["iro_comments"]["done_at"]
+    assert datetime.fromisoformat(done).astimezone(UK).date() == today
+    assert waiting["next_deadline"]["step"] != "iro_comments" and not waiting["overdue"]

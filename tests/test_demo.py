@@ -397,8 +397,14 @@ async def test_what_is_done_in_chat_after_the_demo_loads_is_recorded_today(
     iro = "ian.chair@council.example"
     bot_port = _free_port()
     command = [str(AUDITBOT), "demo", "--port", "0", "--bot-port", str(bot_port), "--no-playground"]
-    demo = subprocess.Popen(
-        command, cwd=env, env=demo_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    demo = await asyncio.to_thread(
+        subprocess.Popen,
+        command,
+        cwd=env,
+        env=demo_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     seen: list[str] = []
     try:
@@ -418,7 +424,7 @@ async def test_what_is_done_in_chat_after_the_demo_loads_is_recorded_today(
         await teams.press(iro, words.ADD_COMMENTS, {"comments": "Plan reviewed last week."})
     finally:
         demo.send_signal(signal.SIGTERM)
-        _stop(demo)
+        await asyncio.to_thread(_stop, demo)
     listed = {**demo_env, "AUDITBOT_DATABASE_URL": f"sqlite+aiosqlite:///{env / 'var/demo.db'}"}
 
     def cli(*argv: str) -> str:

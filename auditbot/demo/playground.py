@@ -154,7 +154,13 @@ async def install_playground(npm: str) -> bool:
     install = await asyncio.create_subprocess_exec(
         npm, "install", "--prefix", str(PLAYGROUND), "--no-audit", "--no-fund", PLAYGROUND_PACKAGE
     )
-    return await install.wait() == 0
+    try:
+        return await install.wait() == 0
+    except BaseException:  # the demo stopped meanwhile (SIGTERM): so does npm
+        with contextlib.suppress(ProcessLookupError):
+            install.terminate()
+        await install.wait()
+        raise
 
 
 async def start_playground(bot_url: str, port: int = PLAYGROUND_PORT) -> Playground | None:

@@ -7,17 +7,24 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test drills lint install clean bench
 
 $(BIN)/python:
+	@echo "== Creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 
+# The first install takes a few minutes: say what is happening, and let pip list what
+# it collects rather than stay quiet.
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "== Installing auditbot's Python packages into $(VENV) (first run only, a few minutes)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
+	@echo "== Installed into $(VENV)"
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# make demo AS=moderator: be the moderator (or iro, qa_manager, ...) in the Agents Playground;
+# KEEP=1: carry on with the last run's demo data instead of loading the story afresh.
 demo: $(STAMP)
-	$(BIN)/auditbot demo
+	$(BIN)/auditbot demo$(if $(AS), --as $(AS))$(if $(KEEP), --keep)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

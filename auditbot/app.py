@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from application.effects import EffectsConfig
 from application.service import AuditService
-from application.services import Services
 from auditbot.settings import Settings
 from audits.catalog import Catalog, check_roles, load_catalog
 from audits.clock import Clock, SystemClock
@@ -25,7 +24,8 @@ from scheduling.dispatcher import Dispatcher
 from scheduling.runner import Runner
 from store.db import Database
 
-if TYPE_CHECKING:  # loaded only when needed: msgraph-sdk, botbuilder
+if TYPE_CHECKING:  # loaded only when needed: msgraph-sdk, botbuilder, the cards
+    from application.services import Services
     from bot.handler import AuditBot
     from bot.server import BotCredentials
     from graph.client import MsGraph
@@ -40,11 +40,11 @@ class App:
     db: Database
     catalog: Catalog
     service: AuditService
-    services: Services
     graph: MsGraph | None
     dispatcher: Dispatcher
     runner: Runner
     _bot: AuditBot | None = None
+    _services: Services | None = None
 
     async def start(self) -> None:
         await self.db.ensure_schema()
@@ -53,6 +53,16 @@ class App:
         if self.graph is not None:
             await self.graph.close()
         await self.db.dispose()
+
+    @property
+    def services(self) -> Services:
+        """What Teams asks of the application (made once, when first asked: the command
+        line's listings need none of it, and it loads the cards)."""
+        if self._services is None:
+            from application.services import Services
+
+            self._services = Services.of(self.service)
+        return self._services
 
     def bot(self) -> AuditBot:
         """The Teams bot (made once): its adapter also sends the outbox's cards."""
@@ -101,7 +111,7 @@ def assemble(settings: Settings, service: AuditService, graph: MsGraph | None = 
         senders = M365Senders(db, catalog, graph, clock, calendar, settings.chat_link).senders()
     dispatcher = Dispatcher(db, clock, senders, worker=worker)
     runner = Runner(db, catalog, calendar, service.standing, clock, worker)
-    return App(settings, db, catalog, service, Services.of(service), graph, dispatcher, runner)
+    return App(settings, db, catalog, service, graph, dispatcher, runner)
 
 
 def worker_name() -> str:

@@ -9,21 +9,28 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditbot.app import App, build
-from auditbot.logs import configure_logging
-from auditbot.settings import load_settings
-from audits.allocation_csv import parse_allocation_csv
-from audits.commands import ExtendDeadline, Reassign
 from audits.errors import AuditError
-from audits.grades import Grade
-from audits.model import Audit, Status
-from audits.templates import SectionKind
-from audits.workdays import uk_time
-from audits.workflow import SYSTEM
-from store.db import DatabaseUnavailable
-from store.trail import HistoryEntry
+
+# Only what `auditbot --help` needs is imported here: each command imports what it uses,
+# so a light command does not load the database, the cards and the bot (bench/startup.py).
+if TYPE_CHECKING:
+    from auditbot.app import App
+    from audits.model import Audit
+    from store.trail import HistoryEntry
+
+# The audit statuses `audits --status` takes (audits.model.Status, checked by a test),
+# written out so that building the parser imports no model.
+STATUSES = (
+    "allocated",
+    "in_progress",
+    "submitted",
+    "moderated",
+    "returned",
+    "panel_agreed",
+    "closed",
+)
 
 # Command groups kept in their own modules. Each has `add_parsers(sub)`,
 # `COMMANDS` (async, given the built App) and `PLAIN_COMMANDS` (given only the
@@ -42,6 +49,9 @@ def _extensions() -> list[Any]:
     import importlib
 
     return [importlib.import_module(name) for name in _EXTENSIONS]
+
+
+_BY_HELP = "the QA officer or manager doing this (default: AUDITBOT_OPERATOR)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,20 +78,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("step", metavar="STEP", help="e.g. audit_completion, moderation, action-2")
     p.add_argument("--to", required=True, metavar="YYYY-MM-DD", help="the new due date")
     p.add_argument("--reason", required=True)
-    p.add_argument("--by", required=True, metavar="EMAIL", help="the QA officer or manager")
+    p.add_argument("--by", metavar="EMAIL", help=_BY_HELP)
 
     p = sub.add_parser("reassign", help="give an audit role to someone else (QA staff)")
     p.add_argument("audit_id", metavar="AUDIT_ID")
     p.add_argument("role", metavar="ROLE", help="auditor, iro, moderator, social_worker, ...")
     p.add_argument("person", metavar="EMAIL")
     p.add_argument("--reason", required=True)
-    p.add_argument("--by", required=True, metavar="EMAIL", help="the QA officer or manager")
+    p.add_argument("--by", metavar="EMAIL", help=_BY_HELP)
 
     p = sub.add_parser("allocate", help="allocate the month's audits from a CSV file")
     p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("--by", metavar="EMAIL", help=_BY_HELP)
 
     p = sub.add_parser("audits", help="list audits")
-    p.add_argument("--status", choices=[s.value for s in Status])
+    p.add_argument("--status", choices=STATUSES)
     p.add_argument("--overdue", action="store_true", help="only audits with a missed deadline")
     p.add_argument("--json", action="store_true")
 
@@ -97,6 +108,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=None, help="the sandbox's port")
     p.add_argument("--exit", action="store_true", help="load the demo and exit, serving nothing")
+    p.add_argument(
+        "--as",
+        dest="you",
+        metavar="ROLE",
+        help="who you are in the Agents Playground: auditor (default), iro, moderator, "
+        "qa_manager, service_manager, social_worker, qa_officer, team_manager, or an address",
+    )
+    p.add_argument("--bot-port", type=int, default=3978, help="the bot's port")
+    p.add_argument(
+        "--playground-port", type=int, default=56150, help="the port asked of the Playground"
+    )
+    p.add_argument("--no-playground", action="store_true", help="do not start the Playground")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="carry on with the last run's demo data (e.g. as another person) instead of "
+        "loading the story afresh",
+    )
 
     p = sub.add_parser("sandbox", help="serve a local stand-in for Microsoft 365")
     p.add_argument("--port", type=int, default=None)
@@ -115,6 +144,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from auditbot.app import build
+    from auditbot.logs import configure_logging
+    from auditbot.settings import load_settings
+    from store.db import DatabaseUnavailable
+
     commands = dict(_COMMANDS)
     plain: dict[str, Callable[[argparse.Namespace], int]] = {}
     for extension in _extensions():
@@ -128,7 +162,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from auditbot.demo import run_demo
 
-            return run_demo(settings, port=args.port, serve=not args.exit)
+            return run_demo(
+                settings,
+                port=args.port,
+                serve=not args.exit,
+                you=args.you,
+                bot_port=args.bot_port,
+                playground=not args.no_playground,
+                playground_port=args.playground_port,
+                keep=args.keep,
+            )
         if args.command == "sandbox":
             return _sandbox(args)
         app = build(settings)
@@ -202,9 +245,27 @@ async def _runner(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def _operator(app: App, args: argparse.Namespace) -> str | None:
+    """Who the audit trail records as acting: --by, else AUDITBOT_OPERATOR."""
+    by: str | None = args.by or app.settings.operator
+    return by.strip().lower() if by else None
+
+
+def _named_operator(app: App, args: argparse.Namespace) -> str:
+    by = _operator(app, args)
+    if by is None:
+        raise AuditError(
+            "say who is doing this: --by EMAIL, or set AUDITBOT_OPERATOR to your account"
+        )
+    return by
+
+
 async def _extend(app: App, args: argparse.Namespace) -> int:
+    from audits.commands import ExtendDeadline
+    from audits.workdays import uk_time
+
     command = ExtendDeadline(args.step, args.to, args.reason)
-    outcome = await app.service.execute(args.by, args.audit_id, command)
+    outcome = await app.service.execute(_named_operator(app, args), args.audit_id, command)
     await _send_outbox(app)
     due = outcome.audit.deadlines[args.step].due_at
     print(f"{args.audit_id}: {args.step} now due {uk_time(due)}")
@@ -212,14 +273,20 @@ async def _extend(app: App, args: argparse.Namespace) -> int:
 
 
 async def _reassign(app: App, args: argparse.Namespace) -> int:
+    from audits.commands import Reassign
+
     command = Reassign(args.role, args.person, args.reason)
-    await app.service.execute(args.by, args.audit_id, command)
+    await app.service.execute(_named_operator(app, args), args.audit_id, command)
     await _send_outbox(app)
     print(f"{args.audit_id}: {args.role} is now {args.person}")
     return 0
 
 
 async def _allocate(app: App, args: argparse.Namespace) -> int:
+    from audits.allocation_csv import parse_allocation_csv
+    from audits.workdays import uk_time
+    from audits.workflow import SYSTEM
+
     try:
         text = args.file.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -227,7 +294,8 @@ async def _allocate(app: App, args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         raise AuditError(f"{args.file}: not a UTF-8 CSV file (save it as 'CSV UTF-8')") from None
     rows = parse_allocation_csv(text, app.catalog)
-    outcomes = await app.service.allocate(SYSTEM, rows)
+    # Without --by or AUDITBOT_OPERATOR the trail says "system", as it did before either.
+    outcomes = await app.service.allocate(_operator(app, args) or SYSTEM, rows)
     await _send_outbox(app)
     for outcome in outcomes:
         audit = outcome.audit
@@ -253,7 +321,9 @@ async def _audits(app: App, args: argparse.Namespace) -> int:
     if not rows:
         print("No audits.")
         return 0
-    print(f"{'AUDIT':<12}{'CHILD':<12}{'STATUS':<26}{'GRADE':<22}{'NEXT DEADLINE'}")
+    from audits.workdays import uk_time
+
+    lines = [("AUDIT", "CHILD'S ID", "STATUS", "GRADE", "NEXT DEADLINE")]
     for r in rows:
         grade = _grade_label(r.moderated_grade or r.auditor_grade)
         nxt = (
@@ -265,8 +335,20 @@ async def _audits(app: App, args: argparse.Namespace) -> int:
             else "-"
         )
         concern = " [case of concern]" if r.case_of_concern else ""
-        print(f"{r.id:<12}{r.child_id:<12}{r.status.label:<26}{grade + concern:<22}{nxt}")
+        lines.append((r.id, r.child_id, r.status.label, grade + concern, nxt))
+    print("\n".join(columns(lines)))
     return 0
+
+
+def columns(lines: Sequence[Sequence[str]], gap: int = 2) -> list[str]:
+    """Rows laid out in columns as wide as their widest cell, `gap` spaces apart."""
+    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
+    return [
+        "".join(
+            cell if n == len(row) - 1 else cell.ljust(widths[n] + gap) for n, cell in enumerate(row)
+        )
+        for row in lines
+    ]
 
 
 def _row_json(r: Any) -> dict[str, Any]:
@@ -288,6 +370,8 @@ def _row_json(r: Any) -> dict[str, Any]:
 
 
 def _grade_label(value: str | None) -> str:
+    from audits.grades import Grade
+
     return Grade(value).label if value else "-"
 
 
@@ -310,6 +394,9 @@ async def _show(app: App, args: argparse.Namespace) -> int:
 
 
 def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
+    from audits.templates import SectionKind
+    from audits.workdays import uk_time
+
     template = app.catalog.template(audit.template)
     out: list[str] = []
     add = out.append
@@ -326,13 +413,15 @@ def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
     for role, who in audit.participants.model_dump().items():
         add(f"  {role.replace('_', ' '):<16}{who}")
     add("Deadlines (UK time)")
+    deadlines = []
     for d in sorted(audit.deadlines.values(), key=lambda d: d.due_at):
         state = (
             f"{'stopped' if d.stopped else 'done'} {uk_time(d.done_at)}"
             if d.done_at
             else ("OVERDUE" if d.due_at < app.service.clock.now() else "open")
         )
-        add(f"  {d.step:<18}{d.owner:<32}{uk_time(d.due_at):<20}{state}")
+        deadlines.append((d.step, d.owner, uk_time(d.due_at), state))
+    out += (f"  {line}" for line in columns(deadlines)) if deadlines else []
     add("Answers")
     for section in template.sections:
         answer = audit.answers.get(section.id)
@@ -390,8 +479,10 @@ def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
         if coc.closed_at:
             add(f"  Closed {uk_time(coc.closed_at)}")
     add("History")
-    for h in history:
-        add(f"  {uk_time(h.at)}  {h.actor:<30} {h.what}: {_short(h.old)} → {_short(h.new)}")
+    rows = [
+        (uk_time(h.at), h.actor, f"{h.what}: {_short(h.old)} → {_short(h.new)}") for h in history
+    ]
+    out += (f"  {line}" for line in columns(rows)) if rows else []
     return "\n".join(out)
 
 

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     log_level: str = Field("WARNING", alias="AUDITBOT_LOG_LEVEL")
     # None: JSON lines for `serve` (a log collector reads them), text for the other commands.
     log_format: Literal["json", "text"] | None = Field(None, alias="AUDITBOT_LOG_FORMAT")
+    # Who runs the command line here (allocate, extend, reassign): recorded in the audit
+    # trail as the one who acted, unless the command names someone with --by.
+    operator: str | None = Field(None, alias="AUDITBOT_OPERATOR")
 
     # Bot Framework (Azure Bot registration).
     app_id: str | None = Field(None, alias="MicrosoftAppId")
@@ -176,6 +179,11 @@ class Settings(BaseSettings):
         ):
             if path is not None and not path.is_file():
                 found.append(f"{name}: there is no file {path}")
+        if self.operator is not None and "@" not in self.operator:
+            found.append(
+                f"AUDITBOT_OPERATOR: '{self.operator}' is not an e-mail address (the account "
+                "of the QA officer or manager who runs the command line)"
+            )
         if self.config_dir is not None and not self.config_dir.is_dir():
             found.append(f"AUDITBOT_CONFIG_DIR: there is no folder {self.config_dir}")
         return found

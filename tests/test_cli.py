@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -170,3 +170,117 @@ def test_serve_on_loopback_says_it_is_unauthenticated_whatever_the_log_level(env
             served.terminate()
         _, err = served.communicate(timeout=30)
     assert "requests are NOT authenticated" in err
+
+
+def test_the_trail_names_who_ran_allocate_extend_and_reassign(env, capsys, monkeypatch):
+    """Issue 20 item 16: CLI actions are recorded as the QA officer or manager who ran
+    them (--by, else AUDITBOT_OPERATOR), not as "system"."""
+    from auditbot.demo import ROLES_FILE
+
+    monkeypatch.setenv("AUDITBOT_ROLES_FILE", str(ROLES_FILE))
+    (env / "sample.csv").write_text(_readme_sample())
+    code, _, err = _run(capsys, "allocate", "sample.csv", "--by", "Quinn.QA@council.example")
+    assert code == 0, err
+    code, out, _ = _run(capsys, "audits", "--json")
+    first = json.loads(out)[0]["id"]
+
+    monkeypatch.setenv("AUDITBOT_OPERATOR", "maya.qamanager@council.example")
+    code, out, _ = _run(capsys, "show", first, "--json")
+    due = datetime.fromisoformat(
+        json.loads(out)["audit"]["deadlines"]["audit_completion"]["due_at"]
+    )
+    later = (due.astimezone(UK).date() + timedelta(days=7)).isoformat()
+    code, _, err = _run(
+        capsys, "extend", first, "audit_completion", "--to", later, "--reason", "Worker on leave"
+    )
+    assert code == 0, err
+    code, _, err = _run(
+        capsys,
+        "reassign",
+        first,
+        "moderator",
+        "mona.mod@council.example",
+        "--reason",
+        "Mo is away",
+        "--by",
+        "quinn.qa@council.example",
+    )
+    assert code == 0, err
+
+    code, out, _ = _run(capsys, "show", first, "--json")
+    actors = {h["what"]: h["actor"] for h in json.loads(out)["history"]}
+    assert actors["allocated"] == "quinn.qa@council.example"
+    assert [a for w, a in actors.items() if "audit_completion" in w] == [
+        "maya.qamanager@council.example"
+    ], actors
+    assert actors["participants.moderator"] == "quinn.qa@council.example"
+    code, out, _ = _run(capsys, "show", first)
+    history = out.split("History\n", 1)[1]
+    assert "system" not in history and "quinn.qa@council.example" in history
+
+    # Someone outside the QA team is refused, and nothing changes.
+    code, _, err = _run(
+        capsys,
+        "reassign",
+        first,
+        "moderator",
+        "mo.moderator@council.example",
+        "--reason",
+        "x",
+        "--by",
+        "ava.auditor@council.example",
+    )
+    assert code == 1 and err.startswith("auditbot: ")
+    monkeypatch.delenv("AUDITBOT_OPERATOR")
+    code, _, err = _run(
+        capsys, "extend", first, "audit_completion", "--to", later, "--reason", "Leave"
+    )
+    assert (code, err) == (
+        1,
+        "auditbot: say who is doing this: --by EMAIL, or set AUDITBOT_OPERATOR to your account\n",
+    )
+
+
+def test_audits_are_listed_in_columns_that_line_up(env, capsys, monkeypatch):
+    """Issue 20 item 15: "Inadequate [case of concern]iro_comments" ran together."""
+    assert _run(capsys, "demo", "--exit", "--port", "0")[0] == 0
+    monkeypatch.setenv("AUDITBOT_DATABASE_URL", f"sqlite+aiosqlite:///{env / 'var/demo.db'}")
+    code, out, _ = _run(capsys, "audits")
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header.split() == ["AUDIT", "CHILD'S", "ID", "STATUS", "GRADE", "NEXT", "DEADLINE"]
+    assert any("[case of concern]" in row for row in rows)
+    starts = [header.index(name) for name in ("CHILD'S ID", "STATUS", "GRADE", "NEXT DEADLINE")]
+    for row in rows:
+        for start in starts:
+            assert row[start - 2 : start] == "  " and row[start] != " ", (row, start)
+    # `show`: the QA manager's address (30 characters) stays apart from what they did.
+    concern = next(row.split()[0] for row in rows if "[case of concern]" in row)
+    code, out, _ = _run(capsys, "show", concern)
+    history = out.split("History\n", 1)[1].splitlines()
+    deadlines = out.split("Deadlines (UK time)\n", 1)[1].split("Answers\n", 1)[0].splitlines()
+    assert any("maya.qamanager@council.example" in line for line in history)
+    assert all(len(re.split(r"\s{2,}", line.strip())) == 3 for line in history), history
+    assert all(len(re.split(r"\s{2,}", line.strip())) == 4 for line in deadlines), deadlines
+
+
+def test_the_status_choices_are_the_audit_statuses():
+    from auditbot.cli import STATUSES
+    from audits.model import Status
+
+    assert tuple(s.value for s in Status) == STATUSES
+
+
+def test_help_loads_neither_the_database_nor_the_cards_nor_the_bot():
+    """`auditbot --help` answers without importing what only commands need
+    (bench/startup.py measures how long it takes)."""
+    probe = (
+        "import sys, contextlib, io\n"
+        "from auditbot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])\n"
+        "heavy = ('sqlalchemy', 'alembic', 'cards', 'botbuilder', 'msgraph', 'application')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -78,6 +78,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
         ("MicrosoftAppId", "my-bot"),
         ("AUDITBOT_GRAPH_URL", "https://graph.microsoft.com/v1.0"),  # without the rest
         ("AUDITBOT_PRIVACY_URL", "http://www.council.example/privacy"),
+        ("AUDITBOT_OPERATOR", "Quinn from QA"),  # recorded in the history: an address
     ],
 )
 def test_a_wrong_setting_stops_start_up_naming_it(env, capsys, monkeypatch, name, value):

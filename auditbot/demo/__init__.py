@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 import shutil
+import signal
+import sys
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from application.service import AuditService
 from auditbot.app import App, build
+from auditbot.demo.playground import DemoPerson, display_name, write_config
 from auditbot.settings import Settings
 from audits import commands as c
 from audits.allocation_csv import parse_allocation_csv
 from audits.clock import MovableClock
+from audits.errors import AuditError
 from audits.grades import Grade
+from audits.model import Audit
 from audits.templates import AnswerType, Question, Template
+from audits.workdays import uk_time
 from audits.workflow import Outcome
 
 HERE = Path(__file__).parent
@@ -105,21 +112,70 @@ async def fill_audit(
     )
 
 
-def run_demo(settings: Settings, port: int | None = None, serve: bool = True) -> int:
-    """Loads the demo month into a fresh var/demo.db, with a fresh Microsoft 365 sandbox."""
-    for path in (DEMO_DB, Path(f"{DEMO_DB}-wal"), Path(f"{DEMO_DB}-shm")):
-        path.unlink(missing_ok=True)
-    shutil.rmtree(DEMO_SANDBOX, ignore_errors=True)
-    DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
+def run_demo(
+    settings: Settings,
+    port: int | None = None,
+    serve: bool = True,
+    *,
+    you: str | None = None,
+    bot_port: int = BOT_PORT,
+    playground: bool = True,
+    playground_port: int | None = None,
+    keep: bool = False,
+) -> int:
+    """Loads the demo month into a fresh var/demo.db, with a fresh Microsoft 365 sandbox
+    (with `keep`, carries on with the ones there from the last run); then, unless
+    `serve` is False, serves the bot (and the Playground as `you`) until stopped by
+    Ctrl-C or SIGTERM."""
+    from auditbot.demo.playground import PLAYGROUND_PORT, demo_person
+
     try:
-        return asyncio.run(_demo(settings, DEMO_SANDBOX.resolve(), port, serve))
-    except KeyboardInterrupt:
+        person = demo_person(you)
+    except ValueError as exc:
+        print(f"auditbot: {exc}", file=sys.stderr)
+        return 2
+    keep = keep and DEMO_DB.is_file()
+    if not keep:
+        for path in (DEMO_DB, Path(f"{DEMO_DB}-wal"), Path(f"{DEMO_DB}-shm")):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(DEMO_SANDBOX, ignore_errors=True)
+    DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
+    options = _Options(
+        port, serve, person, bot_port, playground, playground_port or PLAYGROUND_PORT, keep
+    )
+    try:
+        return asyncio.run(_demo(settings, DEMO_SANDBOX.resolve(), options))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("Demo stopped.", flush=True)
         return 0
 
 
-async def _demo(settings: Settings, state: Path, port: int | None, serve: bool) -> int:
+@dataclass(frozen=True)
+class _Options:
+    sandbox_port: int | None
+    serve: bool
+    you: DemoPerson
+    bot_port: int
+    playground: bool
+    playground_port: int
+    keep: bool  # carry on with the last run's demo data
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the demo as Ctrl-C does: the main task is cancelled, so every
+    `finally` runs (the Playground's group, the bot, the sandbox are stopped)."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    assert task is not None
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+
+
+async def _demo(settings: Settings, state: Path, options: _Options) -> int:
     from sandbox import DEFAULT_PORT, start_sandbox
 
+    _stop_on_sigterm()
+    print("Starting the Microsoft 365 sandbox...", flush=True)
+    port = options.sandbox_port
     sandbox = await start_sandbox(state, port=DEFAULT_PORT if port is None else port)
     try:
         settings = Settings.model_validate(
@@ -132,8 +188,9 @@ async def _demo(settings: Settings, state: Path, port: int | None, serve: bool) 
                 "AUDITBOT_DEMO": True,
             }
         )
-        # Start the story three weeks ago, so deadlines have passed and history has dates.
-        clock = MovableClock(datetime.now(UTC) - timedelta(days=21))
+        # The story began three weeks ago and ends now: what people do next is today.
+        now = datetime.now(UTC)
+        clock = MovableClock(now if options.keep else now - STORY_LENGTH)
         app = build(settings, clock=clock)
         try:
             await app.start()
@@ -143,11 +200,18 @@ async def _demo(settings: Settings, state: Path, port: int | None, serve: bool) 
                 from graph.provisioning import setup_tracker
 
                 await setup_tracker(app.graph)
-            shown = await _story(app, clock)
+            if options.keep:
+                print(f"Carrying on with the demo data in {DEMO_DB}...", flush=True)
+                story = await _kept_story(app, clock)
+            else:
+                print("Loading the demo month (three weeks of audits, up to now)...", flush=True)
+                story = await _story(app, clock, now)
             await app.dispatcher.drain()
-            _print_what_to_try(sandbox.base_url, shown)
-            if serve:
-                await _serve_bot(app)
+            write_config(options.you)
+            _print_what_to_try(sandbox.base_url, story.shown)
+            await _print_who_has_what(app, options.you)
+            if options.serve:
+                await _serve_bot(app, options, story)
         finally:
             await app.close()
     finally:
@@ -165,136 +229,145 @@ def _print_what_to_try(sandbox_url: str, shown: str) -> None:
     print(f"  {env} .venv/bin/auditbot audits --overdue")
 
 
-async def _serve_bot(app: App) -> None:
+async def _print_who_has_what(app: App, you: DemoPerson) -> None:
+    """One line per demo person: who they are, their part, what waits for them now."""
+    from auditbot.demo.playground import DEMO_PEOPLE, display_name
+
+    print(
+        "Who has what to do now (be any of them in the Playground: make demo AS=<role>,"
+        " or auditbot demo --as <role>):"
+    )
+    width = max(len(display_name(p.upn)) for p in DEMO_PEOPLE)
+    alias = max(len(p.alias) for p in DEMO_PEOPLE) + len("AS=")
+    for person in DEMO_PEOPLE:
+        rows = await app.services.queries.my_audits(person.upn)
+        waiting = [
+            f"child's ID {r.child_id}: {r.next_step_title}"
+            + (f" {uk_time(r.next_due)}" if r.next_due else "")
+            + (" (overdue)" if r.overdue else "")
+            for r in rows
+            if r.next_step_title
+        ]
+        mark = "*" if person == you else " "
+        print(
+            f" {mark}{display_name(person.upn):<{width}}  {'AS=' + person.alias:<{alias}}  "
+            f"{person.role}: {'; '.join(waiting) or 'nothing waiting now'}"
+        )
+    print(f"  (* you, in the Playground: {display_name(you.upn)}, {you.role})", flush=True)
+
+
+async def _serve_bot(app: App, options: _Options, story: Story) -> None:
+    from auditbot.demo.playground import start_playground
     from auditbot.serve import serving
 
-    async with serving(app, "127.0.0.1", BOT_PORT):
-        print(f"Bot: http://127.0.0.1:{BOT_PORT}/api/messages (anonymous, for local clients)")
-        print(
-            "Move time on (demo only), e.g. to see the IRO/CP chair's 72 hours escalate:\n"
-            f'  curl -X POST http://127.0.0.1:{BOT_PORT}/dev/clock -d \'{{"advance": "PT72H"}}\''
+    print("Starting the bot...", flush=True)
+    async with serving(app, "127.0.0.1", options.bot_port) as server:
+        bot = f"http://127.0.0.1:{server.port}"
+        print(f"Bot: {bot}/api/messages (anonymous, for local clients)")
+        print(clock_example(app, bot, story.just_allocated), flush=True)
+        playground = (
+            await start_playground(f"{bot}/api/messages", options.playground_port)
+            if options.playground
+            else None
         )
-        playground = await _start_playground()
-        print("Everything keeps running; press Ctrl-C to stop.", flush=True)
         try:
+            if playground is not None:
+                taken = (
+                    f" (port {options.playground_port} was busy, so it took {playground.port})"
+                    if playground.port != options.playground_port
+                    else ""
+                )
+                you = options.you
+                print(
+                    f"Agents Playground: {playground.url}{taken}  (you are"
+                    f" {display_name(you.upn)}, {you.role}; type 'my audits')"
+                )
+            print("Everything keeps running; press Ctrl-C to stop.", flush=True)
             await asyncio.Event().wait()
         finally:
-            if playground is not None and playground.returncode is None:
-                playground.terminate()
-                await playground.wait()
+            if playground is not None:
+                await playground.stop()
 
 
-PLAYGROUND = Path("var/playground")
-PLAYGROUND_PACKAGE = "@microsoft/m365agentsplayground"
-PLAYGROUND_USER = "ava.auditor@council.example"  # who you are in the Playground
+def clock_example(app: App, bot: str, audit: Audit) -> str:
+    """The `/dev/clock` command that shows the just-allocated audit's IRO/CP chair's 72
+    hours run out: a nudge, the overdue notice and the QA officer's escalation. How many
+    hours depends on when the demo starts: reminders go out in working hours."""
+    import math
 
+    from audits.reminders import ReminderKind
 
-def playground_config(you: str, others: list[str]) -> str:
-    """The Playground's users, with the object ids the sandbox directory gives them."""
-    from sandbox import sandbox_user_id
-
-    def person(upn: str, n: int, indent: str) -> str:
-        first, _, last = upn.split("@")[0].partition(".")
+    waiting = app.service
+    reminders = waiting.reminders(audit)
+    escalation = next(
+        (r for r in reminders if r.step == "iro_comments" and r.kind is ReminderKind.ESCALATION),
+        None,
+    )
+    if escalation is None or escalation.at <= waiting.clock.now():
+        # Carried on (--keep) after the IRO/CP chair commented, or after the clock moved.
         return (
-            f"{indent}id: user-{n}\n{indent}name: {first.title()} {last.title()}\n"
-            f"{indent}userPrincipleName: {upn}\n{indent}aadObjectId: {sandbox_user_id(upn)}\n"
-            f"{indent}givenName: {first.title()}\n{indent}surname: {last.title()}\n"
-            f"{indent}email: {upn}\n"
+            "Move time on (demo only), e.g. by a day:\n"
+            f'  curl -X POST {bot}/dev/clock -d \'{{"advance": "PT24H"}}\''
         )
-
-    users = "".join("  - " + person(upn, n, "    ")[4:] for n, upn in enumerate(others, 1))
+    ahead = escalation.at - waiting.clock.now() + timedelta(minutes=1)
+    hours = max(1, math.ceil(ahead.total_seconds() / 3600))
     return (
-        'version: "0.1.1"\n'
-        "tenantId: 6d3b0f1e-5a8c-4a7e-9c11-2f1a0c0de001\n"
-        "bot:\n  id: 00000000-0000-0000-0000-00000000000011\n  name: auditbot\n"
-        f"currentUser:\n{person(you, 0, '  ')}"
-        f"users:\n{users}"
-        "personalChat:\n  id: __PERSONAL_CHAT_ID__\n"
-        "groupChat:\n  id: __GROUP_CHAT_ID__\n  name: Group Chat\n"
-        "team:\n  id: team-id\n  name: QA Team\n"
-        "  aadGroupId: 00000000-0000-0000-0000-000000000031\n"
-        "  channels:\n    - id: channel-general-id\n      name: General\n"
+        "Move time on (demo only): the IRO/CP chair's 72 hours on child's ID"
+        f" {audit.child_id} run out (a nudge, then the QA officer's"
+        f" escalation, {uk_time(escalation.at)}):\n"
+        f'  curl -X POST {bot}/dev/clock -d \'{{"advance": "PT{hours}H"}}\''
     )
 
 
-async def _start_playground() -> asyncio.subprocess.Process | None:
-    """The Microsoft 365 Agents Playground, a Teams-like client, where Node.js is present."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        print("Node.js is not installed: the Agents Playground is skipped.")
-        return None
-    cli = PLAYGROUND / "node_modules" / PLAYGROUND_PACKAGE / "cli.js"
-    if not cli.exists():
-        print("Installing the Agents Playground (first run only)...", flush=True)
-        install = await asyncio.create_subprocess_exec(
-            npm,
-            "install",
-            "--prefix",
-            str(PLAYGROUND),
-            "--no-audit",
-            "--no-fund",
-            PLAYGROUND_PACKAGE,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        if await install.wait() != 0:
-            print("Could not install the Agents Playground: skipped.")
-            return None
-    # The Playground takes at most five other users: the people of the first audit.
-    others = [
-        "sam.social@council.example",
-        "ira.iro@council.example",
-        "mo.moderator@council.example",
-        "sol.service@council.example",
-        QA_MANAGER,
-    ]
-    (PLAYGROUND / ".m365agentsplayground.yml").write_text(
-        playground_config(PLAYGROUND_USER, others)
-    )
-    # On a machine without a desktop the Playground exits when it cannot open a browser.
-    bin_dir = PLAYGROUND / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    opener = bin_dir / "xdg-open"
-    opener.write_text("#!/bin/sh\nexit 0\n")
-    opener.chmod(0o755)
-    log = (PLAYGROUND / "playground.log").open("w")
-    env = {**os.environ, "PATH": f"{bin_dir.resolve()}{os.pathsep}{os.environ.get('PATH', '')}"}
-    process = await asyncio.create_subprocess_exec(
-        node,
-        str(cli.resolve()),
-        "start",
-        "-e",
-        f"http://127.0.0.1:{BOT_PORT}/api/messages",
-        "-c",
-        "msteams",
-        "--disable-telemetry",
-        cwd=str(PLAYGROUND),
-        env=env,
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    print(
-        f"Agents Playground: http://localhost:56150  (you are {PLAYGROUND_USER}, an auditor;"
-        " type 'my audits')"
-    )
-    return process
+STORY_LENGTH = timedelta(days=21)
+# What the story leaves overdue on purpose: the case of concern's IRO/CP chair never
+# commented (escalated to QA). Every other open deadline is still to come.
+STORY_OVERDUE = frozenset({("2345678", "iro_comments")})
 
 
-async def _story(app: App, clock: MovableClock) -> str:
-    """Takes the sample through the process; returns the id of the audit worth showing."""
+@dataclass(frozen=True)
+class Story:
+    shown: str  # the id of the audit worth showing (closed after a regrade)
+    just_allocated: Audit  # allocated as the story ends, now
+
+
+async def _kept_story(app: App, clock: MovableClock) -> Story:
+    """The story as the last run left it. The clock never goes back behind what was
+    recorded then (the last run's clock may have been moved on)."""
+    rows = await app.service.list()
+    by_child = {r.child_id: r.id for r in rows}
+    latest = [h.at for r in rows for h in await app.service.history(r.id)]
+    if latest:
+        clock.advance(max(max(latest) - clock.now(), timedelta(0)))
+    try:
+        shown, waiting = by_child["1234567"], by_child["4567890"]
+    except KeyError:
+        raise AuditError(f"{DEMO_DB} is not the demo's: run the demo without --keep") from None
+    return Story(shown, await app.service.get(waiting))
+
+
+async def _story(app: App, clock: MovableClock, end: datetime) -> Story:
+    """Takes the sample through the process, from `end - STORY_LENGTH` to `end` (now).
+    The last audit is allocated at `end`."""
     service, template = app.service, app.catalog.template("swindon-practice-evaluation")
     rows = parse_allocation_csv(SAMPLE_CSV.read_text(encoding="utf-8"), app.catalog)
-    outcomes = await service.allocate(QA_MANAGER, rows)
-    good, concern, returned, _waiting = (o.audit for o in outcomes)
+    began = clock.now()
+
+    def at(moment: datetime) -> None:
+        """Moves the story's clock on to `moment` (never back)."""
+        clock.advance(max(moment - clock.now(), timedelta(0)))
+
+    outcomes = await service.allocate(QA_MANAGER, rows[:3])
+    good, concern, returned = (o.audit for o in outcomes)
 
     # IRO/CP chair comments: one in time, one late.
-    clock.advance(timedelta(hours=30))
+    at(began + timedelta(hours=30))
     await service.execute(
         good.participants.iro,
         good.id,
         c.AddIroComments("Child's views are clear in reviews; plan is progressing."),
     )
-    clock.advance(timedelta(hours=60))
+    at(began + timedelta(hours=90))
     await service.execute(
         returned.participants.iro,
         returned.id,
@@ -302,6 +375,7 @@ async def _story(app: App, clock: MovableClock) -> str:
     )
 
     # A Good audit, one section regraded by the moderator, closed after the panel.
+    at(began + timedelta(days=5))
     await fill_audit(service, good.id, good.participants.auditor, template)
     await service.execute(
         good.participants.auditor,
@@ -313,7 +387,7 @@ async def _story(app: App, clock: MovableClock) -> str:
         ),
     )
     await service.execute(good.participants.auditor, good.id, c.Submit())
-    clock.advance(timedelta(days=2))
+    at(began + timedelta(days=7))
     await moderate_audit(
         service,
         good.id,
@@ -323,10 +397,11 @@ async def _story(app: App, clock: MovableClock) -> str:
         overall=Grade.GOOD,
     )
     await service.execute(QA_MANAGER, good.id, c.RecordPanel("agreed", "Consistent grades."))
-    clock.advance(timedelta(days=1))
+    at(began + timedelta(days=8))
     await service.execute(QA_MANAGER, good.id, c.CloseAudit())
 
     # Inadequate: the case of concern, the service manager's plan, the short re-audit.
+    at(end - timedelta(days=4))
     await fill_audit(
         service,
         concern.id,
@@ -346,7 +421,7 @@ async def _story(app: App, clock: MovableClock) -> str:
         ),
     )
     await service.execute(concern.participants.auditor, concern.id, c.Submit())
-    clock.advance(timedelta(hours=6))
+    at(end - timedelta(days=4) + timedelta(hours=6))
     await service.execute(
         concern.participants.service_manager,
         concern.id,
@@ -365,6 +440,7 @@ async def _story(app: App, clock: MovableClock) -> str:
     )
 
     # Returned by the panel for more evidence.
+    at(end - timedelta(days=3))
     await fill_audit(
         service,
         returned.id,
@@ -383,6 +459,7 @@ async def _story(app: App, clock: MovableClock) -> str:
         ),
     )
     await service.execute(returned.participants.auditor, returned.id, c.Submit())
+    at(end - timedelta(days=2))
     await moderate_audit(
         service,
         returned.id,
@@ -391,12 +468,17 @@ async def _story(app: App, clock: MovableClock) -> str:
         regrade={},
         overall=Grade.REQUIRES_IMPROVEMENT,
     )
+    at(end - timedelta(hours=2))
     await service.execute(
         QA_MANAGER,
         returned.id,
         c.RecordPanel("returned", "Please add evidence for the accommodation grade."),
     )
-    return good.id
+
+    # Just allocated, now: its IRO/CP chair's 72 hours start today.
+    at(max(end, datetime.now(UTC)))  # the story took a moment of real time too
+    [waiting] = await service.allocate(QA_MANAGER, rows[3:])
+    return Story(good.id, waiting.audit)
 
 
 async def moderate_audit(

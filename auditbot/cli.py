@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -321,14 +321,17 @@ async def _audits(app: App, args: argparse.Namespace) -> int:
     if not rows:
         print("No audits.")
         return 0
+    from audits.wording import step_title
     from audits.workdays import uk_time
 
+    names = await _names(app, [r.next_owner for r in rows if r.next_owner])
     lines = [("AUDIT", "CHILD'S ID", "STATUS", "GRADE", "NEXT DEADLINE")]
     for r in rows:
         grade = _grade_label(r.moderated_grade or r.auditor_grade)
+        owner = _person(r.next_owner or "", names)
         nxt = (
             (
-                f"{r.next_step} ({r.next_owner}) {uk_time(r.next_due)}"
+                f"{step_title(r.next_step or '')} ({owner}) {uk_time(r.next_due)}"
                 + ("  OVERDUE" if r.overdue else "")
             )
             if r.next_due
@@ -338,6 +341,18 @@ async def _audits(app: App, args: argparse.Namespace) -> int:
         lines.append((r.id, r.child_id, r.status.label, grade + concern, nxt))
     print("\n".join(columns(lines)))
     return 0
+
+
+async def _names(app: App, addresses: Iterable[str]) -> dict[str, str]:
+    """The directory's display names of these addresses, where the store has them."""
+    from store import contacts
+
+    async with app.db.reading() as conn:
+        return await contacts.names_of(conn, addresses)
+
+
+def _person(address: str, names: Mapping[str, str]) -> str:
+    return names.get(address.lower()) or address
 
 
 def columns(lines: Sequence[Sequence[str]], gap: int = 2) -> list[str]:
@@ -389,13 +404,28 @@ async def _show(app: App, args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(render_audit(app, audit, history))
+    names = await _names(app, audit.people() | {h.actor for h in history})
+    print(render_audit(app, audit, history, names))
     return 0
 
 
-def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
+def render_audit(
+    app: App,
+    audit: Audit,
+    history: list[HistoryEntry],
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """The audit as `show` prints it; people by name and address (`names` from the
+    directory) where the name is known."""
+    from audits.roles import Role
     from audits.templates import SectionKind
     from audits.workdays import uk_time
+
+    names = names or {}
+
+    def who(address: str) -> str:
+        name = names.get(address.lower())
+        return f"{name} <{address}>" if name else address
 
     template = app.catalog.template(audit.template)
     out: list[str] = []
@@ -410,8 +440,12 @@ def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
         + (f" · moderated grade {audit.moderated_grade.label}" if audit.moderated_grade else "")
     )
     add("People")
-    for role, who in audit.participants.model_dump().items():
-        add(f"  {role.replace('_', ' '):<16}{who}")
+    people = [
+        (Role(role).label, who(address))
+        for role, address in audit.participants.model_dump().items()
+        if address
+    ]
+    out += (f"  {line}" for line in columns(people))
     add("Deadlines (UK time)")
     deadlines = []
     for d in sorted(audit.deadlines.values(), key=lambda d: d.due_at):
@@ -420,7 +454,7 @@ def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
             if d.done_at
             else ("OVERDUE" if d.due_at < app.service.clock.now() else "open")
         )
-        deadlines.append((d.step, d.owner, uk_time(d.due_at), state))
+        deadlines.append((d.step, who(d.owner), uk_time(d.due_at), state))
     out += (f"  {line}" for line in columns(deadlines)) if deadlines else []
     add("Answers")
     for section in template.sections:
@@ -466,21 +500,24 @@ def render_audit(app: App, audit: Audit, history: list[HistoryEntry]) -> str:
     if audit.actions:
         add("Actions")
         for a in audit.actions:
-            add(f"  {a.number}. {a.text} — {a.owner}, by {a.due.isoformat()} [{a.status.value}]")
+            add(
+                f"  {a.number}. {a.text} — {who(a.owner)}, by {a.due.isoformat()} [{a.status.value}]"
+            )
     if audit.case_of_concern:
         coc = audit.case_of_concern
         add(
             f"Case of concern (opened {uk_time(coc.opened_at)}, raised by the {coc.raised_by.label})"
         )
         if coc.plan:
-            add(f"  Plan ({coc.plan_owner}): {coc.plan}")
+            add(f"  Plan ({who(coc.plan_owner or '')}): {coc.plan}")
         for r in coc.reaudits:
             add(f"  Re-audit {uk_time(r.at)}: {r.grade.label}")
         if coc.closed_at:
             add(f"  Closed {uk_time(coc.closed_at)}")
     add("History")
     rows = [
-        (uk_time(h.at), h.actor, f"{h.what}: {_short(h.old)} → {_short(h.new)}") for h in history
+        (uk_time(h.at), who(h.actor), f"{h.what}: {_short(h.old)} → {_short(h.new)}")
+        for h in history
     ]
     out += (f"  {line}" for line in columns(rows)) if rows else []
     return "\n".join(out)

@@ -113,6 +113,12 @@ def test_demo_then_show_history_of_a_moderated_case(env, capsys, monkeypatch):
     assert "regraded Good → Requires Improvement" in out
     # The strand in the form's words, not its code.
     assert closed[0]["strand"] not in out.splitlines()[1], out
+    # People by their directory names (learnt at the allocation), with the address.
+    people = out.split("People\n", 1)[1].split("Deadlines", 1)[0]
+    assert "IRO/CP chair" in people and "<ira.iro@council.example>" in people, people
+    assert "Ira Iro <ira.iro@council.example>" in people, people
+    code, listed_out, _ = _run(capsys, "audits")
+    assert "@council.example" not in listed_out, listed_out  # the next step's owner by name
     history = out.split("History\n", 1)[1]
     for step in (
         "allocated",

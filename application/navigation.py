@@ -10,6 +10,7 @@ from application.views import AuditView
 from audits.catalog import Catalog
 from audits.model import AUDITOR_EDITABLE, Audit, Status
 from audits.roles import Role, StandingRoles
+from audits.steps import StepId
 from audits.templates import SectionKind, Template
 from audits.workflow import roles_of
 from cards.actions import Card
@@ -71,7 +72,13 @@ class Navigator:
         if Role.IRO in roles and audit.status is not Status.CLOSED:
             return self.view(Card.IRO_COMMENTS, audit)
         coc = audit.case_of_concern
-        if Role.SERVICE_MANAGER in roles and coc and coc.plan is None and coc.closed_at is None:
+        if (
+            Role.SERVICE_MANAGER in roles
+            and coc
+            and coc.plan is None
+            and coc.closed_at is None
+            and StepId.COC_PLAN in self.catalog.policy(audit.policy).steps
+        ):
             return self.view(Card.PLAN, audit)
         for action in audit.actions:
             if action.owner == person and action.status.value == "open":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -164,6 +164,17 @@ class Step(_Strict):
     # The seed's line this step comes from ("Swindon QA Framework, Appendix 1: ..."),
     # or what of it is auditbot's own (a council option).
     source: str | None = None
+    # A step the framework does not describe is auditbot's own: a council option,
+    # shipped off (`enabled: false`) with a note saying so; a council that wants it
+    # sets `enabled: true` in its own policy file.
+    enabled: bool = True
+    council_option: str | None = None
+
+    @model_validator(mode="after")
+    def _off_says_why(self) -> Step:
+        if not self.enabled and not self.council_option:
+            raise ValueError("a step that is off (enabled: false) says why in council_option")
+        return self
 
 
 class RuleAction(StrEnum):
@@ -178,6 +189,8 @@ class Policy(_Strict):
     source: str | None = None
     default_template: str
     steps: dict[StepId, Step]
+    # The steps a policy file lists with `enabled: false`: council options, not run.
+    steps_off: dict[StepId, Step] = Field(default_factory=dict)
     family_feedback_required: bool = True
     # Feedback "could not be sought" with a reason counts as feedback recorded.
     family_feedback_reason_accepted: bool = True
@@ -233,6 +246,23 @@ class Policy(_Strict):
     sources: dict[str, str] = Field(default_factory=dict)
     council_options: dict[str, str] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _split_steps_off(cls, data: Any) -> Any:
+        """`steps` keeps the steps that run; those marked `enabled: false` go to `steps_off`."""
+        if not isinstance(data, dict) or not isinstance(data.get("steps"), dict):
+            return data
+        on: dict[Any, Any] = {}
+        off: dict[Any, Any] = dict(data.get("steps_off") or {})
+        for key, step in data["steps"].items():
+            enabled = (
+                step.get("enabled", True)
+                if isinstance(step, dict)
+                else getattr(step, "enabled", True)
+            )
+            (on if enabled is not False else off)[key] = step
+        return {**data, "steps": on, "steps_off": off}
+
     @model_validator(mode="after")
     def _known_actors(self) -> Policy:
         expected = {
@@ -246,7 +276,10 @@ class Policy(_Strict):
             StepId.PRACTITIONER_FEEDBACK: {Role.SOCIAL_WORKER},
             StepId.ACTIONS_REVIEW: {Role.SERVICE_MANAGER},
         }
-        for step_id, step in self.steps.items():
+        both = sorted(s.value for s in set(self.steps) & set(self.steps_off))
+        if both:
+            raise ValueError(f"steps on and off at once: {', '.join(both)}")
+        for step_id, step in (*self.steps.items(), *self.steps_off.items()):
             if step.actor not in expected[step_id]:
                 allowed = ", ".join(sorted(r.value for r in expected[step_id]))
                 raise ValueError(f"steps.{step_id.value}.actor must be one of: {allowed}")

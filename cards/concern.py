@@ -19,14 +19,19 @@ from cards.actions import Card, Verb, button
 PLAN_ROLES = (Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE)
 
 
-def case_of_concern_alert_card(audit: Audit, role: Role) -> dict[str, Any]:
+def case_of_concern_alert_card(audit: Audit, role: Role, *, plan: bool = True) -> dict[str, Any]:
     """For the service manager, QA and the head of service: child's ID, who raised it, plan due."""
     coc = audit.case_of_concern
     if coc is None:
         raise ValueError(f"audit {audit.id} is not a case of concern")
     deadline = audit.deadlines.get(StepId.COC_PLAN.value)
     return concern_alert(
-        audit.id, audit.child_id, role, coc.raised_by, deadline.due_at if deadline else None
+        audit.id,
+        audit.child_id,
+        role,
+        coc.raised_by,
+        deadline.due_at if deadline else None,
+        plan=plan,
     )
 
 
@@ -36,26 +41,30 @@ def concern_alert(
     role: Role | str,
     raised_by: Role | str | None,
     plan_due: datetime | None,
+    *,
+    plan: bool = True,
 ) -> dict[str, Any]:
-    """`case_of_concern_alert_card` from a notice's data alone."""
+    """`case_of_concern_alert_card` from a notice's data alone. `plan`: False when the
+    process asks for no case of concern plan (no plan due, no plan button)."""
     facts = [*p.ids(audit_id, child_id)]
     if raised_by:
         facts.append(k.fact(words.RAISED_BY, words.raised_by(raised_by)))
-    facts.append(
-        k.fact(
-            words.PLAN_DUE,
-            words.when(plan_due) if plan_due else words.NO_DUE_DATE,
-            color=Colors.ATTENTION,
+    if plan:
+        facts.append(
+            k.fact(
+                words.PLAN_DUE,
+                words.when(plan_due) if plan_due else words.NO_DUE_DATE,
+                color=Colors.ATTENTION,
+            )
         )
-    )
     body: list[k.Element] = [
         k.box(
             [k.heading(words.COC_TITLE, color=Colors.ATTENTION), *facts],
             style=ContainerStyle.ATTENTION,
         ),
-        k.text(words.COC_TEXT),
+        k.text(words.COC_TEXT if plan else words.COC_TEXT_NO_PLAN),
     ]
-    if Role(role) in PLAN_ROLES:
+    if plan and Role(role) in PLAN_ROLES:
         action = button(words.RECORD_PLAN, Verb.OPEN_AUDIT, audit_id, positive=True, card=Card.PLAN)
     else:
         action = button(words.OPEN_AUDIT, Verb.OPEN_AUDIT, audit_id)

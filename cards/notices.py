@@ -68,7 +68,14 @@ def card_of(notice: AnyNotice) -> dict[str, Any]:
         case n.Closed():
             return _info(words.CLOSED, notice, k.fact(words.FINAL_GRADE, words.grade(notice.grade)))
         case n.CaseOfConcernRaised():
-            return concern_alert(audit_id, child_id, notice.role, notice.raised_by, notice.plan_due)
+            return concern_alert(
+                audit_id,
+                child_id,
+                notice.role,
+                notice.raised_by,
+                notice.plan_due,
+                plan=notice.plan,
+            )
         case n.PlanConfirmed():
             return _info(
                 words.PLAN_CONFIRMED,

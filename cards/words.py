@@ -454,6 +454,11 @@ COC_TEXT: Final = (
     "a plan in place to take the actions forward and keep the child safe, recorded as a "
     "management decision."
 )
+# A process with no case of concern plan (Shropshire, Early Help, YJS): the actions.
+COC_TEXT_NO_PLAN: Final = (
+    "The case of concern process has started: the agreed actions of this audit are "
+    "tracked until they are done."
+)
 RAISED_BY: Final = "Raised by"
 PLAN_DUE: Final = "Plan due"
 PLAN_TITLE: Final = "Case of concern: the plan"

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from application.navigation import Navigator
 from application.service import AuditService
 from audits import commands as c
 from audits.clock import FixedClock
@@ -21,6 +22,7 @@ from audits.grades import Grade
 from audits.model import Audit, Status
 from audits.workdays import uk_time
 from audits.workflow import SYSTEM
+from cards.actions import Card
 from scheduling.runner import Runner
 from store.schema import outbox
 from tests.support.allocations import allocation, rows
@@ -472,6 +474,55 @@ async def test_shropshire_needs_the_practitioners_checklist_first(service):
     assert QA_MANAGER in _told(await _notices(service), "ready_to_close")
     await service.execute(QA_MANAGER, audit.id, c.CloseAudit())
     assert _told(await _notices(service), "closed") == {SW, AUDITOR, TM, SM, ONE.iro}
+
+
+@pytest.mark.parametrize(
+    ("policy_id", "template_id"),
+    [
+        ("shropshire", "child-journey-audit"),
+        ("early-help", "swindon-early-help"),
+        ("youth-justice", "swindon-youth-justice"),
+    ],
+)
+async def test_no_case_of_concern_plan_where_the_framework_asks_for_none(
+    service, policy_id, template_id
+):
+    """Swindon's service manager's plan is a council option (auditbot's own), off for
+    the frameworks that do not describe one: the alert asks for no plan, the service
+    manager is not sent to a plan card, a plan is refused, and the case of concern
+    closes without one."""
+    policy = service.catalog.policy(policy_id)
+    assert "coc_plan" not in policy.steps and not policy.steps_off["coc_plan"].enabled
+    service = _at(service, _uk("07 Dec 2026 09:00"))
+    audit = await _allocate(service, template_id, policy_id)
+    if service.catalog.template(template_id).checklist is not None:
+        template = service.catalog.template(template_id)
+        today = service.calendar.local_date(service.clock.now())
+        answers = {q.id: sample_value(q, today) for q in template.checklist.questions if not q.when}
+        await service.execute(SW, audit.id, c.CompleteChecklist(values=answers))
+    await _inadequate(service, audit, template_id)
+    async with service.db.reading() as conn:
+        alerts = (
+            await conn.execute(
+                sa.select(outbox.c.payload).where(
+                    outbox.c.kind == "case_of_concern", outbox.c.channel == "teams"
+                )
+            )
+        ).all()
+    assert alerts and all(row.payload["plan"] is False for row in alerts)
+    with pytest.raises(WrongState, match="has no case of concern plan"):
+        await service.execute(SM, audit.id, c.ConfirmPlan("A plan", TM))
+    template = service.catalog.template(template_id)
+    moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)).audit
+    assert "coc_plan" not in moderated.deadlines
+    # The service manager opening the audit is not sent to a plan card.
+    assert Navigator(service.catalog, service.standing).where(SM, moderated).card is not Card.PLAN
+    if "reaudit" in policy.steps:
+        with pytest.raises(Exception, match="short re-audit"):
+            await service.execute(QA_MANAGER, audit.id, c.CloseCaseOfConcern("Done"))
+        await service.execute(QA_MANAGER, audit.id, c.RecordReaudit("good", "Actions done"))
+    closed = (await service.execute(QA_MANAGER, audit.id, c.CloseCaseOfConcern("Done"))).audit
+    assert closed.case_of_concern is not None and closed.case_of_concern.closed_at is not None
 
 
 async def test_bristol_a_service_managers_own_audit_is_moderated_by_qa(service):

@@ -197,6 +197,8 @@ class CaseOfConcernRaised(Notice):
     role: Role
     raised_by: Role
     plan_due: datetime | None
+    # False: the process has no case of concern plan (the alert asks for none).
+    plan: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

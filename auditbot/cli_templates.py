@@ -85,6 +85,13 @@ def check_policy_roles(paths: Iterable[Path], roles_file: Path) -> list[str]:
     return problems
 
 
+def _safe_load(path: Path) -> Template | Policy | None:
+    try:
+        return _load(path)
+    except ConfigError:
+        return None  # reported by check_files
+
+
 def _load(path: Path) -> Template | Policy:
     raw = _raw(path)
     if raw is None:
@@ -186,6 +193,11 @@ def _check(args: argparse.Namespace) -> int:
     roles = os.environ.get(ROLES_FILE_ENV)
     if roles:
         problems += check_policy_roles(args.files, Path(roles))
+    elif any(isinstance(_safe_load(path), Policy) for path in args.files):
+        oks.append(
+            f"roles not checked: {ROLES_FILE_ENV} is not set; set it to check that the "
+            "roles file names someone for every role the policies need"
+        )
     if config_dir is not None and not config_dir.is_dir():
         problems.append(f"{config_dir}: {CONFIG_DIR_ENV} names a folder that does not exist")
     for line in oks:

@@ -302,17 +302,29 @@ class Policy(_Strict):
             need(step.actor, f"steps.{step_id.value}.actor")
             for n, escalation in enumerate(step.escalations):
                 need(escalation.to, f"steps.{step_id.value}.escalations[{n}]")
-        for role in self.case_of_concern_alert:
-            need(role, "case_of_concern_alert")
+        for rule in (
+            "case_of_concern_alert",
+            "allocation_also_to",
+            "moderation_complete_also_to",
+            "closed_to",
+            "reaudit_result_to",
+        ):
+            for role in getattr(self, rule):
+                need(role, rule)
         if self.panel:
             need(Role.QA_MANAGER, "panel")
         return needed
 
-    def missing_roles(self, standing: StandingRoles) -> list[str]:
-        """One line per role this policy needs that the roles file names nobody for."""
+    def missing_roles(self, standing: StandingRoles, *, roles_file: bool = True) -> list[str]:
+        """One line per role this policy needs that the roles file names nobody for
+        (`roles_file` False: there is no roles file, so nobody holds a standing role)."""
         return [
             f"policy '{self.id}' ({self.name}) needs a {role.label} ({', '.join(where)}), "
-            f"but the roles file names none ({STANDING_ROLE_KEYS[role]})"
+            + (
+                f"but the roles file names none ({STANDING_ROLE_KEYS[role]})"
+                if roles_file
+                else f"but no roles file is set to name one ({STANDING_ROLE_KEYS[role]})"
+            )
             for role, where in self.standing_roles_needed().items()
             if not standing.has(role)
         ]

@@ -176,6 +176,9 @@ def _summary(item: Template | Policy) -> str:
     line = f"ok: {item.id} ({item.name}), {len(item.sections)} sections, {questions} questions"
     if item.checklist is not None:
         line += f", pre-audit checklist of {len(item.checklist.questions)} questions"
+    off = len(item.own_questions_off)
+    if off:
+        line += f", {off} question{'s' if off != 1 else ''} of auditbot's own off (own_questions)"
     return line
 
 

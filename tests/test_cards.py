@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from application.routes import ACTIONS
 from audits import commands as c
-from audits.catalog import Catalog
+from audits.catalog import Catalog, load_catalog
 from audits.errors import InvalidInput
 from audits.grades import Grade, GradeRule
 from audits.model import Audit, Status
@@ -86,10 +86,20 @@ from store import outbox_queue
 from store.db import Database
 from store.schema import outbox
 from tests.support.allocations import allocation
+from tests.support.council import with_own_questions
 from tests.support.factories import sample_value
 from tests.support.people import QA_MANAGER, QA_OFFICER
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday, as in conftest
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """A council that turns on the Swindon tool's own questions (its seven limiting
+    judgements, off as shipped): these cards show them."""
+    return with_own_questions(load_catalog())
+
+
 GOLDEN = Path(__file__).parent / "golden" / "cards"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
 

@@ -26,6 +26,7 @@ from cards.actions import Card
 from scheduling.runner import Runner
 from store.schema import outbox
 from tests.support.allocations import allocation, rows
+from tests.support.council import with_own_questions
 from tests.support.factories import fill_audit, moderate_audit, sample_value
 from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER, people
 
@@ -323,6 +324,26 @@ async def _mailed(service: AuditService, kind: str) -> set[str]:
         return {r.recipient for r in found.all()}
 
 
+async def test_swindon_good_needs_every_limiting_judgement_a_council_turns_on(service):
+    """Appendix 6: Good means "All limiting judgements are met", reason or none: with the
+    tool's own seven limiting judgements turned on (own_questions), one not met refuses
+    a Good."""
+    service = dataclasses.replace(
+        _at(service, _uk("02 Feb 2027 09:00")), catalog=with_own_questions(service.catalog)
+    )
+    template = service.catalog.template("swindon-practice-evaluation")
+    audit = await _allocate(service, template.id, "swindon")
+    section, question = next(
+        (s.id, q.id) for s, q in template.limiting_judgements if q.type.value == "yes_no"
+    )
+    await fill_audit(service, audit.id, AUDITOR, template, overrides={section: {question: "no"}})
+    with pytest.raises(InvalidInput, match="Change the grades first"):
+        await service.execute(AUDITOR, audit.id, c.Submit(grade_reason="Good all the same"))
+    await service.execute(AUDITOR, audit.id, c.AnswerSection(section, values={question: "yes"}))
+    submitted = (await service.execute(AUDITOR, audit.id, c.Submit())).audit
+    assert submitted.status is Status.SUBMITTED
+
+
 async def test_swindon_from_allocation_to_closure_with_its_refusals(service):
     # Tuesday 2 February 2027, GMT.
     service = _at(service, _uk("02 Feb 2027 09:00"))
@@ -342,13 +363,9 @@ async def test_swindon_from_allocation_to_closure_with_its_refusals(service):
         await service.execute(
             AUDITOR, audit.id, c.RecordFamilyFeedback(not_sought_reason="The family moved away")
         )
-    # Appendix 6: Good means "All limiting judgements are met", reason or none.
-    section, question = next(
-        (s.id, q.id) for s, q in template.limiting_judgements if q.type.value == "yes_no"
-    )
-    await fill_audit(service, audit.id, AUDITOR, template, overrides={section: {question: "no"}})
-    with pytest.raises(InvalidInput, match="Change the grades first"):
-        await service.execute(AUDITOR, audit.id, c.Submit(grade_reason="Good all the same"))
+    # The seven limiting judgements are auditbot's own, not on the council's form: off,
+    # so the form asks none (test_swindon_good_needs_every_limiting_judgement_turned_on).
+    assert template.limiting_judgements == ()
 
     # Judged Inadequate by the auditor on Friday 26 February.
     _move_to(service, _uk("26 Feb 2027 10:00"))

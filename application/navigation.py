@@ -80,6 +80,13 @@ class Navigator:
             and StepId.COC_PLAN in self.catalog.policy(audit.policy).steps
         ):
             return self.view(Card.PLAN, audit)
+        for step, card in (
+            (StepId.REAUDIT, Card.REAUDIT),
+            (StepId.ACTIONS_REVIEW, Card.ACTIONS_REVIEW),
+        ):
+            deadline = audit.deadlines.get(step)
+            if deadline is not None and deadline.open and deadline.owner == person:
+                return self.view(card, audit)
         for action in audit.actions:
             if action.owner == person and action.status.value == "open":
                 return self.view(Card.ACTION, audit, action=action.number)

@@ -88,6 +88,10 @@ def _audit_card(view: AuditView) -> dict[str, Any]:
             return cards.close_card(audit, panel=policy.panel)
         case Card.PLAN:
             return cards.plan_card(audit)
+        case Card.REAUDIT:
+            return cards.reaudit_card(audit, template, policy)
+        case Card.ACTIONS_REVIEW:
+            return cards.actions_review_card(audit)
         case Card.ACTION:
             return cards.action_completion_card(audit, action)
         case Card.SIGN_OFF:

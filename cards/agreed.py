@@ -180,3 +180,45 @@ def agreed_actions_card(
         )
 
     return k.fitted(build, max((len(a.text) for a in audit.actions), default=0))
+
+
+def actions_review_card(audit: Audit) -> dict[str, Any]:
+    """For the service manager: the agreed actions as they stand, and the update that is
+    added as a case direction (Bristol: "reviewed by the Service Manager within 1 month
+    and update added as a case direction")."""
+    deadline = audit.deadlines.get("actions_review")
+
+    def build(limit: int | None) -> dict[str, Any]:
+        body: list[k.Element] = [
+            k.heading(words.ACTIONS_REVIEW_TITLE),
+            p.about(audit.id, audit.child_id),
+        ]
+        if deadline is not None and deadline.open:
+            body.append(k.fact(words.ACTIONS_REVIEW_DUE, words.when(deadline.due_at)))
+        if not audit.actions:
+            body.append(k.text(words.NO_ACTIONS))
+        for action in audit.actions:
+            body.append(
+                k.box(
+                    [
+                        k.text(words.action_title(action.number), bold=True),
+                        k.text(k.cut(action.text, limit)),
+                        *_facts(action),
+                    ],
+                    separator=True,
+                )
+            )
+        body.append(
+            k.text_input(
+                "update",
+                words.ACTIONS_REVIEW_UPDATE,
+                required=True,
+                error=words.ACTIONS_REVIEW_UPDATE_MISSING,
+            )
+        )
+        return k.card(
+            body,
+            [button(words.SAVE_CASE_DIRECTION, Verb.REVIEW_ACTIONS, audit.id, positive=True)],
+        )
+
+    return k.fitted(build, max((len(a.text) for a in audit.actions), default=0))

@@ -8,8 +8,9 @@ from typing import Any
 from adaptive_cards.types import Colors, ContainerStyle
 
 from audits.model import Audit
-from audits.policies import StepId
+from audits.policies import Policy, StepId
 from audits.roles import Role
+from audits.templates import Template
 from cards import _kit as k
 from cards import _parts as p
 from cards import words
@@ -100,3 +101,47 @@ def plan_card(audit: Audit) -> dict[str, Any]:
         k.text(words.MANAGEMENT_DECISION, subtle=True),
     ]
     return k.card(body, [button(words.CONFIRM_PLAN, Verb.CONFIRM_PLAN, audit.id, positive=True)])
+
+
+def reaudit_card(audit: Audit, template: Template, policy: Policy) -> dict[str, Any]:
+    """The re-audit of a case of concern on the tool's re-audit form (Swindon's Short
+    Audit Form; Bristol's "Re-audit, if Inadequate (not with worker)"): the grade, the
+    findings and, where the framework says a second auditor re-audits, who did."""
+    form = template.reaudit
+    coc = audit.case_of_concern
+    deadline = audit.deadlines.get(StepId.REAUDIT.value)
+    body: list[k.Element] = [
+        k.heading(form.title if form else words.REAUDIT_TITLE, color=Colors.ATTENTION),
+        p.about(audit.id, audit.child_id),
+        k.fact(words.MODERATED_GRADE, words.grade(audit.moderated_grade)),
+    ]
+    if deadline is not None and deadline.open:
+        body.append(k.fact(words.REAUDIT_DUE, words.when(deadline.due_at)))
+    if coc and coc.reaudits:
+        body.append(
+            k.fact(words.REAUDITS_SO_FAR, ", ".join(words.grade(r.grade) for r in coc.reaudits))
+        )
+    if form and form.guidance:
+        body.append(k.text(form.guidance.strip(), subtle=True))
+    body += [
+        p.grade_input("grade", words.REAUDIT_GRADE, None, required=True),
+        k.text_input(
+            "findings",
+            form.findings_label if form else words.REAUDIT_FINDINGS,
+            required=True,
+            error=words.REAUDIT_FINDINGS_MISSING,
+        ),
+    ]
+    if policy.reaudit_by_second_auditor:
+        body += [
+            k.text(words.REAUDIT_SECOND_AUDITOR, subtle=True),
+            k.email_input(
+                "auditor",
+                words.REAUDIT_AUDITOR,
+                required=True,
+                error=words.REAUDIT_AUDITOR_MISSING,
+            ),
+        ]
+    return k.card(
+        body, [button(words.RECORD_REAUDIT, Verb.RECORD_REAUDIT, audit.id, positive=True)]
+    )

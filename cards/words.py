@@ -694,3 +694,23 @@ def tracker_filters(
     if concern:
         shown.append("cases of concern only")
     return f"{FILTERED_BY}: {', '.join(shown)}" if shown else f"{FILTERED_BY}: all audits"
+
+
+# ------------------------------------------------------- re-audit and actions review
+
+RECORD_REAUDIT: Final = "Save the re-audit"
+REAUDIT_DUE: Final = "Re-audit due"
+REAUDIT_TITLE: Final = "Re-audit of the case of concern"
+REAUDIT_FINDINGS: Final = "Findings"
+REAUDIT_FINDINGS_MISSING: Final = "Write what the re-audit found"
+REAUDIT_AUDITOR: Final = "Second auditor (who re-audited the case)"
+REAUDIT_AUDITOR_MISSING: Final = "Give the second auditor's work e-mail"
+REAUDIT_SECOND_AUDITOR: Final = (
+    "The re-audit is by a second auditor, not the audit's own auditor, and without the worker."
+)
+REAUDITS_SO_FAR: Final = "Re-audits so far"
+ACTIONS_REVIEW_TITLE: Final = "Review of the agreed actions"
+ACTIONS_REVIEW_DUE: Final = "Review due"
+ACTIONS_REVIEW_UPDATE: Final = "Your update, added as a case direction"
+ACTIONS_REVIEW_UPDATE_MISSING: Final = "Write the update for the case direction"
+SAVE_CASE_DIRECTION: Final = "Save as a case direction"

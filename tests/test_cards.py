@@ -51,6 +51,7 @@ from cards import (
     MyAuditRow,
     Verb,
     action_completion_card,
+    actions_review_card,
     action_data,
     agreed_actions_card,
     allocation_card,
@@ -67,6 +68,7 @@ from cards import (
     nudge_card,
     panel_card,
     plan_card,
+    reaudit_card,
     receipt_card,
     review_card,
     section_card,
@@ -458,6 +460,14 @@ CARDS: dict[str, tuple[Builder, str | None]] = {
         A2,
     ),
     "plan": (lambda s: plan_card(s.concern), A2),
+    "reaudit": (lambda s: reaudit_card(s.concern, s.template, s.policy), A2),
+    "reaudit-second-auditor": (
+        lambda s: reaudit_card(
+            s.concern, s.template, s.policy.model_copy(update={"reaudit_by_second_auditor": True})
+        ),
+        A2,
+    ),
+    "actions-review": (lambda s: actions_review_card(s.with_action), A2),
     "panel": (
         lambda s: panel_card(s.panel_agreed.model_copy(update={"status": Status.MODERATED})),
         A1,
@@ -1534,6 +1544,30 @@ GOLDEN_SAYS: dict[str, Says] = {
             "The QA panel agreed this audit. Close it to file it and tell everyone involved.",
         ),
         ("Close the audit",),
+    ),
+    "reaudit": Says(
+        "Short Audit Form",
+        ("Moderated grade: ", "[Re-audit grade]", "[Findings]"),
+        ("Save the re-audit",),
+        "1000002",
+    ),
+    "reaudit-second-auditor": Says(
+        "Short Audit Form",
+        (
+            "[Re-audit grade]",
+            "[Findings]",
+            "The re-audit is by a second auditor, not the audit's own auditor",
+            "[Second auditor (who re-audited the case)]",
+        ),
+        ("Save the re-audit",),
+        "1000002",
+    ),
+    "actions-review": Says(
+        "Review of the agreed actions",
+        ("Action 1", "Status: Open", "[Your update, added as a case direction]"),
+        ("Save as a case direction",),
+        "1000002",
+        typed=True,  # the actions as the auditor wrote them
     ),
     "agreed-actions": Says(
         "13. Agreed actions to achieve good outcomes for child/young person",

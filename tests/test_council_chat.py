@@ -21,8 +21,10 @@ import pytest
 
 from auditbot.app import App, build
 from auditbot.serve import BotServer, serving
+from audits import commands as c
 from audits.allocation_csv import parse_allocation_csv
 from audits.clock import FixedClock
+from audits.grades import Grade
 from audits.model import Audit, Status
 from audits.workflow import SYSTEM
 from cards import words
@@ -31,6 +33,7 @@ from sandbox import RunningSandbox
 from store import contacts
 from tests.support.apps import settings
 from tests.support.council import SAMPLE, allocation_csv
+from tests.support.factories import fill_audit, moderate_audit
 from tests.support.fake_connector import FakeConnector
 from tests.support.people import AUDITOR, IRO, MOD, QA_MANAGER, QA_OFFICER, SW
 from tests.support.teams import (
@@ -459,3 +462,80 @@ async def test_a_youth_justice_inadequate_has_no_re_audit_deadline(winter, conne
     await until(lambda: has_card_mentioning(connector, QA_OFFICER, words.CLOSE_AUDIT))
     assert "reaudit" not in (await app.service.get(audit.id)).deadlines
     assert not any("re-audit" in s for s in await _calendar(app, QA_MANAGER))
+
+
+# ------------------------------------- the re-audit and the actions review, in chat
+
+SECOND_AUDITOR = SAMPLE[2][4]  # another sample's auditor: a deputy/group manager
+
+
+async def test_bristol_re_audit_and_actions_review_are_done_on_their_cards(bristol, connector):
+    """Bristol: "Actions ... must be reviewed by the Service Manager within 1 month and
+    update added as a case direction"; "In 8 weeks, if audit graded Inadequate ... 2nd
+    Auditor to re-audit ... Re-audit to be sent to QA SW ... and to be sent to TM and
+    allocated worker". Each person gets there from the reminder in their chat and saves
+    on the card; the QA SW's re-audit by the audit's own auditor is refused."""
+    app, server, teams = bristol
+    tm, sm = SAMPLE[0][7], SAMPLE[0][8]
+    for who in (AUDITOR, SW, MOD, QA_OFFICER, tm, sm):
+        await teams.install(who)
+    audit = await _allocate(app, "bristol-child-case-audit", "bristol")
+    template = app.catalog.template(audit.template)
+    # The audit and its moderation through the same use cases the cards call.
+    graded = [s.id for s in template.graded_sections if s.id != template.overall_section]
+    await fill_audit(
+        app.service,
+        audit.id,
+        AUDITOR,
+        template,
+        grades={graded[0]: Grade.INADEQUATE},
+        overall=Grade.INADEQUATE,
+    )
+    action = c.AddAction("Hold a strategy discussion this week with the team", tm, "2026-12-11")
+    await app.service.execute(AUDITOR, audit.id, action)
+    await app.service.execute(AUDITOR, audit.id, c.Submit())
+    await moderate_audit(app.service, audit.id, MOD, template, Grade.INADEQUATE)
+
+    # The service manager's review: 1 month from moderation, same UK time.
+    await _on_calendar(
+        app, sm, f"Audit {CHILD} – review of the agreed actions due", "2027-01-01T09:00"
+    )
+    _move_to(app, server, "30 Dec 2026 10:00")
+    await until(lambda: has_card_mentioning(connector, sm, words.todo("actions_review")))
+    await teams.press(sm, words.OPEN_AUDIT, card=teams.last_card(sm, words.OPEN_AUDIT))
+    review, review_id = teams.answer_card(sm)
+    assert has_button(review, words.SAVE_CASE_DIRECTION), review
+    update = "Strategy discussion held; plan updated with the family"
+    await teams.press(sm, words.SAVE_CASE_DIRECTION, {"update": update}, (review, review_id))
+    reviewed = await app.service.get(audit.id)
+    assert [r.text for r in reviewed.actions_reviews] == [update]
+    assert not reviewed.deadlines["actions_review"].open
+
+    # The re-audit, 8 weeks after moderation, logged by the QA SW.
+    _move_to(app, server, "25 Jan 2027 10:00")
+    await until(lambda: has_card_mentioning(connector, QA_OFFICER, words.todo("reaudit")))
+    await teams.press(
+        QA_OFFICER, words.OPEN_AUDIT, card=teams.last_card(QA_OFFICER, words.OPEN_AUDIT)
+    )
+    form, form_id = teams.answer_card(QA_OFFICER)
+    assert "Re-audit, if Inadequate (not with worker)" in str(form)
+    assert has_button(form, words.RECORD_REAUDIT), form
+    typed = {
+        "grade": "requires_improvement",
+        "findings": "Actions followed up: the plan is SMART, visits are on time",
+    }
+    refused = await teams.press(
+        QA_OFFICER, words.RECORD_REAUDIT, {**typed, "auditor": AUDITOR}, (form, form_id)
+    )
+    assert "not the audit's own auditor" in _said(refused)
+    assert not (await app.service.get(audit.id)).case_of_concern.reaudits  # type: ignore[union-attr]
+    await teams.press(
+        QA_OFFICER, words.RECORD_REAUDIT, {**typed, "auditor": SECOND_AUDITOR}, (form, form_id)
+    )
+    coc = (await app.service.get(audit.id)).case_of_concern
+    assert coc is not None and [(r.grade.value, r.auditor) for r in coc.reaudits] == [
+        ("requires_improvement", SECOND_AUDITOR)
+    ]
+    # "sent to TM and allocated worker"
+    for who in (tm, SW):
+        await until(lambda who=who: has_card_mentioning(connector, who, words.REAUDIT_RECORDED))

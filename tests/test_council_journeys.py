@@ -467,7 +467,12 @@ async def test_youth_justice_runs_its_own_process(service):
     moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)).audit
     # The ASPIRE form "can be used to re-audit": no interval is given, so none is set.
     assert "reaudit" not in moderated.deadlines
+    # With no deadline the QA manager opening the audit is still sent to the form.
+    navigator = Navigator(service.catalog, service.standing)
+    assert navigator.where(QA_MANAGER, moderated).card is Card.REAUDIT
     await service.execute(QA_MANAGER, audit.id, c.RecordReaudit("good", "Plan now followed"))
+    reaudited = await service.get(audit.id)
+    assert navigator.where(QA_MANAGER, reaudited).card is not Card.REAUDIT
     assert _told(await _notices(service), "reaudit_recorded") == {SM, TM}
 
 

@@ -245,6 +245,10 @@ class Policy(_Strict):
     # both against the shipped policies and docs/frameworks.md.
     sources: dict[str, str] = Field(default_factory=dict)
     council_options: dict[str, str] = Field(default_factory=dict)
+    # Who in the framework's words holds each of auditbot's roles, where that reading is
+    # auditbot's own (the framework names the person, not the role): to confirm with
+    # the council. docs/frameworks.md lists them.
+    role_readings: dict[Role, str] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from adaptive_cards.types import Colors, ContainerStyle
 from audits.grades import Grade, check_overall
 from audits.model import AUDITOR_EDITABLE, Audit, SectionAnswer
 from audits.policies import Policy, RuleAction
+from audits.steps import StepId
 from audits.templates import AnswerType, Question, Section, SectionKind, Template
 from audits.workflow import missing_for_submission, unmet_limiting_judgements
 from cards import _kit as k
@@ -269,7 +270,8 @@ def review_card(audit: Audit, template: Template, policy: Policy) -> dict[str, A
 
     actions = []
     if editable and not missing and not refused:
-        actions.append(button(words.SUBMIT, Verb.SUBMIT, audit.id, positive=True))
+        title = words.SUBMIT if StepId.MODERATION in policy.steps else words.SUBMIT_NO_MODERATION
+        actions.append(button(title, Verb.SUBMIT, audit.id, positive=True))
     actions.append(
         button(words.AGREED_ACTIONS, Verb.OPEN_AUDIT, audit.id, card=Card.AGREED_ACTIONS)
     )

@@ -133,6 +133,7 @@ def typed_too_long(limit: int) -> str:
 SHOW_GUIDANCE: Final = "Show guidance"
 CHECK_AND_SUBMIT: Final = "Check and submit"
 SUBMIT: Final = "Submit for moderation"
+SUBMIT_NO_MODERATION: Final = "Submit the audit"  # a process without moderation
 BACK_TO_AUDIT: Final = "Back to the audit"
 RECORD_FEEDBACK: Final = "Record family feedback"
 SAVE_FEEDBACK: Final = "Save feedback"

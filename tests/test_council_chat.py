@@ -399,6 +399,7 @@ async def test_a_shropshire_audit_waits_for_the_practitioners_checklist(winter, 
     # is refused.
     review, _ = teams.answer_card(AUDITOR)
     assert not has_button(review, words.SUBMIT)
+    assert not has_button(review, words.SUBMIT_NO_MODERATION)
     assert "Child Journey Audit Checklist" in str(review)
     refused = await teams.execute(
         AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id}, card_id="review"
@@ -412,13 +413,17 @@ async def test_a_shropshire_audit_waits_for_the_practitioners_checklist(winter, 
     await teams.press(SW, words.CHECKLIST_SAVE, _answers(card, "yes"), (card, card_id))
     assert (await app.service.get(audit.id)).checklist is not None
 
-    # The review card's Submit, once more.
-    await teams.execute(AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id}, card_id="review")
-    assert await _status(app, audit) is Status.SUBMITTED
+    # The review card, now with its Submit: there is no moderation, so it says so.
+    await teams.say(AUDITOR, "resume")
+    review, review_id = teams.answer_card(AUDITOR)
+    assert not has_button(review, words.SUBMIT), review
+    await teams.press(AUDITOR, words.SUBMIT_NO_MODERATION, card=(review, review_id))
+    # The framework describes no moderation: the auditor's grades stand and the
+    # findings go to the Quality, Performance and Assurance Manager.
+    assert await _status(app, audit) is Status.MODERATED
     await _off_calendar(app, AUDITOR, f"Audit {CHILD} – audit due")
-    # The framework gives no moderation timescale: none on the moderator's calendar.
     assert not any("moderation" in s for s in await _calendar(app, MOD))
-    await _moderate(app, teams, audit)
+    assert not await has_card_mentioning(connector, MOD, CHILD)
     await until(lambda: has_card_mentioning(connector, QA_MANAGER, words.CLOSE_AUDIT))
     await teams.press(QA_MANAGER, words.CLOSE_AUDIT)
     assert await _status(app, audit) is Status.CLOSED

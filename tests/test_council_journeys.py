@@ -8,8 +8,10 @@ people told and each refusal the framework makes."""
 from __future__ import annotations
 
 import dataclasses
+import io
 from datetime import UTC, date, datetime
 
+import docx
 import pytest
 import sqlalchemy as sa
 
@@ -23,6 +25,7 @@ from audits.model import Audit, Status
 from audits.workdays import uk_time
 from audits.workflow import SYSTEM
 from cards.actions import Card
+from reports.audit_document import render_audit_document
 from scheduling.runner import Runner
 from store.schema import outbox
 from tests.support.allocations import allocation, rows
@@ -491,11 +494,24 @@ async def test_shropshire_needs_the_practitioners_checklist_first(service):
     answers = {q.id: sample_value(q, today) for q in template.checklist.questions if not q.when}
     await service.execute(SW, audit.id, c.CompleteChecklist(values=answers))
     submitted = (await service.execute(AUDITOR, audit.id, c.Submit())).audit
-    assert submitted.status is Status.SUBMITTED and "moderation" not in submitted.deadlines
-    await moderate_audit(service, audit.id, MOD, template, Grade.GOOD)
-    assert QA_MANAGER in _told(await _notices(service), "ready_to_close")
-    await service.execute(QA_MANAGER, audit.id, c.CloseAudit())
+    # The framework describes no moderation (a council option, off): the auditor's
+    # grades stand and the findings go to the QP&A Manager at once; the moderator on
+    # the allocation is told nothing and asked for nothing.
+    assert submitted.status is Status.MODERATED and submitted.moderation is None
+    assert "moderation" not in submitted.deadlines
+    assert submitted.final_grade is Grade.GOOD
+    sent = await _notices(service)
+    assert MOD not in {who for _, who, _ in sent}
+    assert QA_MANAGER in _told(sent, "ready_to_close")
+    with pytest.raises(WrongState, match="not waiting for moderation"):
+        await moderate_audit(service, audit.id, MOD, template, Grade.GOOD)
+    closed = (await service.execute(QA_MANAGER, audit.id, c.CloseAudit())).audit
     assert _told(await _notices(service), "closed") == {SW, AUDITOR, TM, SM, ONE.iro}
+    # The filed document says there was no moderation, not that one is still to come.
+    document = docx.Document(io.BytesIO(render_audit_document(closed, template, "closed")))
+    said = [p.text for p in document.paragraphs]
+    assert "Not moderated: this process has no moderation." in said
+    assert "Not yet moderated." not in said
 
 
 @pytest.mark.parametrize(
@@ -535,8 +551,10 @@ async def test_no_case_of_concern_plan_where_the_framework_asks_for_none(
     with pytest.raises(WrongState, match="has no case of concern plan"):
         await service.execute(SM, audit.id, c.ConfirmPlan("A plan", TM))
     template = service.catalog.template(template_id)
-    moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)).audit
-    assert "coc_plan" not in moderated.deadlines
+    if "moderation" in policy.steps:
+        await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)
+    moderated = await service.get(audit.id)
+    assert moderated.status is Status.MODERATED and "coc_plan" not in moderated.deadlines
     # The service manager opening the audit is not sent to a plan card.
     assert Navigator(service.catalog, service.standing).where(SM, moderated).card is not Card.PLAN
     if "reaudit" in policy.steps:

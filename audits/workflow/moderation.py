@@ -145,11 +145,20 @@ def complete_moderation(rec: Recorder, cmd: c.CompleteModeration) -> Outcome:
                         teams=role is not Role.QA_INBOX,  # a mailbox: e-mail only
                     )
                 )
+    if overall is Grade.INADEQUATE:
+        open_case_of_concern(rec, Role.MODERATOR)
+    go_on_as_moderated(rec, overall)
+    return rec.done(f"Moderation of audit {audit.id} complete: {overall.label}")
+
+
+def go_on_as_moderated(rec: Recorder, overall: Grade) -> None:
+    """What follows a moderated audit: the panel, or QA's closure; the case of concern's
+    plan and re-audit counted from moderation; the service manager's actions review.
+    Also where a framework has no moderation, straight after submission."""
+    audit, policy = rec.audit, rec.ctx.policy
     if policy.panel:
         for qa in rec.ctx.standing.qa_managers:
             rec.tell(ReadyForPanel(to=qa, **rec.ids, grade=overall))
-    if overall is Grade.INADEQUATE:
-        open_case_of_concern(rec, Role.MODERATOR)
     if audit.case_of_concern is not None:
         # Bristol: the case direction is due 5 working days after moderation.
         start_plan_after_moderation(rec)
@@ -162,4 +171,3 @@ def complete_moderation(rec: Recorder, cmd: c.CompleteModeration) -> Outcome:
         owner = first(people(rec, actor))
         if owner:
             rec.start(StepId.REAUDIT, owner, actor)
-    return rec.done(f"Moderation of audit {audit.id} complete: {overall.label}")

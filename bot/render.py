@@ -19,7 +19,7 @@ from application.views import (
     View,
     WelcomeView,
 )
-from audits.model import Status
+from audits.model import AUDITOR_EDITABLE, Status
 from cards import words
 from cards.actions import Card
 from cards.report import report_card
@@ -75,7 +75,19 @@ def _audit_card(view: AuditView) -> dict[str, Any]:
             return cards.family_feedback_card(audit, policy)
         case Card.AGREED_ACTIONS:
             moderating = audit.status is Status.SUBMITTED
-            return cards.agreed_actions_card(audit, template, moderation=moderating)
+            coc = audit.case_of_concern
+            # After moderation, an open case of concern's actions are the re-audit's
+            # (Bristol's re-audit form has its own "Actions required").
+            reaudit = (
+                policy.reaudit_adds_actions
+                and coc is not None
+                and coc.closed_at is None
+                and audit.moderated_grade is not None
+                and audit.status not in (Status.SUBMITTED, *AUDITOR_EDITABLE)
+            )
+            return cards.agreed_actions_card(
+                audit, template, moderation=moderating, reaudit=reaudit
+            )
         case Card.IRO_COMMENTS:
             return cards.iro_comments_card(audit)
         case Card.MODERATION:

@@ -118,10 +118,15 @@ def sign_off_card(audit: Audit, action_number: int) -> dict[str, Any]:
 
 
 def agreed_actions_card(
-    audit: Audit, template: Template, *, moderation: bool = False
+    audit: Audit, template: Template, *, moderation: bool = False, reaudit: bool = False
 ) -> dict[str, Any]:
-    """The actions agreed so far and a form to add one (the auditor's, or the moderator's)."""
-    if moderation:
+    """The actions agreed so far and a form to add one (the auditor's, the moderator's, or
+    the re-auditor's where the re-audit form has its own actions: Bristol's "Actions
+    required | Responsibility | By when")."""
+    if reaudit:
+        number, title = None, words.REAUDIT_ACTIONS_TITLE
+        guidance = template.reaudit.title if template.reaudit else None
+    elif moderation:
         part = template.moderation
         number, title = part.additional_actions_number, part.additional_actions_title
         guidance = part.additional_actions_prompt
@@ -170,11 +175,14 @@ def agreed_actions_card(
                 error_message=words.ACTION_DUE_MISSING,
             ),
         ]
-        back = (
-            button(words.OVERALL_JUDGEMENT_BUTTON, Verb.OPEN_AUDIT, audit.id, card=Card.MODERATION)
-            if moderation
-            else button(words.CHECK_AND_SUBMIT, Verb.REVIEW, audit.id)
-        )
+        if reaudit:
+            back = button(words.BACK_TO_REAUDIT, Verb.OPEN_AUDIT, audit.id, card=Card.REAUDIT)
+        elif moderation:
+            back = button(
+                words.OVERALL_JUDGEMENT_BUTTON, Verb.OPEN_AUDIT, audit.id, card=Card.MODERATION
+            )
+        else:
+            back = button(words.CHECK_AND_SUBMIT, Verb.REVIEW, audit.id)
         return k.card(
             body, [button(words.ADD_ACTION, Verb.ADD_ACTION, audit.id, positive=True), back]
         )

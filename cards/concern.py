@@ -142,6 +142,10 @@ def reaudit_card(audit: Audit, template: Template, policy: Policy) -> dict[str, 
                 error=words.REAUDIT_AUDITOR_MISSING,
             ),
         ]
-    return k.card(
-        body, [button(words.RECORD_REAUDIT, Verb.RECORD_REAUDIT, audit.id, positive=True)]
-    )
+    actions = [button(words.RECORD_REAUDIT, Verb.RECORD_REAUDIT, audit.id, positive=True)]
+    if policy.reaudit_adds_actions:
+        # Bristol's re-audit form: "Actions required | Responsibility | By when".
+        actions.append(
+            button(words.REAUDIT_ADD_ACTIONS, Verb.OPEN_AUDIT, audit.id, card=Card.AGREED_ACTIONS)
+        )
+    return k.card(body, actions)

@@ -468,6 +468,10 @@ CARDS: dict[str, tuple[Builder, str | None]] = {
         A2,
     ),
     "actions-review": (lambda s: actions_review_card(s.with_action), A2),
+    "agreed-actions-reaudit": (
+        lambda s: agreed_actions_card(s.concern, s.template, reaudit=True),
+        A2,
+    ),
     "panel": (
         lambda s: panel_card(s.panel_agreed.model_copy(update={"status": Status.MODERATED})),
         A1,
@@ -1568,6 +1572,13 @@ GOLDEN_SAYS: dict[str, Says] = {
         ("Save as a case direction",),
         "1000002",
         typed=True,  # the actions as the auditor wrote them
+    ),
+    "agreed-actions-reaudit": Says(
+        "Actions required from the re-audit",
+        _NEW_ACTION,
+        ("Add the action", "Back to the re-audit"),
+        "1000002",
+        typed=True,
     ),
     "agreed-actions": Says(
         "13. Agreed actions to achieve good outcomes for child/young person",

@@ -525,6 +525,27 @@ async def test_bristol_re_audit_and_actions_review_are_done_on_their_cards(brist
     form, form_id = teams.answer_card(QA_OFFICER)
     assert "Re-audit, if Inadequate (not with worker)" in str(form)
     assert has_button(form, words.RECORD_REAUDIT), form
+    # The re-audit form's own "Actions required | Responsibility | By when".
+    await teams.press(QA_OFFICER, words.REAUDIT_ADD_ACTIONS, card=(form, form_id))
+    actions, actions_id = teams.answer_card(QA_OFFICER)
+    assert words.REAUDIT_ACTIONS_TITLE in str(actions) and has_button(
+        actions, words.BACK_TO_REAUDIT
+    )
+    new = {
+        "text": "Review the safety plan with the family by Friday",
+        "owner": tm,
+        "due": "2027-02-05",
+    }
+    await teams.press(QA_OFFICER, words.ADD_ACTION, new, (actions, actions_id))
+    added = (await app.service.get(audit.id)).actions
+    assert [(a.text, a.owner, a.stage.value) for a in added][-1] == (
+        new["text"],
+        tm,
+        "case_of_concern",
+    )
+    await teams.press(QA_OFFICER, words.BACK_TO_REAUDIT, card=(actions, actions_id))
+    form, form_id = teams.answer_card(QA_OFFICER)
+    assert has_button(form, words.RECORD_REAUDIT), form
     typed = {
         "grade": "requires_improvement",
         "findings": "Actions followed up: the plan is SMART, visits are on time",

@@ -76,6 +76,14 @@ def card_of(notice: AnyNotice) -> dict[str, Any]:
                 notice.plan_due,
                 plan=notice.plan,
             )
+        case n.ReauditRequested():
+            return _info(
+                words.REAUDIT_REQUESTED,
+                notice,
+                *_due(words.REAUDIT_DUE, notice.due),
+                k.text(words.todo("reaudit")),
+                action=_open(audit_id, card=Card.REAUDIT),
+            )
         case n.PlanConfirmed():
             return _info(
                 words.PLAN_CONFIRMED,

@@ -700,6 +700,7 @@ def tracker_filters(
 # ------------------------------------------------------- re-audit and actions review
 
 RECORD_REAUDIT: Final = "Save the re-audit"
+REAUDIT_REQUESTED: Final = "Case of concern: a re-audit for you"
 REAUDIT_DUE: Final = "Re-audit due"
 REAUDIT_TITLE: Final = "Re-audit of the case of concern"
 REAUDIT_FINDINGS: Final = "Findings"

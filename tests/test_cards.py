@@ -1705,6 +1705,12 @@ GOLDEN_SAYS: dict[str, Says] = {
         ),
         ("Open the audit",),
     ),
+    "notice-reaudit_requested": Says(
+        "Case of concern: a re-audit for you",
+        ("Re-audit due: ", "Carry out the short re-audit and record what you found."),
+        ("Open the audit",),
+        "1000002",
+    ),
     "notice-ready_to_close": Says(
         "A moderated audit is ready to share and close",
         (

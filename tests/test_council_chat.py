@@ -516,9 +516,12 @@ async def test_bristol_re_audit_and_actions_review_are_done_on_their_cards(brist
     assert [r.text for r in reviewed.actions_reviews] == [update]
     assert not reviewed.deadlines["actions_review"].open
 
-    # The re-audit, 8 weeks after moderation, logged by the QA SW.
+    # The re-audit, 8 weeks after moderation, logged by the QA SW: told at moderation,
+    # reminded before it is due.
+    assert await has_card_mentioning(connector, QA_OFFICER, words.REAUDIT_REQUESTED)
     _move_to(app, server, "25 Jan 2027 10:00")
-    await until(lambda: has_card_mentioning(connector, QA_OFFICER, words.todo("reaudit")))
+    reminder = words.nudge_title("reaudit", False)
+    await until(lambda: has_card_mentioning(connector, QA_OFFICER, reminder))
     await teams.press(
         QA_OFFICER, words.OPEN_AUDIT, card=teams.last_card(QA_OFFICER, words.OPEN_AUDIT)
     )

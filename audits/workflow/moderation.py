@@ -10,6 +10,7 @@ from audits.model import Audit, Moderation, SectionAnswer, SectionModeration, St
 from audits.roles import Role
 from audits.steps import StepId
 from audits.templates import SectionKind, Template
+from audits.workdays import as_utc
 from audits.workflow._recorder import (
     Outcome,
     Recorder,
@@ -24,7 +25,7 @@ from audits.workflow.actions import start_actions_review
 from audits.workflow.answering import unmet_limiting_judgements
 from audits.workflow.closing import ask_to_close
 from audits.workflow.concern import open_case_of_concern, start_plan_after_moderation
-from audits.workflow.notices import ModerationComplete, ReadyForPanel, Regrade
+from audits.workflow.notices import ModerationComplete, ReadyForPanel, ReauditRequested, Regrade
 
 
 def _waiting_for_moderation(audit: Audit) -> None:
@@ -170,4 +171,9 @@ def go_on_as_moderated(rec: Recorder, overall: Grade) -> None:
         actor = policy.steps[StepId.REAUDIT].actor
         owner = first(people(rec, actor))
         if owner:
-            rec.start(StepId.REAUDIT, owner, actor)
+            deadline = rec.start(StepId.REAUDIT, owner, actor)
+            rec.tell(
+                ReauditRequested(
+                    to=owner, **rec.ids, due=as_utc(deadline.due_at) if deadline else None
+                )
+            )

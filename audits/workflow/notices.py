@@ -40,6 +40,7 @@ class NoticeKind(StrEnum):
     CLOSED = "closed"
     CASE_OF_CONCERN = "case_of_concern"
     PLAN_CONFIRMED = "plan_confirmed"
+    REAUDIT_REQUESTED = "reaudit_requested"
     REAUDIT_RECORDED = "reaudit_recorded"
     CASE_OF_CONCERN_CLOSED = "case_of_concern_closed"
     ACTION_ASSIGNED = "action_assigned"
@@ -207,6 +208,15 @@ class PlanConfirmed(Notice):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReauditRequested(Notice):
+    """To the owner of the re-audit, when the moderated case of concern is theirs to
+    re-audit (with no deadline where the framework gives none)."""
+
+    kind = NoticeKind.REAUDIT_REQUESTED
+    due: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReauditRecorded(Notice):
     kind = NoticeKind.REAUDIT_RECORDED
     grade: Grade
@@ -300,6 +310,7 @@ AnyNotice: TypeAlias = (
     | FeedbackRequested
     | CaseOfConcernRaised
     | PlanConfirmed
+    | ReauditRequested
     | ReauditRecorded
     | CaseOfConcernClosed
     | ActionAssigned

@@ -467,6 +467,17 @@ async def test_a_youth_justice_inadequate_has_no_re_audit_deadline(winter, conne
     await until(lambda: has_card_mentioning(connector, QA_OFFICER, words.CLOSE_AUDIT))
     assert "reaudit" not in (await app.service.get(audit.id)).deadlines
     assert not any("re-audit" in s for s in await _calendar(app, QA_MANAGER))
+    # The QA manager is told the case is theirs to re-audit, and does it on the form.
+    await until(lambda: has_card_mentioning(connector, QA_MANAGER, words.REAUDIT_REQUESTED))
+    told = teams.last_card(QA_MANAGER, words.OPEN_AUDIT)
+    assert words.REAUDIT_REQUESTED in str(told[0]) and "Re-audit due" not in str(told[0])
+    await teams.press(QA_MANAGER, words.OPEN_AUDIT, card=told)
+    form, form_id = teams.answer_card(QA_MANAGER)
+    assert has_button(form, words.RECORD_REAUDIT), form
+    typed = {"grade": "good", "findings": "The plan is followed and reviewed on time"}
+    await teams.press(QA_MANAGER, words.RECORD_REAUDIT, typed, (form, form_id))
+    coc = (await app.service.get(audit.id)).case_of_concern
+    assert coc is not None and [r.grade.value for r in coc.reaudits] == ["good"]
 
 
 # ------------------------------------- the re-audit and the actions review, in chat

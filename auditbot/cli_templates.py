@@ -168,9 +168,11 @@ def _consistency(path: Path, item: Template | Policy, known: set[str]) -> list[s
 def _summary(item: Template | Policy) -> str:
     if isinstance(item, Policy):
         steps = len(item.steps)
+        off = ", ".join(s.value for s in item.steps_off)
         return (
-            f"ok: {item.id} ({item.name}), policy with {steps} step{'s' if steps != 1 else ''}, "
-            f"default audit tool {item.default_template}"
+            f"ok: {item.id} ({item.name}), policy with {steps} step{'s' if steps != 1 else ''}"
+            + (f" and off (council options): {off}" if off else "")
+            + f", default audit tool {item.default_template}"
         )
     questions = sum(len(s.questions) for s in item.sections)
     line = f"ok: {item.id} ({item.name}), {len(item.sections)} sections, {questions} questions"

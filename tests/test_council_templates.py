@@ -719,3 +719,15 @@ def test_check_unreadable_files(tmp_path: Path, capsys) -> None:
     assert err[0].startswith(f"{bad_yaml}: line 3: not valid YAML")
     assert err[1] == f"{missing}: cannot be read (No such file or directory)"
     assert err[2] == "2 problems found"
+
+
+def test_check_names_the_steps_a_policy_has_off(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("AUDITBOT_CONFIG_DIR", raising=False)
+    monkeypatch.delenv("AUDITBOT_ROLES_FILE", raising=False)
+    policy = SHIPPED / "policies" / "shropshire.yaml"
+    assert main(["templates", "check", str(policy)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "ok: shropshire (Shropshire Child Journey audit), policy with 3 steps and off "
+        "(council options): moderation, coc_plan, default audit tool child-journey-audit"
+    )

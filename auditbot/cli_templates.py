@@ -168,10 +168,10 @@ def _consistency(path: Path, item: Template | Policy, known: set[str]) -> list[s
 def _summary(item: Template | Policy) -> str:
     if isinstance(item, Policy):
         steps = len(item.steps)
-        off = ", ".join(s.value for s in item.steps_off)
+        steps_off = ", ".join(s.value for s in item.steps_off)
         return (
             f"ok: {item.id} ({item.name}), policy with {steps} step{'s' if steps != 1 else ''}"
-            + (f" and off (council options): {off}" if off else "")
+            + (f" and off (council options): {steps_off}" if steps_off else "")
             + f", default audit tool {item.default_template}"
         )
     questions = sum(len(s.questions) for s in item.sections)

@@ -9,6 +9,7 @@ ask for something go only while it is still waiting.
 
 from __future__ import annotations
 
+from audits.grades import Grade
 from audits.model import Audit, Status
 from audits.steps import StepId
 from audits.workflow.notices import (
@@ -23,6 +24,7 @@ from audits.workflow.notices import (
     ReadyForModeration,
     ReadyForPanel,
     ReadyToClose,
+    ReauditRequested,
     Returned,
 )
 
@@ -44,6 +46,12 @@ def still_applies(notice: Notice, audit: Audit) -> bool:
             return audit.status is Status.PANEL_AGREED or _open(audit, StepId.CLOSURE)
         case Returned():
             return audit.status is Status.RETURNED
+        case ReauditRequested():
+            coc = audit.case_of_concern
+            waiting = coc is not None and coc.closed_at is None
+            return waiting and not (
+                coc and coc.reaudits and coc.reaudits[-1].grade is not Grade.INADEQUATE
+            )
         case FeedbackRequested():
             return _open(audit, StepId.PRACTITIONER_FEEDBACK)
         case Nudged() | Escalated() | DeadlineMoved():

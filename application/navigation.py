@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from application.views import AuditView
 from audits.catalog import Catalog
+from audits.grades import Grade
 from audits.model import AUDITOR_EDITABLE, Audit, Status
 from audits.roles import Role, StandingRoles
+from audits.steps import StepId
 from audits.templates import SectionKind, Template
 from audits.workflow import roles_of
 from cards.actions import Card
@@ -71,8 +73,19 @@ class Navigator:
         if Role.IRO in roles and audit.status is not Status.CLOSED:
             return self.view(Card.IRO_COMMENTS, audit)
         coc = audit.case_of_concern
-        if Role.SERVICE_MANAGER in roles and coc and coc.plan is None and coc.closed_at is None:
+        if (
+            Role.SERVICE_MANAGER in roles
+            and coc
+            and coc.plan is None
+            and coc.closed_at is None
+            and StepId.COC_PLAN in self.catalog.policy(audit.policy).steps
+        ):
             return self.view(Card.PLAN, audit)
+        if self.reaudit_is_theirs(person, audit):
+            return self.view(Card.REAUDIT, audit)
+        review = audit.deadlines.get(StepId.ACTIONS_REVIEW)
+        if review is not None and review.open and review.owner == person:
+            return self.view(Card.ACTIONS_REVIEW, audit)
         for action in audit.actions:
             if action.owner == person and action.status.value == "open":
                 return self.view(Card.ACTION, audit, action=action.number)
@@ -80,6 +93,23 @@ class Navigator:
         if closing is not None:
             return closing
         return self.view(Card.STATUS, audit)
+
+    def reaudit_is_theirs(self, person: str, audit: Audit) -> bool:
+        """A moderated case of concern waiting for a re-audit (none yet, or the last still
+        Inadequate) that is this person's: they own its deadline, or hold the step's
+        role when the framework gives it no deadline (the YJS form)."""
+        coc = audit.case_of_concern
+        step = self.catalog.policy(audit.policy).step(StepId.REAUDIT)
+        if step is None or coc is None or coc.closed_at is not None:
+            return False
+        if audit.moderated_grade is None:
+            return False
+        if coc.reaudits and coc.reaudits[-1].grade is not Grade.INADEQUATE:
+            return False
+        deadline = audit.deadlines.get(StepId.REAUDIT)
+        if deadline is not None and deadline.open:
+            return deadline.owner == person
+        return step.actor in roles_of(audit, person, self.standing)
 
     def section_or_review(self, audit: Audit, section: str | None) -> AuditView:
         """The auditor's next card: that section, or (all answered) the review."""

@@ -231,6 +231,8 @@ def asked_for(app: Services, audit: Audit, data: Mapping[str, Any]) -> AuditView
             | Card.CLOSE
             | Card.PLAN
             | Card.FEEDBACK
+            | Card.REAUDIT
+            | Card.ACTIONS_REVIEW
         ):
             return view(card, audit)
     return None
@@ -375,6 +377,23 @@ def close_audit(data: Mapping[str, Any]) -> c.Command:
 @ACTIONS.saves(Verb.CONFIRM_PLAN)
 def confirm_plan(data: Mapping[str, Any]) -> c.Command:
     return c.ConfirmPlan(plan=text(data, "plan") or "", owner=text(data, "owner", EMAIL) or "")
+
+
+@ACTIONS.saves(Verb.RECORD_REAUDIT)
+def record_reaudit(data: Mapping[str, Any]) -> c.Command:
+    """The re-audit on the tool's re-audit form: grade, findings, and the second auditor
+    where the framework says one re-audits."""
+    return c.RecordReaudit(
+        grade=text(data, "grade") or "",
+        findings=text(data, "findings") or "",
+        auditor=text(data, "auditor", EMAIL),
+    )
+
+
+@ACTIONS.saves(Verb.REVIEW_ACTIONS)
+def review_actions(data: Mapping[str, Any]) -> c.Command:
+    """The service manager's review of the agreed actions, added as a case direction."""
+    return c.ReviewActions(update=text(data, "update") or "")
 
 
 @ACTIONS.saves(Verb.ADD_ACTION)

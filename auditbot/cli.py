@@ -212,6 +212,28 @@ async def _run(
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+def _no_roles_file(app: App) -> list[str]:
+    """With no roles file, what the policies need that nobody holds (empty with one: a
+    roles file that lacks a role the policies need stops `build` already)."""
+    from audits.catalog import unfilled_roles
+    from audits.roles import StandingRoles
+
+    if app.settings.roles_file is not None:
+        return []
+    return unfilled_roles(app.catalog, StandingRoles(), roles_file=False)
+
+
+def _warn_no_roles(unfilled: list[str]) -> None:
+    # Said whatever the log level, like the unauthenticated warning.
+    if unfilled:
+        print(
+            "auditbot: WARNING: AUDITBOT_ROLES_FILE is not set; these reach no one:\n"
+            + "\n".join(f"  {line}" for line in unfilled),
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 async def _serve(app: App, args: argparse.Namespace) -> int:
     from auditbot.serve import serving
 
@@ -231,6 +253,19 @@ async def _serve(app: App, args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+    unfilled = _no_roles_file(app)
+    if unfilled and args.host not in LOOPBACK:
+        print(
+            "auditbot: AUDITBOT_ROLES_FILE is not set, so nobody is QA officer, QA manager, "
+            "head of service or QA inbox, and work and notices the policies give them would "
+            "reach no one:\n"
+            + "\n".join(f"  {line}" for line in unfilled)
+            + "\nSet AUDITBOT_ROLES_FILE to a roles file (like auditbot/demo/roles.yaml), "
+            "or listen on this machine only (--host 127.0.0.1) to try it out.",
+            file=sys.stderr,
+        )
+        return 2
+    _warn_no_roles(unfilled)
     async with serving(app, args.host, args.port):
         print(f"auditbot listening on http://{args.host}:{args.port}/api/messages", flush=True)
         await asyncio.Event().wait()
@@ -240,6 +275,7 @@ async def _serve(app: App, args: argparse.Namespace) -> int:
 async def _runner(app: App, args: argparse.Namespace) -> int:
     from auditbot.serve import run_runner
 
+    _warn_no_roles(_no_roles_file(app))
     print("auditbot runner: sending nudges, escalations and the outbox", flush=True)
     await run_runner(app)
     return 0

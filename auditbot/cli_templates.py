@@ -85,6 +85,13 @@ def check_policy_roles(paths: Iterable[Path], roles_file: Path) -> list[str]:
     return problems
 
 
+def _safe_load(path: Path) -> Template | Policy | None:
+    try:
+        return _load(path)
+    except ConfigError:
+        return None  # reported by check_files
+
+
 def _load(path: Path) -> Template | Policy:
     raw = _raw(path)
     if raw is None:
@@ -161,14 +168,19 @@ def _consistency(path: Path, item: Template | Policy, known: set[str]) -> list[s
 def _summary(item: Template | Policy) -> str:
     if isinstance(item, Policy):
         steps = len(item.steps)
+        steps_off = ", ".join(s.value for s in item.steps_off)
         return (
-            f"ok: {item.id} ({item.name}), policy with {steps} step{'s' if steps != 1 else ''}, "
-            f"default audit tool {item.default_template}"
+            f"ok: {item.id} ({item.name}), policy with {steps} step{'s' if steps != 1 else ''}"
+            + (f" and off (council options): {steps_off}" if steps_off else "")
+            + f", default audit tool {item.default_template}"
         )
     questions = sum(len(s.questions) for s in item.sections)
     line = f"ok: {item.id} ({item.name}), {len(item.sections)} sections, {questions} questions"
     if item.checklist is not None:
         line += f", pre-audit checklist of {len(item.checklist.questions)} questions"
+    off = len(item.own_questions_off)
+    if off:
+        line += f", {off} question{'s' if off != 1 else ''} of auditbot's own off (own_questions)"
     return line
 
 
@@ -186,6 +198,11 @@ def _check(args: argparse.Namespace) -> int:
     roles = os.environ.get(ROLES_FILE_ENV)
     if roles:
         problems += check_policy_roles(args.files, Path(roles))
+    elif any(isinstance(_safe_load(path), Policy) for path in args.files):
+        oks.append(
+            f"roles not checked: {ROLES_FILE_ENV} is not set; set it to check that the "
+            "roles file names someone for every role the policies need"
+        )
     if config_dir is not None and not config_dir.is_dir():
         problems.append(f"{config_dir}: {CONFIG_DIR_ENV} names a folder that does not exist")
     for line in oks:

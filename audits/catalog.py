@@ -82,11 +82,19 @@ def _check_name(path: Path, ident: str) -> None:
         raise ConfigError(f"{path}: id '{ident}' must match the file name '{path.stem}'")
 
 
+def unfilled_roles(catalog: Catalog, standing: StandingRoles, roles_file: bool = True) -> list[str]:
+    """One line per standing role a policy gives work or notice to that nobody holds
+    (`roles_file` False: no roles file is set, so nobody holds any)."""
+    return [
+        line
+        for policy in catalog.policies.values()
+        for line in policy.missing_roles(standing, roles_file=roles_file)
+    ]
+
+
 def check_roles(catalog: Catalog, standing: StandingRoles, roles_file: Path | str) -> None:
     """Refuses to start when a policy gives work or notice to a role the roles file
     names nobody for (a closure or a re-audit nobody would be asked to do)."""
-    missing = [
-        line for policy in catalog.policies.values() for line in policy.missing_roles(standing)
-    ]
+    missing = unfilled_roles(catalog, standing)
     if missing:
         raise ConfigError("\n".join(f"{roles_file}: {line}" for line in missing))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -164,6 +164,17 @@ class Step(_Strict):
     # The seed's line this step comes from ("Swindon QA Framework, Appendix 1: ..."),
     # or what of it is auditbot's own (a council option).
     source: str | None = None
+    # A step the framework does not describe is auditbot's own: a council option,
+    # shipped off (`enabled: false`) with a note saying so; a council that wants it
+    # sets `enabled: true` in its own policy file.
+    enabled: bool = True
+    council_option: str | None = None
+
+    @model_validator(mode="after")
+    def _off_says_why(self) -> Step:
+        if not self.enabled and not self.council_option:
+            raise ValueError("a step that is off (enabled: false) says why in council_option")
+        return self
 
 
 class RuleAction(StrEnum):
@@ -178,6 +189,8 @@ class Policy(_Strict):
     source: str | None = None
     default_template: str
     steps: dict[StepId, Step]
+    # The steps a policy file lists with `enabled: false`: council options, not run.
+    steps_off: dict[StepId, Step] = Field(default_factory=dict)
     family_feedback_required: bool = True
     # Feedback "could not be sought" with a reason counts as feedback recorded.
     family_feedback_reason_accepted: bool = True
@@ -232,6 +245,27 @@ class Policy(_Strict):
     # both against the shipped policies and docs/frameworks.md.
     sources: dict[str, str] = Field(default_factory=dict)
     council_options: dict[str, str] = Field(default_factory=dict)
+    # Who in the framework's words holds each of auditbot's roles, where that reading is
+    # auditbot's own (the framework names the person, not the role): to confirm with
+    # the council. docs/frameworks.md lists them.
+    role_readings: dict[Role, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_steps_off(cls, data: Any) -> Any:
+        """`steps` keeps the steps that run; those marked `enabled: false` go to `steps_off`."""
+        if not isinstance(data, dict) or not isinstance(data.get("steps"), dict):
+            return data
+        on: dict[Any, Any] = {}
+        off: dict[Any, Any] = dict(data.get("steps_off") or {})
+        for key, step in data["steps"].items():
+            enabled = (
+                step.get("enabled", True)
+                if isinstance(step, dict)
+                else getattr(step, "enabled", True)
+            )
+            (on if enabled is not False else off)[key] = step
+        return {**data, "steps": on, "steps_off": off}
 
     @model_validator(mode="after")
     def _known_actors(self) -> Policy:
@@ -246,7 +280,10 @@ class Policy(_Strict):
             StepId.PRACTITIONER_FEEDBACK: {Role.SOCIAL_WORKER},
             StepId.ACTIONS_REVIEW: {Role.SERVICE_MANAGER},
         }
-        for step_id, step in self.steps.items():
+        both = sorted(s.value for s in set(self.steps) & set(self.steps_off))
+        if both:
+            raise ValueError(f"steps on and off at once: {', '.join(both)}")
+        for step_id, step in (*self.steps.items(), *self.steps_off.items()):
             if step.actor not in expected[step_id]:
                 allowed = ", ".join(sorted(r.value for r in expected[step_id]))
                 raise ValueError(f"steps.{step_id.value}.actor must be one of: {allowed}")
@@ -269,17 +306,29 @@ class Policy(_Strict):
             need(step.actor, f"steps.{step_id.value}.actor")
             for n, escalation in enumerate(step.escalations):
                 need(escalation.to, f"steps.{step_id.value}.escalations[{n}]")
-        for role in self.case_of_concern_alert:
-            need(role, "case_of_concern_alert")
+        for rule in (
+            "case_of_concern_alert",
+            "allocation_also_to",
+            "moderation_complete_also_to",
+            "closed_to",
+            "reaudit_result_to",
+        ):
+            for role in getattr(self, rule):
+                need(role, rule)
         if self.panel:
             need(Role.QA_MANAGER, "panel")
         return needed
 
-    def missing_roles(self, standing: StandingRoles) -> list[str]:
-        """One line per role this policy needs that the roles file names nobody for."""
+    def missing_roles(self, standing: StandingRoles, *, roles_file: bool = True) -> list[str]:
+        """One line per role this policy needs that the roles file names nobody for
+        (`roles_file` False: there is no roles file, so nobody holds a standing role)."""
         return [
             f"policy '{self.id}' ({self.name}) needs a {role.label} ({', '.join(where)}), "
-            f"but the roles file names none ({STANDING_ROLE_KEYS[role]})"
+            + (
+                f"but the roles file names none ({STANDING_ROLE_KEYS[role]})"
+                if roles_file
+                else f"but no roles file is set to name one ({STANDING_ROLE_KEYS[role]})"
+            )
             for role, where in self.standing_roles_needed().items()
             if not standing.has(role)
         ]

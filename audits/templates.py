@@ -76,6 +76,9 @@ class Question(_Strict):
     max: float | None = None
     # Filled from the allocation (read-only for the auditor): one of PREFILL_FIELDS.
     prefill: str | None = None
+    # auditbot's own, not on the council's form: asked only when the tool sets
+    # `own_questions: true` (a council option, off by default).
+    own: bool = False
 
     @model_validator(mode="after")
     def _options_fit_type(self) -> Question:
@@ -330,7 +333,31 @@ class Template(_Strict):
     checklist: Checklist | None = None
     # Optional: the re-audit form of a case of concern (see `ReauditForm`).
     reaudit: ReauditForm | None = None
+    # A council option: ask the questions marked `own: true` (auditbot's own, not on
+    # the council's form). Off, they are left out of the tool; `own_questions_off`
+    # names them ("section.question") so that a council can see what it may turn on.
+    own_questions: bool = False
+    own_questions_off: tuple[str, ...] = ()
     kind: Literal["audit_tool"] = "audit_tool"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _leave_out_own_questions(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("own_questions") is True:
+            return data
+        sections = data.get("sections")
+        if not isinstance(sections, list | tuple):
+            return data
+        kept, off = [], list(data.get("own_questions_off") or ())
+        for section in sections:
+            questions = section.get("questions") if isinstance(section, dict) else None
+            if not isinstance(questions, list | tuple):
+                kept.append(section)
+                continue
+            mine = [q for q in questions if isinstance(q, dict) and q.get("own") is True]
+            off += [f"{section.get('id')}.{q.get('id')}" for q in mine]
+            kept.append({**section, "questions": [q for q in questions if q not in mine]})
+        return {**data, "sections": kept, "own_questions_off": tuple(off)}
 
     @model_validator(mode="after")
     def _consistent(self) -> Template:

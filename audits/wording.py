@@ -68,18 +68,29 @@ def event_body(
 
 
 def case_of_concern_mail(
-    audit_id: str, child_id: str, plan_due: datetime | None, chat_link: str | None
+    audit_id: str,
+    child_id: str,
+    plan_due: datetime | None,
+    chat_link: str | None,
+    *,
+    plan: bool = True,
 ) -> tuple[str, str]:
-    """Subject and HTML body of the e-mail that tells a manager of an Inadequate judgement."""
+    """Subject and HTML body of the e-mail that tells a manager of an Inadequate judgement.
+    `plan`: False when the process asks for no case of concern plan."""
     due = f" by {uk_time(plan_due)} (UK time)" if plan_due else ""
     subject = f"Case of concern: audit {audit_id}, child's ID {child_id}"
     link = f'<p><a href="{escape(chat_link)}">Open auditbot in Teams</a></p>' if chat_link else ""
     body = (
         f"<p>The case file audit {escape(audit_id)} for child's ID {escape(child_id)} has been "
         "judged Inadequate. The case of concern process has started.</p>"
-        f"<p>The service manager must make sure there is a plan in place{escape(due)} to take "
-        "the actions forward and to keep the child safe, recorded as a management decision.</p>"
-        f"{link}"
+        + (
+            f"<p>The service manager must make sure there is a plan in place{escape(due)} to "
+            "take the actions forward and to keep the child safe, recorded as a management "
+            "decision.</p>"
+            if plan
+            else "<p>The agreed actions of this audit are tracked until they are done.</p>"
+        )
+        + f"{link}"
     )
     return subject, body
 

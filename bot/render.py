@@ -20,7 +20,7 @@ from application.views import (
     View,
     WelcomeView,
 )
-from audits.model import Status
+from audits.model import AUDITOR_EDITABLE, Status
 from cards import words
 from cards.actions import Card
 from cards.report import report_card
@@ -76,7 +76,19 @@ def _audit_card(view: AuditView, names: Mapping[str, str]) -> dict[str, Any]:
             return cards.family_feedback_card(audit, policy)
         case Card.AGREED_ACTIONS:
             moderating = audit.status is Status.SUBMITTED
-            return cards.agreed_actions_card(audit, template, moderation=moderating, names=names)
+            coc = audit.case_of_concern
+            # After moderation, an open case of concern's actions are the re-audit's
+            # (Bristol's re-audit form has its own "Actions required").
+            reaudit = (
+                policy.reaudit_adds_actions
+                and coc is not None
+                and coc.closed_at is None
+                and audit.moderated_grade is not None
+                and audit.status not in (Status.SUBMITTED, *AUDITOR_EDITABLE)
+            )
+            return cards.agreed_actions_card(
+                audit, template, moderation=moderating, reaudit=reaudit, names=names
+            )
         case Card.IRO_COMMENTS:
             return cards.iro_comments_card(audit)
         case Card.MODERATION:
@@ -89,6 +101,10 @@ def _audit_card(view: AuditView, names: Mapping[str, str]) -> dict[str, Any]:
             return cards.close_card(audit, panel=policy.panel)
         case Card.PLAN:
             return cards.plan_card(audit)
+        case Card.REAUDIT:
+            return cards.reaudit_card(audit, template, policy)
+        case Card.ACTIONS_REVIEW:
+            return cards.actions_review_card(audit, names)
         case Card.ACTION:
             return cards.action_completion_card(audit, action, names)
         case Card.SIGN_OFF:

@@ -9,10 +9,15 @@ carries one `Verb` per button (see `cards.actions`). Wording lives in
 from cards import words
 from cards._kit import EMAIL_LENGTH, LONG_TEXT, MAX_CARD_BYTES, SHORT_TEXT, Built, size_of
 from cards.actions import Card, Verb, action_data
-from cards.agreed import action_completion_card, agreed_actions_card, sign_off_card
+from cards.agreed import (
+    action_completion_card,
+    actions_review_card,
+    agreed_actions_card,
+    sign_off_card,
+)
 from cards.allocation import allocation_card, iro_comments_card
 from cards.closing import close_card, panel_card
-from cards.concern import case_of_concern_alert_card, plan_card
+from cards.concern import case_of_concern_alert_card, plan_card, reaudit_card
 from cards.form import (
     family_feedback_card,
     receipt_card,
@@ -40,6 +45,7 @@ __all__ = [
     "Verb",
     "action_completion_card",
     "action_data",
+    "actions_review_card",
     "agreed_actions_card",
     "allocation_card",
     "case_of_concern_alert_card",
@@ -58,6 +64,7 @@ __all__ = [
     "nudge_card",
     "panel_card",
     "plan_card",
+    "reaudit_card",
     "receipt_card",
     "review_card",
     "section_card",

@@ -49,6 +49,8 @@ class Verb(StrEnum):
     ADD_ACTION = "add_action"
     CHECKLIST = "checklist"  # the practitioner's pre-audit checklist
     PRACTITIONER_FEEDBACK = "practitioner_feedback"
+    RECORD_REAUDIT = "record_reaudit"  # the re-audit of a case of concern
+    REVIEW_ACTIONS = "review_actions"  # the service manager's review, as a case direction
     TYPE_ANSWER = "type_answer"  # with `section` and `field`: the next message is the answer
     MY_AUDITS = "my_audits"
     HELP = "help"
@@ -78,6 +80,8 @@ class Card(StrEnum):
     MODERATION_SUMMARY = "moderation_summary"  # the overall judgement
     TYPE_ANSWER = "type_answer"  # with `section` and `field`
     STATUS = "status"  # where the audit stands, for someone with nothing to do on it
+    REAUDIT = "reaudit"  # the re-audit form of a case of concern
+    ACTIONS_REVIEW = "actions_review"  # the service manager's review of the actions
 
 
 # Verbs about the person, not one audit: their data has no audit id.
@@ -157,4 +161,6 @@ _STEP_CARDS = {
     "closure": Card.CLOSE,
     "coc_plan": Card.PLAN,
     "practitioner_feedback": Card.FEEDBACK,
+    "reaudit": Card.REAUDIT,
+    "actions_review": Card.ACTIONS_REVIEW,
 }

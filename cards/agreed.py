@@ -127,10 +127,16 @@ def agreed_actions_card(
     template: Template,
     *,
     moderation: bool = False,
+    reaudit: bool = False,
     names: Mapping[str, str] = words.NO_NAMES,
 ) -> dict[str, Any]:
-    """The actions agreed so far and a form to add one (the auditor's, or the moderator's)."""
-    if moderation:
+    """The actions agreed so far and a form to add one (the auditor's, the moderator's, or
+    the re-auditor's where the re-audit form has its own actions: Bristol's "Actions
+    required | Responsibility | By when")."""
+    if reaudit:
+        number, title = None, words.REAUDIT_ACTIONS_TITLE
+        guidance = template.reaudit.title if template.reaudit else None
+    elif moderation:
         part = template.moderation
         number, title = part.additional_actions_number, part.additional_actions_title
         guidance = part.additional_actions_prompt
@@ -179,13 +185,58 @@ def agreed_actions_card(
                 error_message=words.ACTION_DUE_MISSING,
             ),
         ]
-        back = (
-            button(words.OVERALL_JUDGEMENT_BUTTON, Verb.OPEN_AUDIT, audit.id, card=Card.MODERATION)
-            if moderation
-            else button(words.CHECK_AND_SUBMIT, Verb.REVIEW, audit.id)
-        )
+        if reaudit:
+            back = button(words.BACK_TO_REAUDIT, Verb.OPEN_AUDIT, audit.id, card=Card.REAUDIT)
+        elif moderation:
+            back = button(
+                words.OVERALL_JUDGEMENT_BUTTON, Verb.OPEN_AUDIT, audit.id, card=Card.MODERATION
+            )
+        else:
+            back = button(words.CHECK_AND_SUBMIT, Verb.REVIEW, audit.id)
         return k.card(
             body, [button(words.ADD_ACTION, Verb.ADD_ACTION, audit.id, positive=True), back]
+        )
+
+    return k.fitted(build, max((len(a.text) for a in audit.actions), default=0))
+
+
+def actions_review_card(audit: Audit, names: Mapping[str, str] = words.NO_NAMES) -> dict[str, Any]:
+    """For the service manager: the agreed actions as they stand, and the update that is
+    added as a case direction (Bristol: "reviewed by the Service Manager within 1 month
+    and update added as a case direction")."""
+    deadline = audit.deadlines.get("actions_review")
+
+    def build(limit: int | None) -> dict[str, Any]:
+        body: list[k.Element] = [
+            k.heading(words.ACTIONS_REVIEW_TITLE),
+            p.about(audit.id, audit.child_id),
+        ]
+        if deadline is not None and deadline.open:
+            body.append(k.fact(words.ACTIONS_REVIEW_DUE, words.when(deadline.due_at)))
+        if not audit.actions:
+            body.append(k.text(words.NO_ACTIONS))
+        for action in audit.actions:
+            body.append(
+                k.box(
+                    [
+                        k.text(words.action_title(action.number), bold=True),
+                        k.text(k.cut(action.text, limit)),
+                        *_facts(action, names),
+                    ],
+                    separator=True,
+                )
+            )
+        body.append(
+            k.text_input(
+                "update",
+                words.ACTIONS_REVIEW_UPDATE,
+                required=True,
+                error=words.ACTIONS_REVIEW_UPDATE_MISSING,
+            )
+        )
+        return k.card(
+            body,
+            [button(words.SAVE_CASE_DIRECTION, Verb.REVIEW_ACTIONS, audit.id, positive=True)],
         )
 
     return k.fitted(build, max((len(a.text) for a in audit.actions), default=0))

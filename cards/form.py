@@ -15,6 +15,7 @@ from audits.grades import Grade, check_overall
 from audits.model import AUDITOR_EDITABLE, Audit, SectionAnswer
 from audits.policies import Policy, RuleAction
 from audits.roles import Role
+from audits.steps import StepId
 from audits.templates import AnswerType, Question, Section, SectionKind, Template
 from audits.workflow import (
     Gap,
@@ -322,7 +323,8 @@ def _review(
 
     actions = []
     if editable and not missing and not refused:
-        actions.append(button(words.SUBMIT, Verb.SUBMIT, audit.id, positive=True))
+        title = words.SUBMIT if StepId.MODERATION in policy.steps else words.SUBMIT_NO_MODERATION
+        actions.append(button(title, Verb.SUBMIT, audit.id, positive=True))
     actions.append(
         button(words.AGREED_ACTIONS, Verb.OPEN_AUDIT, audit.id, card=Card.AGREED_ACTIONS)
     )

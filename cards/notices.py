@@ -70,7 +70,22 @@ def card_of(notice: AnyNotice, names: Mapping[str, str] = words.NO_NAMES) -> dic
         case n.Closed():
             return _info(words.CLOSED, notice, k.fact(words.FINAL_GRADE, words.grade(notice.grade)))
         case n.CaseOfConcernRaised():
-            return concern_alert(audit_id, child_id, notice.role, notice.raised_by, notice.plan_due)
+            return concern_alert(
+                audit_id,
+                child_id,
+                notice.role,
+                notice.raised_by,
+                notice.plan_due,
+                plan=notice.plan,
+            )
+        case n.ReauditRequested():
+            return _info(
+                words.REAUDIT_REQUESTED,
+                notice,
+                *_due(words.REAUDIT_DUE, notice.due),
+                k.text(words.todo("reaudit")),
+                action=_open(audit_id, card=Card.REAUDIT),
+            )
         case n.PlanConfirmed():
             return _info(
                 words.PLAN_CONFIRMED,

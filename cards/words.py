@@ -136,6 +136,7 @@ SHOW_GUIDANCE: Final = "Show guidance"
 HIDE_GUIDANCE: Final = "Hide guidance"
 CHECK_AND_SUBMIT: Final = "Check and submit"
 SUBMIT: Final = "Submit for moderation"
+SUBMIT_NO_MODERATION: Final = "Submit the audit"  # a process without moderation
 BACK_TO_AUDIT: Final = "Back to the audit"
 RECORD_FEEDBACK: Final = "Record family feedback"
 SAVE_FEEDBACK: Final = "Save feedback"
@@ -485,6 +486,11 @@ COC_TEXT: Final = (
     "a plan in place to take the actions forward and keep the child safe, recorded as a "
     "management decision."
 )
+# A process with no case of concern plan (Shropshire, Early Help, YJS): the actions.
+COC_TEXT_NO_PLAN: Final = (
+    "The case of concern process has started: the agreed actions of this audit are "
+    "tracked until they are done."
+)
 RAISED_BY: Final = "Raised by"
 PLAN_DUE: Final = "Plan due"
 PLAN_TITLE: Final = "Case of concern: the plan"
@@ -720,3 +726,27 @@ def tracker_filters(
     if concern:
         shown.append("cases of concern only")
     return f"{FILTERED_BY}: {', '.join(shown)}" if shown else f"{FILTERED_BY}: all audits"
+
+
+# ------------------------------------------------------- re-audit and actions review
+
+RECORD_REAUDIT: Final = "Save the re-audit"
+REAUDIT_REQUESTED: Final = "Case of concern: a re-audit for you"
+REAUDIT_DUE: Final = "Re-audit due"
+REAUDIT_TITLE: Final = "Re-audit of the case of concern"
+REAUDIT_FINDINGS: Final = "Findings"
+REAUDIT_FINDINGS_MISSING: Final = "Write what the re-audit found"
+REAUDIT_AUDITOR: Final = "Second auditor (who re-audited the case)"
+REAUDIT_AUDITOR_MISSING: Final = "Give the second auditor's work e-mail"
+REAUDIT_SECOND_AUDITOR: Final = (
+    "The re-audit is by a second auditor, not the audit's own auditor, and without the worker."
+)
+REAUDITS_SO_FAR: Final = "Re-audits so far"
+ACTIONS_REVIEW_TITLE: Final = "Review of the agreed actions"
+ACTIONS_REVIEW_DUE: Final = "Review due"
+ACTIONS_REVIEW_UPDATE: Final = "Your update, added as a case direction"
+ACTIONS_REVIEW_UPDATE_MISSING: Final = "Write the update for the case direction"
+SAVE_CASE_DIRECTION: Final = "Save as a case direction"
+REAUDIT_ACTIONS_TITLE: Final = "Actions required from the re-audit"
+REAUDIT_ADD_ACTIONS: Final = "Actions required"
+BACK_TO_REAUDIT: Final = "Back to the re-audit"

@@ -207,7 +207,7 @@ class M365Senders:
             subject, body = await self._copy_to_mailbox(row, notice)
         elif isinstance(notice, CaseOfConcernRaised):
             subject, body = case_of_concern_mail(
-                notice.audit_id, notice.child_id, notice.plan_due, self.chat_link
+                notice.audit_id, notice.child_id, notice.plan_due, self.chat_link, plan=notice.plan
             )
         else:
             raise GiveUp(f"no e-mail is written for '{row.kind}'")

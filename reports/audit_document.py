@@ -32,6 +32,7 @@ from audits.model import (
     Audit,
     PanelOutcome,
     SectionAnswer,
+    Status,
 )
 from audits.roles import Role
 from audits.templates import AnswerType, Question, Section, SectionKind, Template
@@ -291,7 +292,14 @@ def _moderation_part(doc: Docx, audit: Audit, template: Template, names: Mapping
         _guidance(doc, part.guidance)
     _add_paragraph(doc, part.prompt)
     moderation = audit.moderation
-    if moderation is None or moderation.completed_at is None:
+    if moderation is None and audit.status in (
+        Status.MODERATED,
+        Status.PANEL_AGREED,
+        Status.CLOSED,
+    ):
+        # Past moderation with none recorded: the framework has no moderation.
+        _add_paragraph(doc, "Not moderated: this process has no moderation.", italic=True)
+    elif moderation is None or moderation.completed_at is None:
         _grade_row(doc, None)
         _add_paragraph(doc, "Not yet moderated.", italic=True)
     else:

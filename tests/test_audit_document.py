@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 
 from application.service import AuditService
 from audits import commands as c
+from audits.catalog import Catalog, load_catalog
 from audits.errors import InvalidInput
 from audits.grades import Grade
 from audits.model import Audit, FamilyFeedback, SectionAnswer
 from audits.templates import Template
 from reports.audit_document import FINAL_LINE, render_audit_document
 from tests.support.allocations import allocation, rows
+from tests.support.council import with_own_questions
 from tests.support.factories import fill_audit
 from tests.support.people import QA_MANAGER, people
 
@@ -31,6 +33,13 @@ IMPACT = "The child is safer and their plan is moving on"
 SECTION_13_ACTION = "Update the chronology with the last three months of visits"
 SECTION_15_ACTION = "Refresh the child's plan with the family before the review"
 REGRADE_REASON = "Plan is out of date"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """A council that turns on the Swindon tool's own questions (its seven limiting
+    judgements, off as shipped): these cards and documents show them."""
+    return with_own_questions(load_catalog())
 
 
 # --- reading the document back ---------------------------------------------------

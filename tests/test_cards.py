@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from application.routes import ACTIONS
 from audits import commands as c
-from audits.catalog import Catalog
+from audits.catalog import Catalog, load_catalog
 from audits.errors import InvalidInput
 from audits.grades import Grade, GradeRule
 from audits.model import Audit, Status
@@ -52,6 +52,7 @@ from cards import (
     Verb,
     action_completion_card,
     action_data,
+    actions_review_card,
     agreed_actions_card,
     allocation_card,
     case_of_concern_alert_card,
@@ -67,6 +68,7 @@ from cards import (
     nudge_card,
     panel_card,
     plan_card,
+    reaudit_card,
     receipt_card,
     review_card,
     section_card,
@@ -86,10 +88,20 @@ from store import outbox_queue
 from store.db import Database
 from store.schema import outbox
 from tests.support.allocations import allocation
+from tests.support.council import with_own_questions
 from tests.support.factories import sample_value
 from tests.support.people import QA_MANAGER, QA_OFFICER
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday, as in conftest
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """A council that turns on the Swindon tool's own questions (its seven limiting
+    judgements, off as shipped): these cards show them."""
+    return with_own_questions(load_catalog())
+
+
 GOLDEN = Path(__file__).parent / "golden" / "cards"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
 
@@ -448,6 +460,18 @@ CARDS: dict[str, tuple[Builder, str | None]] = {
         A2,
     ),
     "plan": (lambda s: plan_card(s.concern), A2),
+    "reaudit": (lambda s: reaudit_card(s.concern, s.template, s.policy), A2),
+    "reaudit-second-auditor": (
+        lambda s: reaudit_card(
+            s.concern, s.template, s.policy.model_copy(update={"reaudit_by_second_auditor": True})
+        ),
+        A2,
+    ),
+    "actions-review": (lambda s: actions_review_card(s.with_action), A2),
+    "agreed-actions-reaudit": (
+        lambda s: agreed_actions_card(s.concern, s.template, reaudit=True),
+        A2,
+    ),
     "panel": (
         lambda s: panel_card(s.panel_agreed.model_copy(update={"status": Status.MODERATED})),
         A1,
@@ -1538,6 +1562,37 @@ GOLDEN_SAYS: dict[str, Says] = {
         ),
         ("Close the audit",),
     ),
+    "reaudit": Says(
+        "Short Audit Form",
+        ("Moderated grade: ", "[Re-audit grade]", "[Findings]"),
+        ("Save the re-audit",),
+        "1000002",
+    ),
+    "reaudit-second-auditor": Says(
+        "Short Audit Form",
+        (
+            "[Re-audit grade]",
+            "[Findings]",
+            "The re-audit is by a second auditor, not the audit's own auditor",
+            "[Second auditor (who re-audited the case)]",
+        ),
+        ("Save the re-audit",),
+        "1000002",
+    ),
+    "actions-review": Says(
+        "Review of the agreed actions",
+        ("Action 1", "Status: Open", "[Your update, added as a case direction]"),
+        ("Save as a case direction",),
+        "1000002",
+        typed=True,  # the actions as the auditor wrote them
+    ),
+    "agreed-actions-reaudit": Says(
+        "Actions required from the re-audit",
+        _NEW_ACTION,
+        ("Add the action", "Back to the re-audit"),
+        "1000002",
+        typed=True,
+    ),
     "agreed-actions": Says(
         "13. Agreed actions to achieve good outcomes for child/young person",
         _NEW_ACTION,
@@ -1662,6 +1717,12 @@ GOLDEN_SAYS: dict[str, Says] = {
             "Open the audit to see what the panel needs, then submit it again.",
         ),
         ("Open the audit",),
+    ),
+    "notice-reaudit_requested": Says(
+        "Case of concern: a re-audit for you",
+        ("Re-audit due: ", "Carry out the short re-audit and record what you found."),
+        ("Open the audit",),
+        "1000002",
     ),
     "notice-ready_to_close": Says(
         "A moderated audit is ready to share and close",

@@ -16,7 +16,7 @@ import pytest
 
 from application.routes import ACTIONS
 from audits import commands as c
-from audits.catalog import Catalog
+from audits.catalog import Catalog, load_catalog
 from audits.model import ActionStatus, Audit, PanelOutcome, Status
 from audits.roles import StandingRoles
 from audits.workdays import WorkingCalendar
@@ -36,9 +36,17 @@ from cards import (
     sign_off_card,
     words,
 )
+from tests.support.council import with_own_questions
 from tests.support.people import QA_MANAGER
 from tests.support.teams import Blocked, press
 from tests.test_cards import EVIDENCE, START, Scenes, _scenes
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """A council that turns on the Swindon tool's own questions (its seven limiting
+    judgements, off as shipped): these cards show them."""
+    return with_own_questions(load_catalog())
 
 
 @pytest.fixture(scope="module")

@@ -176,6 +176,9 @@ def test_serve_on_loopback_says_it_is_unauthenticated_whatever_the_log_level(env
             served.terminate()
         _, err = served.communicate(timeout=30)
     assert "requests are NOT authenticated" in err
+    # No roles file here: on this machine it serves, and says what reaches no one.
+    assert "AUDITBOT_ROLES_FILE is not set; these reach no one" in err
+    assert "policy 'swindon'" in err and "needs a QA manager" in err
 
 
 def test_the_trail_names_who_ran_allocate_extend_and_reassign(env, capsys, monkeypatch):

@@ -21,8 +21,10 @@ import pytest
 
 from auditbot.app import App, build
 from auditbot.serve import BotServer, serving
+from audits import commands as c
 from audits.allocation_csv import parse_allocation_csv
 from audits.clock import FixedClock
+from audits.grades import Grade
 from audits.model import Audit, Status
 from audits.workflow import SYSTEM
 from cards import words
@@ -32,6 +34,7 @@ from sandbox import RunningSandbox
 from store import contacts
 from tests.support.apps import settings
 from tests.support.council import SAMPLE, allocation_csv
+from tests.support.factories import fill_audit, moderate_audit
 from tests.support.fake_connector import FakeConnector
 from tests.support.people import AUDITOR, IRO, MOD, QA_MANAGER, QA_OFFICER, SW
 from tests.support.teams import (
@@ -55,7 +58,11 @@ def _uk(text: str) -> datetime:
 async def _council(
     sandbox: RunningSandbox, tmp_path: Path, connector: FakeConnector, start: str
 ) -> AsyncIterator[tuple[App, BotServer, Teams]]:
-    env = {**sandbox.env(), "AUDITBOT_ALLOWED_TENANTS": TENANT}
+    env = {
+        **sandbox.env(),
+        "AUDITBOT_ALLOWED_TENANTS": TENANT,
+        "AUDITBOT_MAIL_SENDER": "auditbot@council.example",  # the sandbox's shared mailbox
+    }
     app = build(settings(tmp_path, env), clock=FixedClock(_uk(start)))
     async with serving(app, "127.0.0.1", 0) as server:
         assert app.graph is not None
@@ -399,6 +406,7 @@ async def test_a_shropshire_audit_waits_for_the_practitioners_checklist(winter, 
     # is refused.
     review, _ = teams.answer_card(AUDITOR)
     assert not has_button(review, words.SUBMIT)
+    assert not has_button(review, words.SUBMIT_NO_MODERATION)
     assert "Child Journey Audit Checklist" in str(review)
     refused = await teams.execute(
         AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id}, card_id="review"
@@ -412,13 +420,17 @@ async def test_a_shropshire_audit_waits_for_the_practitioners_checklist(winter, 
     await teams.press(SW, words.CHECKLIST_SAVE, _answers(card, "yes"), (card, card_id))
     assert (await app.service.get(audit.id)).checklist is not None
 
-    # The review card's Submit, once more.
-    await teams.execute(AUDITOR, {"verb": Verb.SUBMIT, "audit_id": audit.id}, card_id="review")
-    assert await _status(app, audit) is Status.SUBMITTED
+    # The review card, now with its Submit: there is no moderation, so it says so.
+    await teams.say(AUDITOR, "resume")
+    review, review_id = teams.answer_card(AUDITOR)
+    assert not has_button(review, words.SUBMIT), review
+    await teams.press(AUDITOR, words.SUBMIT_NO_MODERATION, card=(review, review_id))
+    # The framework describes no moderation: the auditor's grades stand and the
+    # findings go to the Quality, Performance and Assurance Manager.
+    assert await _status(app, audit) is Status.MODERATED
     await _off_calendar(app, AUDITOR, f"Audit {CHILD} – audit due")
-    # The framework gives no moderation timescale: none on the moderator's calendar.
     assert not any("moderation" in s for s in await _calendar(app, MOD))
-    await _moderate(app, teams, audit)
+    assert not await has_card_mentioning(connector, MOD, CHILD)
     await until(lambda: has_card_mentioning(connector, QA_MANAGER, words.CLOSE_AUDIT))
     await teams.press(QA_MANAGER, words.CLOSE_AUDIT)
     assert await _status(app, audit) is Status.CLOSED
@@ -441,6 +453,10 @@ async def test_an_early_help_inadequate_goes_to_the_coordinator(winter, connecto
     assert not await has_card_mentioning(connector, sm, "Inadequate")
     # Neither the tool nor the framework gives the moderation a timescale.
     assert not any("moderation" in s for s in await _calendar(app, MOD))
+    # The e-mail asks for no plan either: the framework has none.
+    mails = await _sent_mail(app)
+    [body] = [m.body.content for m in mails if m.subject.startswith("Case of concern")]
+    assert "tracked until they are done" in body and "plan" not in body, body
 
 
 async def test_a_youth_justice_inadequate_has_no_re_audit_deadline(winter, connector):
@@ -462,3 +478,127 @@ async def test_a_youth_justice_inadequate_has_no_re_audit_deadline(winter, conne
     await until(lambda: has_card_mentioning(connector, QA_OFFICER, words.CLOSE_AUDIT))
     assert "reaudit" not in (await app.service.get(audit.id)).deadlines
     assert not any("re-audit" in s for s in await _calendar(app, QA_MANAGER))
+    # The QA manager is told the case is theirs to re-audit, and does it on the form.
+    await until(lambda: has_card_mentioning(connector, QA_MANAGER, words.REAUDIT_REQUESTED))
+    told = teams.last_card(QA_MANAGER, words.OPEN_AUDIT)
+    assert words.REAUDIT_REQUESTED in str(told[0]) and "Re-audit due" not in str(told[0])
+    await teams.press(QA_MANAGER, words.OPEN_AUDIT, card=told)
+    form, form_id = teams.answer_card(QA_MANAGER)
+    assert has_button(form, words.RECORD_REAUDIT), form
+    typed = {"grade": "good", "findings": "The plan is followed and reviewed on time"}
+    await teams.press(QA_MANAGER, words.RECORD_REAUDIT, typed, (form, form_id))
+    coc = (await app.service.get(audit.id)).case_of_concern
+    assert coc is not None and [r.grade.value for r in coc.reaudits] == ["good"]
+
+
+# ------------------------------------- the re-audit and the actions review, in chat
+
+SECOND_AUDITOR = SAMPLE[2][4]  # another sample's auditor: a deputy/group manager
+
+
+async def test_bristol_re_audit_and_actions_review_are_done_on_their_cards(bristol, connector):
+    """Bristol: "Actions ... must be reviewed by the Service Manager within 1 month and
+    update added as a case direction"; "In 8 weeks, if audit graded Inadequate ... 2nd
+    Auditor to re-audit ... Re-audit to be sent to QA SW ... and to be sent to TM and
+    allocated worker". Each person gets there from the reminder in their chat and saves
+    on the card; the QA SW's re-audit by the audit's own auditor is refused."""
+    app, server, teams = bristol
+    tm, sm = SAMPLE[0][7], SAMPLE[0][8]
+    for who in (AUDITOR, SW, MOD, QA_OFFICER, tm, sm):
+        await teams.install(who)
+    audit = await _allocate(app, "bristol-child-case-audit", "bristol")
+    template = app.catalog.template(audit.template)
+    # The audit and its moderation through the same use cases the cards call.
+    graded = [s.id for s in template.graded_sections if s.id != template.overall_section]
+    await fill_audit(
+        app.service,
+        audit.id,
+        AUDITOR,
+        template,
+        grades={graded[0]: Grade.INADEQUATE},
+        overall=Grade.INADEQUATE,
+    )
+    action = c.AddAction("Hold a strategy discussion this week with the team", tm, "2026-12-11")
+    await app.service.execute(AUDITOR, audit.id, action)
+    await app.service.execute(AUDITOR, audit.id, c.Submit())
+    await moderate_audit(app.service, audit.id, MOD, template, Grade.INADEQUATE)
+
+    # The service manager's review: 1 month from moderation, same UK time.
+    await _on_calendar(
+        app, sm, f"Audit {CHILD} – review of the agreed actions due", "2027-01-01T09:00"
+    )
+    _move_to(app, server, "30 Dec 2026 10:00")
+    await until(lambda: has_card_mentioning(connector, sm, words.todo("actions_review")))
+    await teams.press(sm, words.OPEN_AUDIT, card=teams.last_card(sm, words.OPEN_AUDIT))
+    review, review_id = teams.answer_card(sm)
+    assert has_button(review, words.SAVE_CASE_DIRECTION), review
+    update = "Strategy discussion held; plan updated with the family"
+    await teams.press(sm, words.SAVE_CASE_DIRECTION, {"update": update}, (review, review_id))
+    reviewed = await app.service.get(audit.id)
+    assert [r.text for r in reviewed.actions_reviews] == [update]
+    assert not reviewed.deadlines["actions_review"].open
+
+    # The re-audit, 8 weeks after moderation, logged by the QA SW: told at moderation,
+    # reminded before it is due.
+    assert await has_card_mentioning(connector, QA_OFFICER, words.REAUDIT_REQUESTED)
+    _move_to(app, server, "25 Jan 2027 10:00")
+    reminder = words.nudge_title("reaudit", False)
+    await until(lambda: has_card_mentioning(connector, QA_OFFICER, reminder))
+    await teams.press(
+        QA_OFFICER, words.OPEN_AUDIT, card=teams.last_card(QA_OFFICER, words.OPEN_AUDIT)
+    )
+    form, form_id = teams.answer_card(QA_OFFICER)
+    assert "Re-audit, if Inadequate (not with worker)" in str(form)
+    assert has_button(form, words.RECORD_REAUDIT), form
+    # The re-audit form's own "Actions required | Responsibility | By when".
+    await teams.press(QA_OFFICER, words.REAUDIT_ADD_ACTIONS, card=(form, form_id))
+    actions, actions_id = teams.answer_card(QA_OFFICER)
+    assert words.REAUDIT_ACTIONS_TITLE in str(actions) and has_button(
+        actions, words.BACK_TO_REAUDIT
+    )
+    new = {
+        "text": "Review the safety plan with the family by Friday",
+        "owner": tm,
+        "due": "2027-02-05",
+    }
+    await teams.press(QA_OFFICER, words.ADD_ACTION, new, (actions, actions_id))
+    added = (await app.service.get(audit.id)).actions
+    assert [(a.text, a.owner, a.stage.value) for a in added][-1] == (
+        new["text"],
+        tm,
+        "case_of_concern",
+    )
+    await teams.press(QA_OFFICER, words.BACK_TO_REAUDIT, card=(actions, actions_id))
+    form, form_id = teams.answer_card(QA_OFFICER)
+    assert has_button(form, words.RECORD_REAUDIT), form
+    typed = {
+        "grade": "requires_improvement",
+        "findings": "Actions followed up: the plan is SMART, visits are on time",
+    }
+    refused = await teams.press(
+        QA_OFFICER, words.RECORD_REAUDIT, {**typed, "auditor": AUDITOR}, (form, form_id)
+    )
+    assert "not the audit's own auditor" in _said(refused)
+    assert not (await app.service.get(audit.id)).case_of_concern.reaudits  # type: ignore[union-attr]
+    await teams.press(
+        QA_OFFICER, words.RECORD_REAUDIT, {**typed, "auditor": SECOND_AUDITOR}, (form, form_id)
+    )
+    coc = (await app.service.get(audit.id)).case_of_concern
+    assert coc is not None and [(r.grade.value, r.auditor) for r in coc.reaudits] == [
+        ("requires_improvement", SECOND_AUDITOR)
+    ]
+    # "sent to TM and allocated worker"
+    for who in (tm, SW):
+        await until(lambda who=who: has_card_mentioning(connector, who, words.REAUDIT_RECORDED))
+
+
+async def _sent_mail(app: App) -> list[Any]:
+    """What the bot's mailbox has sent, once the outbox has nothing left to send now."""
+    await app.dispatcher.drain()
+    assert app.graph is not None
+    sent = (
+        await app.graph.client.users.by_user_id("auditbot@council.example")
+        .mail_folders.by_mail_folder_id("sentitems")
+        .messages.get()
+    )
+    return list(sent.value or []) if sent else []

@@ -8,11 +8,14 @@ people told and each refusal the framework makes."""
 from __future__ import annotations
 
 import dataclasses
+import io
 from datetime import UTC, date, datetime
 
+import docx
 import pytest
 import sqlalchemy as sa
 
+from application.navigation import Navigator
 from application.service import AuditService
 from audits import commands as c
 from audits.clock import FixedClock
@@ -21,9 +24,12 @@ from audits.grades import Grade
 from audits.model import Audit, Status
 from audits.workdays import uk_time
 from audits.workflow import SYSTEM
+from cards.actions import Card
+from reports.audit_document import render_audit_document
 from scheduling.runner import Runner
 from store.schema import outbox
 from tests.support.allocations import allocation, rows
+from tests.support.council import with_own_questions
 from tests.support.factories import fill_audit, moderate_audit, sample_value
 from tests.support.people import HEAD_OF_SERVICE, QA_MANAGER, QA_OFFICER, people
 
@@ -321,6 +327,26 @@ async def _mailed(service: AuditService, kind: str) -> set[str]:
         return {r.recipient for r in found.all()}
 
 
+async def test_swindon_good_needs_every_limiting_judgement_a_council_turns_on(service):
+    """Appendix 6: Good means "All limiting judgements are met", reason or none: with the
+    tool's own seven limiting judgements turned on (own_questions), one not met refuses
+    a Good."""
+    service = dataclasses.replace(
+        _at(service, _uk("02 Feb 2027 09:00")), catalog=with_own_questions(service.catalog)
+    )
+    template = service.catalog.template("swindon-practice-evaluation")
+    audit = await _allocate(service, template.id, "swindon")
+    section, question = next(
+        (s.id, q.id) for s, q in template.limiting_judgements if q.type.value == "yes_no"
+    )
+    await fill_audit(service, audit.id, AUDITOR, template, overrides={section: {question: "no"}})
+    with pytest.raises(InvalidInput, match="Change the grades first"):
+        await service.execute(AUDITOR, audit.id, c.Submit(grade_reason="Good all the same"))
+    await service.execute(AUDITOR, audit.id, c.AnswerSection(section, values={question: "yes"}))
+    submitted = (await service.execute(AUDITOR, audit.id, c.Submit())).audit
+    assert submitted.status is Status.SUBMITTED
+
+
 async def test_swindon_from_allocation_to_closure_with_its_refusals(service):
     # Tuesday 2 February 2027, GMT.
     service = _at(service, _uk("02 Feb 2027 09:00"))
@@ -340,13 +366,9 @@ async def test_swindon_from_allocation_to_closure_with_its_refusals(service):
         await service.execute(
             AUDITOR, audit.id, c.RecordFamilyFeedback(not_sought_reason="The family moved away")
         )
-    # Appendix 6: Good means "All limiting judgements are met", reason or none.
-    section, question = next(
-        (s.id, q.id) for s, q in template.limiting_judgements if q.type.value == "yes_no"
-    )
-    await fill_audit(service, audit.id, AUDITOR, template, overrides={section: {question: "no"}})
-    with pytest.raises(InvalidInput, match="Change the grades first"):
-        await service.execute(AUDITOR, audit.id, c.Submit(grade_reason="Good all the same"))
+    # The seven limiting judgements are auditbot's own, not on the council's form: off,
+    # so the form asks none (test_swindon_good_needs_every_limiting_judgement_turned_on).
+    assert template.limiting_judgements == ()
 
     # Judged Inadequate by the auditor on Friday 26 February.
     _move_to(service, _uk("26 Feb 2027 10:00"))
@@ -448,7 +470,12 @@ async def test_youth_justice_runs_its_own_process(service):
     moderated = (await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)).audit
     # The ASPIRE form "can be used to re-audit": no interval is given, so none is set.
     assert "reaudit" not in moderated.deadlines
+    # With no deadline the QA manager opening the audit is still sent to the form.
+    navigator = Navigator(service.catalog, service.standing)
+    assert navigator.where(QA_MANAGER, moderated).card is Card.REAUDIT
     await service.execute(QA_MANAGER, audit.id, c.RecordReaudit("good", "Plan now followed"))
+    reaudited = await service.get(audit.id)
+    assert navigator.where(QA_MANAGER, reaudited).card is not Card.REAUDIT
     assert _told(await _notices(service), "reaudit_recorded") == {SM, TM}
 
 
@@ -467,11 +494,75 @@ async def test_shropshire_needs_the_practitioners_checklist_first(service):
     answers = {q.id: sample_value(q, today) for q in template.checklist.questions if not q.when}
     await service.execute(SW, audit.id, c.CompleteChecklist(values=answers))
     submitted = (await service.execute(AUDITOR, audit.id, c.Submit())).audit
-    assert submitted.status is Status.SUBMITTED and "moderation" not in submitted.deadlines
-    await moderate_audit(service, audit.id, MOD, template, Grade.GOOD)
-    assert QA_MANAGER in _told(await _notices(service), "ready_to_close")
-    await service.execute(QA_MANAGER, audit.id, c.CloseAudit())
+    # The framework describes no moderation (a council option, off): the auditor's
+    # grades stand and the findings go to the QP&A Manager at once; the moderator on
+    # the allocation is told nothing and asked for nothing.
+    assert submitted.status is Status.MODERATED and submitted.moderation is None
+    assert "moderation" not in submitted.deadlines
+    assert submitted.final_grade is Grade.GOOD
+    sent = await _notices(service)
+    assert MOD not in {who for _, who, _ in sent}
+    assert QA_MANAGER in _told(sent, "ready_to_close")
+    with pytest.raises(WrongState, match="not waiting for moderation"):
+        await moderate_audit(service, audit.id, MOD, template, Grade.GOOD)
+    closed = (await service.execute(QA_MANAGER, audit.id, c.CloseAudit())).audit
     assert _told(await _notices(service), "closed") == {SW, AUDITOR, TM, SM, ONE.iro}
+    # The filed document says there was no moderation, not that one is still to come.
+    document = docx.Document(io.BytesIO(render_audit_document(closed, template, "closed")))
+    said = [p.text for p in document.paragraphs]
+    assert "Not moderated: this process has no moderation." in said
+    assert "Not yet moderated." not in said
+
+
+@pytest.mark.parametrize(
+    ("policy_id", "template_id"),
+    [
+        ("shropshire", "child-journey-audit"),
+        ("early-help", "swindon-early-help"),
+        ("youth-justice", "swindon-youth-justice"),
+    ],
+)
+async def test_no_case_of_concern_plan_where_the_framework_asks_for_none(
+    service, policy_id, template_id
+):
+    """Swindon's service manager's plan is a council option (auditbot's own), off for
+    the frameworks that do not describe one: the alert asks for no plan, the service
+    manager is not sent to a plan card, a plan is refused, and the case of concern
+    closes without one."""
+    policy = service.catalog.policy(policy_id)
+    assert "coc_plan" not in policy.steps and not policy.steps_off["coc_plan"].enabled
+    service = _at(service, _uk("07 Dec 2026 09:00"))
+    audit = await _allocate(service, template_id, policy_id)
+    if service.catalog.template(template_id).checklist is not None:
+        template = service.catalog.template(template_id)
+        today = service.calendar.local_date(service.clock.now())
+        answers = {q.id: sample_value(q, today) for q in template.checklist.questions if not q.when}
+        await service.execute(SW, audit.id, c.CompleteChecklist(values=answers))
+    await _inadequate(service, audit, template_id)
+    async with service.db.reading() as conn:
+        alerts = (
+            await conn.execute(
+                sa.select(outbox.c.payload).where(
+                    outbox.c.kind == "case_of_concern", outbox.c.channel == "teams"
+                )
+            )
+        ).all()
+    assert alerts and all(row.payload["plan"] is False for row in alerts)
+    with pytest.raises(WrongState, match="has no case of concern plan"):
+        await service.execute(SM, audit.id, c.ConfirmPlan("A plan", TM))
+    template = service.catalog.template(template_id)
+    if "moderation" in policy.steps:
+        await moderate_audit(service, audit.id, MOD, template, Grade.INADEQUATE)
+    moderated = await service.get(audit.id)
+    assert moderated.status is Status.MODERATED and "coc_plan" not in moderated.deadlines
+    # The service manager opening the audit is not sent to a plan card.
+    assert Navigator(service.catalog, service.standing).where(SM, moderated).card is not Card.PLAN
+    if "reaudit" in policy.steps:
+        with pytest.raises(Exception, match="short re-audit"):
+            await service.execute(QA_MANAGER, audit.id, c.CloseCaseOfConcern("Done"))
+        await service.execute(QA_MANAGER, audit.id, c.RecordReaudit("good", "Actions done"))
+    closed = (await service.execute(QA_MANAGER, audit.id, c.CloseCaseOfConcern("Done"))).audit
+    assert closed.case_of_concern is not None and closed.case_of_concern.closed_at is not None
 
 
 async def test_bristol_a_service_managers_own_audit_is_moderated_by_qa(service):

@@ -614,15 +614,23 @@ def test_check_the_built_in_files(capsys, monkeypatch) -> None:
     files = [*sorted((SHIPPED / "templates").glob("*.yaml")), SHIPPED / "policies" / "swindon.yaml"]
     assert main(["templates", "check", *map(str, files)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == len(files)
+    assert len(out) == len(files) + 1
     assert (
         "ok: child-journey-audit (Shropshire Child Journey Audit), 12 sections, 18 questions, "
         "pre-audit checklist of 13 questions" in out
     )
-    assert out[-1] == (
+    # The Swindon tool's seven limiting judgements are auditbot's own: off as shipped.
+    assert any(
+        line.startswith("ok: swindon-practice-evaluation")
+        and line.endswith(", 7 questions of auditbot's own off (own_questions)")
+        for line in out
+    ), out
+    assert out[-2] == (
         "ok: swindon (Swindon monthly case file audit), policy with 7 steps, "
         "default audit tool swindon-practice-evaluation"
     )
+    # No roles file in this test: the check says the roles were not checked.
+    assert out[-1].startswith("roles not checked: AUDITBOT_ROLES_FILE is not set")
 
 
 def test_check_a_broken_file_names_every_problem(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -711,3 +719,15 @@ def test_check_unreadable_files(tmp_path: Path, capsys) -> None:
     assert err[0].startswith(f"{bad_yaml}: line 3: not valid YAML")
     assert err[1] == f"{missing}: cannot be read (No such file or directory)"
     assert err[2] == "2 problems found"
+
+
+def test_check_names_the_steps_a_policy_has_off(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("AUDITBOT_CONFIG_DIR", raising=False)
+    monkeypatch.delenv("AUDITBOT_ROLES_FILE", raising=False)
+    policy = SHIPPED / "policies" / "shropshire.yaml"
+    assert main(["templates", "check", str(policy)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "ok: shropshire (Shropshire Child Journey audit), policy with 3 steps and off "
+        "(council options): moderation, coc_plan, default audit tool child-journey-audit"
+    )

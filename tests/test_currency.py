@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from application.currency import still_applies
+from audits import commands as c
 from audits.grades import Grade
 from audits.roles import Role
 from audits.steps import StepId
 from audits.workflow import notices as n
 from tests.support.factories import make_audit
+from tests.support.people import QA_MANAGER
 
 
 def _about(audit, cls, **fields):
@@ -39,3 +41,16 @@ async def test_a_closed_audit_asks_nothing_more_but_its_news_still_goes(service)
     assert not still_applies(closing, audit)
     news = _about(audit, n.Closed, role=Role.AUDITOR, grade=Grade.GOOD)
     assert still_applies(news, audit)  # it is still true
+
+
+async def test_a_re_audit_request_goes_only_while_the_case_waits_for_one(service):
+    action = "Hold a strategy discussion this week with the family"
+    audit = await make_audit(service, "moderated", grade=Grade.INADEQUATE, action=action)
+    asked = _about(audit, n.ReauditRequested, due=audit.deadlines[StepId.REAUDIT].due_at)
+    assert still_applies(asked, audit)
+    still = c.RecordReaudit("inadequate", "No change yet")
+    audit = (await service.execute(QA_MANAGER, audit.id, still)).audit
+    assert still_applies(asked, audit)  # still Inadequate: another re-audit is owed
+    better = c.RecordReaudit("requires_improvement", "Plan followed")
+    audit = (await service.execute(QA_MANAGER, audit.id, better)).audit
+    assert not still_applies(asked, audit)

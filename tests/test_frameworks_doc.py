@@ -13,6 +13,7 @@ import yaml
 
 from audits.catalog import SHIPPED, load_catalog
 from audits.policies import Policy, Step
+from audits.roles import Role
 
 DOC = Path(__file__).parents[1] / "docs" / "frameworks.md"
 
@@ -26,7 +27,16 @@ FRAMEWORKS = {
 }
 
 # What a policy file holds that is not a rule of the process.
-_NOT_RULES = {"id", "name", "source", "default_template", "steps", "sources", "council_options"}
+_NOT_RULES = {
+    "id",
+    "name",
+    "source",
+    "default_template",
+    "steps",
+    "sources",
+    "council_options",
+    "role_readings",
+}
 
 
 # When each step's clock starts, in the QA team's words.
@@ -84,13 +94,17 @@ def test_the_document_has_a_section_per_shipped_policy():
 def test_each_step_in_the_document_is_the_policys(policy_id):
     policy = load_catalog().policy(policy_id)
     rows = _rows(_sections()[policy_id])
-    steps = {k: v for k, v in rows.items() if k in {s.value for s in policy.steps} | {"action"}}
-    assert set(steps) == {s.value for s in policy.steps}
-    for step_id, step in policy.steps.items():
+    every = {s.value for s in (*policy.steps, *policy.steps_off)}
+    steps = {k: v for k, v in rows.items() if k in every | {"action"}}
+    assert set(steps) == every
+    for step_id, step in (*policy.steps.items(), *policy.steps_off.items()):
         who, when, starts, late, source = rows[step_id.value]
         expected = (step.actor.label, when_of(step), STARTS[step.starts], late_of(step))
         assert (who, when, starts, late) == expected, step_id
-        assert source == step.source, step_id
+        if step.enabled:
+            assert source == step.source, step_id
+        else:
+            assert source == f"**off** (council option): {step.council_option}", step_id
 
 
 @pytest.mark.parametrize("policy_id", sorted(FRAMEWORKS))
@@ -114,6 +128,10 @@ def test_every_step_and_rule_of_a_shipped_policy_has_a_source(policy_id):
     for step_id, step in policy.steps.items():
         assert step.source and step.source.strip(), f"{policy_id}: steps.{step_id.value}"
         assert "|" not in step.source, "a | would break the table in docs/frameworks.md"
+    for step_id, step in policy.steps_off.items():
+        # A step the framework does not describe: shipped off, marked auditbot's own.
+        assert step.council_option and "auditbot's own" in step.council_option, step_id
+        assert "|" not in step.council_option, "a | would break the table"
     for note in (*policy.sources.values(), *policy.council_options.values()):
         assert "|" not in note, "a | would break the table in docs/frameworks.md"
     rules = set(raw) - _NOT_RULES
@@ -121,6 +139,30 @@ def test_every_step_and_rule_of_a_shipped_policy_has_a_source(policy_id):
     assert not unsourced, f"{policy_id}: rules with no source and not a council option"
     for name in set(policy.sources) | set(policy.council_options):
         assert name in Policy.model_fields and name not in _NOT_RULES, name
+
+
+@pytest.mark.parametrize("policy_id", sorted(FRAMEWORKS))
+def test_each_role_reading_in_the_document_is_the_policys(policy_id):
+    """Who holds a role in the framework's words, where the reading is auditbot's own:
+    listed for the council to confirm, and nothing listed that the policy lacks."""
+    policy = load_catalog().policy(policy_id)
+    rows = _rows(_sections()[policy_id])
+    # `panel` is a role and a rule: a rule's row is not a role's.
+    names = {r.value for r in Role} - set(Policy.model_fields)
+    roles = {k: v for k, v in rows.items() if k in names}
+    assert set(roles) == {r.value for r in policy.role_readings}
+    assert not set(policy.role_readings) - {Role(n) for n in names}
+    for role, reading in policy.role_readings.items():
+        assert roles[role.value] == [role.label, reading], role
+
+
+def test_the_role_readings_to_confirm_are_the_ones_the_product_made():
+    catalog = load_catalog()
+    assert "coordinator" in catalog.policy("early-help").role_readings[Role.TEAM_MANAGER]
+    stage123 = catalog.policy("stage123").role_readings
+    assert "group manager" in stage123[Role.AUDITOR]
+    assert "practice manager" in stage123[Role.TEAM_MANAGER]
+    assert "QA SW" in catalog.policy("bristol").role_readings[Role.QA_OFFICER]
 
 
 @pytest.mark.parametrize("policy_id", sorted(FRAMEWORKS))

@@ -103,3 +103,47 @@ def test_templates_check_passes_with_every_role(capsys, monkeypatch):
     policy = SHIPPED / "policies" / "bristol.yaml"
     assert main(["templates", "check", str(policy)]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_the_qa_inbox_a_policy_copies_the_closed_audit_to_is_needed():
+    # Swindon shares the closed audit with the QA inbox; Stage 2 copies the moderation
+    # to it. Before, only steps, escalations and the Inadequate alert were counted, so
+    # a roles file without the inbox was accepted and the copies went nowhere.
+    standing = load_standing_roles(ROLES_FILE).model_copy(update={"qa_inbox": None})
+    catalog = load_catalog()
+    swindon = catalog.policy("swindon").missing_roles(standing)
+    assert any("QA inbox" in line and "closed_to" in line for line in swindon), swindon
+    stage123 = catalog.policy("stage123").missing_roles(standing)
+    assert any("moderation_complete_also_to" in line for line in stage123), stage123
+
+
+def _env_without_roles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AUDITBOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    for name in ("AUDITBOT_ROLES_FILE", "AUDITBOT_CONFIG_DIR", "MicrosoftAppId"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_serve_where_others_can_reach_it_is_refused_without_a_roles_file(
+    tmp_path, capsys, monkeypatch
+):
+    _env_without_roles(tmp_path, monkeypatch)
+    code = main(
+        ["serve", "--host", "0.0.0.0", "--port", "0", "--dangerously-allow-unauthenticated"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 2 and "listening" not in out
+    assert "AUDITBOT_ROLES_FILE is not set" in err
+    # Each policy and role that would reach no one is named.
+    assert "policy 'swindon'" in err and "needs a QA manager" in err
+    assert "policy 'bristol'" in err and "needs a QA officer" in err
+    assert "no roles file is set to name one (qa_inbox)" in err
+
+
+def test_templates_check_says_the_roles_were_not_checked_without_a_roles_file(
+    tmp_path, capsys, monkeypatch
+):
+    _env_without_roles(tmp_path, monkeypatch)
+    assert main(["templates", "check", str(SHIPPED / "policies" / "bristol.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "roles not checked: AUDITBOT_ROLES_FILE is not set" in out

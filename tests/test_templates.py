@@ -18,6 +18,7 @@ from audits.workdays import WorkingCalendar
 from audits.workflow import SYSTEM, Context, allocate, missing_for_submission
 from audits.workflow.answering import _applies
 from tests.support.allocations import allocation
+from tests.support.council import with_own_questions
 
 SWINDON_FILE = SHIPPED / "templates" / "swindon-practice-evaluation.yaml"
 GRADED = [
@@ -41,6 +42,12 @@ def swindon(catalog):
     return catalog.template("swindon-practice-evaluation")
 
 
+@pytest.fixture
+def swindon_own(catalog):
+    """The Swindon tool with its own questions (the seven limiting judgements) on."""
+    return with_own_questions(catalog).template("swindon-practice-evaluation")
+
+
 # ------------------------------------------------------------ the Swindon tool
 
 
@@ -60,8 +67,16 @@ def test_swindon_sections_in_the_forms_order(swindon):
     assert swindon.moderation.additional_actions_number == 15
 
 
-def test_swindon_limiting_judgements(swindon):
-    assert [(s.id, q.id) for s, q in swindon.limiting_judgements] == [
+def test_swindon_asks_no_limiting_judgement_the_councils_form_does_not(swindon):
+    # The seven are auditbot's own (not on the council's form): off as shipped.
+    assert swindon.limiting_judgements == ()
+    assert not swindon.own_questions
+    assert "involvement.child_seen" in swindon.own_questions_off
+    assert len(swindon.own_questions_off) == 7
+
+
+def test_swindon_limiting_judgements_when_a_council_turns_them_on(swindon_own):
+    assert [(s.id, q.id) for s, q in swindon_own.limiting_judgements] == [
         ("risk", "risks_addressed"),
         ("risk", "welfare_safeguarded"),
         ("involvement", "child_seen"),
@@ -215,7 +230,8 @@ def test_answers_refused(question, given, message):
 
 
 def _swindon_yaml() -> dict:
-    return yaml.safe_load(SWINDON_FILE.read_text(encoding="utf-8"))
+    # Its own questions on: the broken-file checks reach the limiting judgements.
+    return {**yaml.safe_load(SWINDON_FILE.read_text(encoding="utf-8")), "own_questions": True}
 
 
 def _write(path: Path, data) -> Path:

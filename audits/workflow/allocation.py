@@ -125,7 +125,9 @@ def allocate(audit_id: str, allocation: Allocation, ctx: Context) -> Outcome:
     iro_due = rec.start(StepId.IRO_COMMENTS, p.iro, Role.IRO)
     audit_due_at = as_utc(audit_due.due_at) if audit_due else None
     told: set[str] = set()
-    for role in (Role.AUDITOR, Role.SOCIAL_WORKER, Role.MODERATOR, *ctx.policy.allocation_also_to):
+    moderated = StepId.MODERATION in ctx.policy.steps
+    told_first = (Role.AUDITOR, Role.SOCIAL_WORKER, *((Role.MODERATOR,) if moderated else ()))
+    for role in (*told_first, *ctx.policy.allocation_also_to):
         for person in people(rec, role):
             if person not in told:
                 told.add(person)

@@ -53,6 +53,7 @@ def open_case_of_concern(rec: Recorder, raised_by: Role) -> None:
                         role=role,
                         raised_by=raised_by,
                         plan_due=as_utc(plan.due_at) if plan else None,
+                        plan=step is not None,
                         teams=role is not Role.QA_INBOX,  # a mailbox: e-mail only
                     )
                 )
@@ -80,6 +81,11 @@ def confirm_plan(rec: Recorder, cmd: c.ConfirmPlan) -> Outcome:
         rec, Role.SERVICE_MANAGER, Role.HEAD_OF_SERVICE, doing="confirm the case of concern plan"
     )
     coc = _open_coc(rec)
+    if StepId.COC_PLAN not in rec.ctx.policy.steps:
+        raise WrongState(
+            f"{rec.ctx.policy.name} has no case of concern plan: the Inadequate audit's "
+            "agreed actions are tracked instead"
+        )
     plan = text(cmd.plan, "The plan")
     owner = person(cmd.owner)
     old = coc.plan
@@ -133,11 +139,13 @@ def close_case_of_concern(rec: Recorder, cmd: c.CloseCaseOfConcern) -> Outcome:
     require(rec, Role.QA_OFFICER, Role.QA_MANAGER, doing="close the case of concern")
     coc = _open_coc(rec)
     still = []
-    if coc.plan is None:
+    steps = rec.ctx.policy.steps
+    # Only what the process asks for: no plan, or no re-audit, where it has none.
+    if coc.plan is None and StepId.COC_PLAN in steps:
         still.append("the service manager's plan")
-    if not coc.reaudits:
+    if not coc.reaudits and StepId.REAUDIT in steps:
         still.append("the short re-audit")
-    elif coc.reaudits[-1].grade is Grade.INADEQUATE:
+    elif coc.reaudits and coc.reaudits[-1].grade is Grade.INADEQUATE:
         still.append("a re-audit that is no longer Inadequate")
     if still:
         raise Incomplete("The case of concern cannot be closed yet. Still to do", still)

@@ -10,6 +10,7 @@ from audits.model import Audit, Moderation, SectionAnswer, SectionModeration, St
 from audits.roles import Role
 from audits.steps import StepId
 from audits.templates import SectionKind, Template
+from audits.workdays import as_utc
 from audits.workflow._recorder import (
     Outcome,
     Recorder,
@@ -24,7 +25,7 @@ from audits.workflow.actions import start_actions_review
 from audits.workflow.answering import unmet_limiting_judgements
 from audits.workflow.closing import ask_to_close
 from audits.workflow.concern import open_case_of_concern, start_plan_after_moderation
-from audits.workflow.notices import ModerationComplete, ReadyForPanel, Regrade
+from audits.workflow.notices import ModerationComplete, ReadyForPanel, ReauditRequested, Regrade
 
 
 def _waiting_for_moderation(audit: Audit) -> None:
@@ -145,11 +146,20 @@ def complete_moderation(rec: Recorder, cmd: c.CompleteModeration) -> Outcome:
                         teams=role is not Role.QA_INBOX,  # a mailbox: e-mail only
                     )
                 )
+    if overall is Grade.INADEQUATE:
+        open_case_of_concern(rec, Role.MODERATOR)
+    go_on_as_moderated(rec, overall)
+    return rec.done(f"Moderation of audit {audit.id} complete: {overall.label}")
+
+
+def go_on_as_moderated(rec: Recorder, overall: Grade) -> None:
+    """What follows a moderated audit: the panel, or QA's closure; the case of concern's
+    plan and re-audit counted from moderation; the service manager's actions review.
+    Also where a framework has no moderation, straight after submission."""
+    audit, policy = rec.audit, rec.ctx.policy
     if policy.panel:
         for qa in rec.ctx.standing.qa_managers:
             rec.tell(ReadyForPanel(to=qa, **rec.ids, grade=overall))
-    if overall is Grade.INADEQUATE:
-        open_case_of_concern(rec, Role.MODERATOR)
     if audit.case_of_concern is not None:
         # Bristol: the case direction is due 5 working days after moderation.
         start_plan_after_moderation(rec)
@@ -161,5 +171,9 @@ def complete_moderation(rec: Recorder, cmd: c.CompleteModeration) -> Outcome:
         actor = policy.steps[StepId.REAUDIT].actor
         owner = first(people(rec, actor))
         if owner:
-            rec.start(StepId.REAUDIT, owner, actor)
-    return rec.done(f"Moderation of audit {audit.id} complete: {overall.label}")
+            deadline = rec.start(StepId.REAUDIT, owner, actor)
+            rec.tell(
+                ReauditRequested(
+                    to=owner, **rec.ids, due=as_utc(deadline.due_at) if deadline else None
+                )
+            )

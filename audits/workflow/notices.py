@@ -40,6 +40,7 @@ class NoticeKind(StrEnum):
     CLOSED = "closed"
     CASE_OF_CONCERN = "case_of_concern"
     PLAN_CONFIRMED = "plan_confirmed"
+    REAUDIT_REQUESTED = "reaudit_requested"
     REAUDIT_RECORDED = "reaudit_recorded"
     CASE_OF_CONCERN_CLOSED = "case_of_concern_closed"
     ACTION_ASSIGNED = "action_assigned"
@@ -197,11 +198,22 @@ class CaseOfConcernRaised(Notice):
     role: Role
     raised_by: Role
     plan_due: datetime | None
+    # False: the process has no case of concern plan (the alert asks for none).
+    plan: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
 class PlanConfirmed(Notice):
     kind = NoticeKind.PLAN_CONFIRMED
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReauditRequested(Notice):
+    """To the owner of the re-audit, when the moderated case of concern is theirs to
+    re-audit (with no deadline where the framework gives none)."""
+
+    kind = NoticeKind.REAUDIT_REQUESTED
+    due: datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,6 +310,7 @@ AnyNotice: TypeAlias = (
     | FeedbackRequested
     | CaseOfConcernRaised
     | PlanConfirmed
+    | ReauditRequested
     | ReauditRecorded
     | CaseOfConcernClosed
     | ActionAssigned

@@ -3,12 +3,16 @@ allocation CSV, and the people its Microsoft 365 directory knows."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+import yaml
 
 from application.service import AuditService
 from audits.allocation_csv import REQUIRED, AllocationRow, parse_allocation_csv
-from audits.catalog import Catalog
+from audits.catalog import SHIPPED, Catalog
 from audits.model import Audit
+from audits.templates import Template
 from audits.workflow import SYSTEM
 from tests.support.people import AUDITOR, IRO, MOD, QA_MANAGER, SM, STRANGER, SW, TM
 
@@ -79,3 +83,16 @@ async def allocate_sample(service: AuditService, *children: int) -> list[Audit]:
     """Allocates those sample children (as the system does, from an upload)."""
     outcomes = await service.allocate(SYSTEM, sample_rows(service.catalog, *children))
     return [o.audit for o in outcomes]
+
+
+SWINDON_TOOL = "swindon-practice-evaluation"
+
+
+def with_own_questions(catalog: Catalog, template_id: str = SWINDON_TOOL) -> Catalog:
+    """The catalog as a council has it that turns on the tool's own questions (the
+    Swindon tool's seven limiting judgements, auditbot's own, off as shipped)."""
+    raw = yaml.safe_load(
+        (SHIPPED / "templates" / f"{template_id}.yaml").read_text(encoding="utf-8")
+    )
+    template = Template.model_validate({**raw, "own_questions": True})
+    return dataclasses.replace(catalog, templates={**catalog.templates, template_id: template})

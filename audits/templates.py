@@ -36,6 +36,8 @@ PREFILL_FIELDS = (
     "team_manager",
     "service_manager",
 )
+# The prefilled details that are people (an address; shown by name).
+PERSON_FIELDS = frozenset(PREFILL_FIELDS[4:])
 
 
 class AnswerType(StrEnum):

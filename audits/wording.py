@@ -32,7 +32,7 @@ STEP_TODO = {
     "closure": "Record the panel's findings and close the audit in auditbot.",
     "coc_plan": "Confirm the plan that keeps the child safe and takes the actions forward. "
     "It is recorded as a management decision.",
-    "reaudit": "Carry out the short re-audit and record its findings in auditbot.",
+    "reaudit": "Carry out the re-audit and record its findings in auditbot.",
     "practitioner_feedback": "Read the moderated audit and give your feedback on it in auditbot.",
     "actions_review": "Review the audit's agreed actions and add an update as a case direction.",
 }

@@ -30,6 +30,18 @@ def _facts(action: AgreedAction, names: Mapping[str, str]) -> list[k.Element]:
     ]
 
 
+def _listed(action: AgreedAction, limit: int | None, names: Mapping[str, str]) -> k.Element:
+    """One action in a list of them: its number, its words (cut to `limit`), its facts."""
+    return k.box(
+        [
+            k.text(words.action_title(action.number), bold=True),
+            k.text(k.cut(action.text, limit)),
+            *_facts(action, names),
+        ],
+        separator=True,
+    )
+
+
 def action_completion_card(
     audit: Audit, action_number: int, names: Mapping[str, str] = words.NO_NAMES
 ) -> dict[str, Any]:
@@ -154,18 +166,7 @@ def agreed_actions_card(
             body.append(k.text(guidance.strip(), subtle=True))
         if not audit.actions:
             body.append(k.text(words.NO_ACTIONS))
-        for action in audit.actions:
-            text = k.cut(action.text, limit)
-            body.append(
-                k.box(
-                    [
-                        k.text(words.action_title(action.number), bold=True),
-                        k.text(text),
-                        *_facts(action, names),
-                    ],
-                    separator=True,
-                )
-            )
+        body += [_listed(action, limit, names) for action in audit.actions]
         body += [
             k.subheading(words.NEW_ACTION),
             k.text_input(
@@ -215,17 +216,7 @@ def actions_review_card(audit: Audit, names: Mapping[str, str] = words.NO_NAMES)
             body.append(k.fact(words.ACTIONS_REVIEW_DUE, words.when(deadline.due_at)))
         if not audit.actions:
             body.append(k.text(words.NO_ACTIONS))
-        for action in audit.actions:
-            body.append(
-                k.box(
-                    [
-                        k.text(words.action_title(action.number), bold=True),
-                        k.text(k.cut(action.text, limit)),
-                        *_facts(action, names),
-                    ],
-                    separator=True,
-                )
-            )
+        body += [_listed(action, limit, names) for action in audit.actions]
         body.append(
             k.text_input(
                 "update",

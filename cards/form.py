@@ -16,7 +16,14 @@ from audits.model import AUDITOR_EDITABLE, Audit, SectionAnswer
 from audits.policies import Policy, RuleAction
 from audits.roles import Role
 from audits.steps import StepId
-from audits.templates import AnswerType, Question, Section, SectionKind, Template
+from audits.templates import (
+    PERSON_FIELDS,
+    AnswerType,
+    Question,
+    Section,
+    SectionKind,
+    Template,
+)
 from audits.workflow import (
     Gap,
     Missing,
@@ -31,8 +38,6 @@ from cards.actions import Card, Verb, button
 from cards.practitioner import checklist_state
 
 GUIDANCE_ID = "guidance"
-# The allocation's details that are people, shown by name.
-PEOPLE = frozenset(r.value for r in Role)
 # Saved answers longer than this are the first to be left out of a card that is too big.
 _KEEPABLE = 500
 
@@ -128,7 +133,7 @@ def _section(
         body.append(k.text(words.GUIDANCE_LEFT_OUT, subtle=True))
     for q in section.questions:
         value = answer.values.get(q.id)
-        if q.prefill in PEOPLE:
+        if q.prefill in PERSON_FIELDS:
             shown = words.person(value, names) if isinstance(value, str) else ""
             body.append(k.fact(_with_role(q.text.strip(), Role(q.prefill)), shown))
             continue

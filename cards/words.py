@@ -596,7 +596,7 @@ STEP_TODO: Final = {
     "overall judgement.",
     "closure": "Record the panel's findings and close the audit.",
     "coc_plan": "Confirm the plan that keeps the child safe and takes the actions forward.",
-    "reaudit": "Carry out the short re-audit and record what you found.",
+    "reaudit": "Carry out the re-audit and record what you found.",
     "practitioner_feedback": "Read the moderated audit and give your feedback on it.",
     "actions_review": "Review the audit's agreed actions and add an update as a case direction.",
 }

@@ -34,8 +34,14 @@ from audits.model import (
     SectionAnswer,
     Status,
 )
-from audits.roles import Role
-from audits.templates import AnswerType, Question, Section, SectionKind, Template
+from audits.templates import (
+    PERSON_FIELDS,
+    AnswerType,
+    Question,
+    Section,
+    SectionKind,
+    Template,
+)
 from audits.workdays import UK, as_utc
 from reports.period import MONTH_NAMES
 
@@ -190,7 +196,7 @@ def _questions_table(
         if q.guidance:
             _small(question.add_paragraph(_plain(q.guidance.strip())).runs, italic=True)
         given = answer.values.get(q.id)
-        if q.prefill in _PEOPLE and isinstance(given, str):
+        if q.prefill in PERSON_FIELDS and isinstance(given, str):
             _set(value, _person(given, names or {}))
         else:
             _set(value, _answer_words(q, given))
@@ -385,9 +391,6 @@ def _case_of_concern(doc: Docx, audit: Audit, template: Template, names: Mapping
         if coc.closing_note:
             closed += f": {coc.closing_note}"
         _add_paragraph(doc, closed, bold=True)
-
-
-_PEOPLE = frozenset(r.value for r in Role)  # the allocation's details that are people
 
 
 def _person(address: str, names: Mapping[str, str]) -> str:

@@ -1720,7 +1720,7 @@ GOLDEN_SAYS: dict[str, Says] = {
     ),
     "notice-reaudit_requested": Says(
         "Case of concern: a re-audit for you",
-        ("Re-audit due: ", "Carry out the short re-audit and record what you found."),
+        ("Re-audit due: ", "Carry out the re-audit and record what you found."),
         ("Open the audit",),
         "1000002",
     ),

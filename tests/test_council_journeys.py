@@ -558,7 +558,7 @@ async def test_no_case_of_concern_plan_where_the_framework_asks_for_none(
     # The service manager opening the audit is not sent to a plan card.
     assert Navigator(service.catalog, service.standing).where(SM, moderated).card is not Card.PLAN
     if "reaudit" in policy.steps:
-        with pytest.raises(Exception, match="short re-audit"):
+        with pytest.raises(Exception, match="the re-audit"):
             await service.execute(QA_MANAGER, audit.id, c.CloseCaseOfConcern("Done"))
         await service.execute(QA_MANAGER, audit.id, c.RecordReaudit("good", "Actions done"))
     closed = (await service.execute(QA_MANAGER, audit.id, c.CloseCaseOfConcern("Done"))).audit

@@ -144,7 +144,7 @@ def close_case_of_concern(rec: Recorder, cmd: c.CloseCaseOfConcern) -> Outcome:
     if coc.plan is None and StepId.COC_PLAN in steps:
         still.append("the service manager's plan")
     if not coc.reaudits and StepId.REAUDIT in steps:
-        still.append("the short re-audit")
+        still.append("the re-audit")
     elif coc.reaudits and coc.reaudits[-1].grade is Grade.INADEQUATE:
         still.append("a re-audit that is no longer Inadequate")
     if still:

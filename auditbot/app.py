@@ -18,6 +18,7 @@ from application.service import AuditService
 from auditbot.settings import Settings
 from audits.catalog import Catalog, check_roles, load_catalog
 from audits.clock import Clock, SystemClock
+from audits.errors import ConfigError
 from audits.roles import StandingRoles, load_standing_roles
 from audits.workdays import WorkingCalendar
 from scheduling.dispatcher import Dispatcher
@@ -124,12 +125,26 @@ def worker_name() -> str:
 def bot_credentials(s: Settings) -> BotCredentials:
     from bot.server import BotCredentials
 
+    certificate = {}
+    if s.bot_certificate:
+        from graph.credentials import CertificateError, load_certificate
+
+        try:
+            loaded = load_certificate(s.bot_certificate, s.bot_certificate_password)
+        except CertificateError as exc:
+            raise ConfigError(f"setting AUDITBOT_BOT_CERTIFICATE: {exc}") from None
+        certificate = {
+            "CERTIFICATE_PRIVATE_KEY": loaded.private_key_pem,
+            "CERTIFICATE_PUBLIC": loaded.certificate_pem,
+            "CERTIFICATE_THUMBPRINT": loaded.thumbprint,
+        }
     return BotCredentials(
         APP_ID=s.app_id or "",
         APP_PASSWORD=s.app_password or "",
         APP_TYPE=s.app_type,
         APP_TENANTID=s.app_tenant_id or "",
         OPENID_METADATA_URL=s.bot_openid_metadata_url,
+        **certificate,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import ssl
 import sys
@@ -44,9 +45,12 @@ class Check:
     name: str
     ok: bool | None  # None: not applicable here, not a failure
     detail: str
+    warn: bool = False  # passes, but needs doing soon (e.g. a certificate near expiry)
 
     def line(self) -> str:
-        mark = {True: "ok", False: "FAIL", None: "skip"}[self.ok]
+        mark = (
+            "warn" if self.warn and self.ok else {True: "ok", False: "FAIL", None: "skip"}[self.ok]
+        )
         return f"{mark:<5} {self.name:<18} {self.detail}"
 
 
@@ -98,7 +102,10 @@ async def run_doctor(
         )
     elif not any("AUDITBOT_GRAPH_URL is set" in p for p in problems):
         mailbox = mailbox or (roles[0] if roles else None) or settings.mail_sender
+        checks.append(graph_credential_check(settings))
         checks += await _graph_checks(settings, mailbox)
+    if settings.app_id:
+        checks.append(bot_credential_check(settings))
     checks.append(
         await _timed("bot credentials", _bot_check(settings, bot_login_url, bot_ca_bundle))
     )
@@ -229,7 +236,113 @@ _TOKEN_FIXES = {
     90002: "the tenant in {authority} does not exist: use your Directory (tenant) ID",
     900023: "the tenant in {authority} is not a valid tenant id or domain",
     1002012: "the scope was refused (this is a bug in auditbot: please report it)",
+    7000216: "no credential was sent: set {secret} (or a certificate)",
+    700027: "the certificate {certificate} is not on the app registration, or has expired "
+    "there: upload its public part (App registrations > Certificates & secrets > "
+    "Certificates) and check the thumbprint",
+    700024: "the signed assertion was outside its valid time: check this machine's clock",
+    700021: "the assertion names another app than {client}",
+    700023: "the assertion was made for another tenant than {authority}'s",
+    70021: "no federated credential on app {client} trusts this managed identity: add one "
+    "(App registrations > Certificates & secrets > Federated credentials > Managed identity)",
 }
+
+EXPIRY_WARNING_DAYS = 30
+
+
+def _expiry(what: str, expires: dt.datetime | None, today: dt.datetime) -> tuple[bool, bool, str]:
+    """(ok, warn, text) for a credential that expires then."""
+    if expires is None:
+        return True, False, ""
+    days = (expires - today).days
+    if expires <= today:
+        return False, False, f"{what} expired on {expires:%d %B %Y}: renew it now"
+    if days <= EXPIRY_WARNING_DAYS:
+        return True, True, f"{what} expires in {days} days ({expires:%d %B %Y}): renew it soon"
+    return True, False, f"{what} valid until {expires:%d %B %Y}"
+
+
+def _midnight(day: dt.date | None) -> dt.datetime | None:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) if day else None
+
+
+def graph_credential_check(settings: Settings, now: dt.datetime | None = None) -> Check:
+    """Which credential Graph is signed in with, and when it runs out where that can be read."""
+    return _credential_check(
+        "graph credential",
+        settings.graph_credential_kind,
+        settings.client_id or "",
+        settings.client_certificate,
+        settings.client_certificate_password,
+        _midnight(settings.client_secret_expires),
+        "AUDITBOT_CLIENT_SECRET_EXPIRES",
+        settings.managed_identity_client_id,
+        now,
+    )
+
+
+def bot_credential_check(settings: Settings, now: dt.datetime | None = None) -> Check:
+    kind = (
+        "managed_identity"
+        if settings.app_type == "UserAssignedMSI"
+        else ("certificate" if settings.bot_certificate else "secret")
+    )
+    return _credential_check(
+        "bot credential",
+        kind,
+        settings.app_id or "",
+        settings.bot_certificate,
+        settings.bot_certificate_password,
+        _midnight(settings.bot_secret_expires),
+        "AUDITBOT_BOT_SECRET_EXPIRES",
+        settings.app_id,
+        now,
+    )
+
+
+def _credential_check(
+    name: str,
+    kind: str,
+    app_id: str,
+    certificate: Path | None,
+    password: str | None,
+    secret_expires: dt.datetime | None,
+    expires_setting: str,
+    identity: str | None,
+    now: dt.datetime | None,
+) -> Check:
+    today = now or dt.datetime.now(dt.UTC)
+    if kind == "certificate":
+        from graph.credentials import CertificateError, load_certificate
+
+        assert certificate is not None
+        try:
+            cert = load_certificate(certificate, password)
+        except CertificateError as exc:
+            return Check(name, False, str(exc))
+        ok, warn, text = _expiry("it is", cert.not_after, today)
+        return Check(
+            name, ok, f"certificate {cert.thumbprint} of app {app_id} ({certificate}): {text}", warn
+        )
+    if kind == "managed_identity":
+        return Check(name, True, f"managed identity {identity}: no secret to expire")
+    if kind == "federated":
+        return Check(
+            name,
+            True,
+            f"app {app_id} through managed identity {identity} (federated credential): "
+            "no secret to expire",
+        )
+    if secret_expires is None:
+        return Check(
+            name,
+            True,
+            f"client secret of app {app_id}: its expiry cannot be read with auditbot's "
+            f"permissions; set {expires_setting} to be warned, or use a certificate or the "
+            "managed identity (docs/deploy.md)",
+        )
+    ok, warn, text = _expiry("it is", secret_expires, today)
+    return Check(name, ok, f"client secret of app {app_id}: {text}", warn)
 
 
 def _token_problem(result: dict[str, Any], names: dict[str, str]) -> str:
@@ -242,23 +355,26 @@ def _token_problem(result: dict[str, Any], names: dict[str, str]) -> str:
 
 
 def _acquire_graph_token(settings: Settings) -> dict[str, Any]:
-    from graph.client import msal_app
+    from graph.credentials import SignIn
 
-    graph = settings.graph_settings()
-    result: dict[str, Any] = msal_app(graph).acquire_token_for_client([graph.scope])
-    return result
+    return SignIn(settings.graph_settings()).acquire()
 
 
 async def _graph_token_check(settings: Settings) -> Check:
     import requests
 
+    from graph.credentials import CertificateError, describe
+
     names = {
         "secret": "AUDITBOT_CLIENT_SECRET",
         "client": "AUDITBOT_CLIENT_ID",
         "authority": "AUDITBOT_AUTHORITY",
+        "certificate": "AUDITBOT_CLIENT_CERTIFICATE",
     }
     try:
         result = await asyncio.to_thread(_acquire_graph_token, settings)
+    except CertificateError as exc:
+        return Check("graph token", False, f"AUDITBOT_CLIENT_CERTIFICATE: {exc}")
     except requests.RequestException as exc:
         return Check(
             "graph token",
@@ -276,7 +392,11 @@ async def _graph_token_check(settings: Settings) -> Check:
         )
     if "access_token" not in result:
         return Check("graph token", False, _token_problem(result, names))
-    return Check("graph token", True, f"app {settings.client_id} signed in at {settings.authority}")
+    return Check(
+        "graph token",
+        True,
+        f"{describe(settings.graph_settings())} signed in at {settings.authority}",
+    )
 
 
 async def _graph_checks(settings: Settings, mailbox: str | None) -> list[Check]:
@@ -522,9 +642,67 @@ async def _bot_check(settings: Settings, login_url: str, ca_bundle: str | None) 
         if settings.app_type == "SingleTenant" and settings.app_tenant_id
         else "botframework.com"
     )
+    if settings.bot_certificate:
+        return await _bot_certificate_check(settings, tenant, login_url, ca_bundle)
     return await check_bot_credentials(
         settings.app_id, settings.app_password or "", tenant, login_url, ca_bundle
     )
+
+
+async def _bot_certificate_check(
+    settings: Settings, tenant: str, login_url: str, ca_bundle: str | None
+) -> Check:
+    """A Bot Framework token signed for with the bot's certificate, through MSAL as
+    botbuilder's certificate credentials ask for it."""
+    import msal
+    import requests
+
+    from graph.credentials import CertificateError, load_certificate
+
+    names = {
+        "secret": "MicrosoftAppPassword",
+        "client": "MicrosoftAppId",
+        "authority": "MicrosoftAppTenantId",
+        "certificate": "AUDITBOT_BOT_CERTIFICATE",
+    }
+    assert settings.bot_certificate and settings.app_id
+
+    def acquire() -> dict[str, Any]:
+        cert = load_certificate(settings.bot_certificate or "", settings.bot_certificate_password)
+        session = requests.Session()
+        session.trust_env = ca_bundle is None
+        if ca_bundle:
+            session.verify = ca_bundle
+        app = msal.ConfidentialClientApplication(
+            settings.app_id,
+            client_credential={
+                "thumbprint": cert.thumbprint,
+                "private_key": cert.private_key_pem,
+            },
+            authority=f"{login_url.rstrip('/')}/{tenant}",
+            instance_discovery=False,
+            http_client=session,
+        )
+        result: dict[str, Any] = app.acquire_token_for_client([BOT_SCOPE])
+        return result
+
+    try:
+        result = await asyncio.to_thread(acquire)
+    except CertificateError as exc:
+        return Check("bot credentials", False, f"AUDITBOT_BOT_CERTIFICATE: {exc}")
+    except (requests.RequestException, ValueError) as exc:
+        return Check(
+            "bot credentials",
+            False,
+            f"cannot reach {login_url} ({type(exc).__name__}): {_NETWORK_FIX}",
+        )
+    if "access_token" in result:
+        return Check(
+            "bot credentials",
+            True,
+            f"bot {settings.app_id} got a Bot Framework token with its certificate",
+        )
+    return Check("bot credentials", False, _token_problem(result, names))
 
 
 async def check_bot_credentials(
@@ -549,6 +727,7 @@ async def check_bot_credentials(
         "secret": "MicrosoftAppPassword",
         "client": "MicrosoftAppId",
         "authority": "MicrosoftAppTenantId",
+        "certificate": "AUDITBOT_BOT_CERTIFICATE",
     }
     try:
         async with (

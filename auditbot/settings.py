@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -47,6 +48,11 @@ class Settings(BaseSettings):
     # Only for a sovereign cloud or a test: where the Bot Framework's signing keys are
     # published (empty: Microsoft's public cloud).
     bot_openid_metadata_url: str = Field("", alias="AUDITBOT_BOT_OPENID_METADATA_URL")
+    # The bot's certificate instead of MicrosoftAppPassword (a PEM with the key, or PFX).
+    bot_certificate: Path | None = Field(None, alias="AUDITBOT_BOT_CERTIFICATE")
+    bot_certificate_password: str | None = Field(
+        None, alias="AUDITBOT_BOT_CERTIFICATE_PASSWORD", repr=False
+    )
 
     # Microsoft Graph (production) or the local sandbox.
     graph_url: str | None = Field(None, alias="AUDITBOT_GRAPH_URL")
@@ -55,6 +61,23 @@ class Settings(BaseSettings):
     client_secret: str | None = Field(
         None, validation_alias=AliasChoices("AUDITBOT_CLIENT_SECRET"), repr=False
     )
+    # How auditbot signs in to Graph (docs/deploy.md): unset, a certificate when
+    # AUDITBOT_CLIENT_CERTIFICATE is set, else the client secret.
+    graph_credential: Literal["secret", "certificate", "managed_identity", "federated"] | None = (
+        Field(None, alias="AUDITBOT_GRAPH_CREDENTIAL")
+    )
+    client_certificate: Path | None = Field(None, alias="AUDITBOT_CLIENT_CERTIFICATE")
+    client_certificate_password: str | None = Field(
+        None, alias="AUDITBOT_CLIENT_CERTIFICATE_PASSWORD", repr=False
+    )
+    # The user-assigned managed identity (its client id) for managed_identity / federated.
+    managed_identity_client_id: str | None = Field(
+        None, alias="AUDITBOT_MANAGED_IDENTITY_CLIENT_ID"
+    )
+    # When the client secrets expire (Entra shows it; auditbot cannot read it without
+    # more permissions): `doctor` warns 30 days before.
+    client_secret_expires: date | None = Field(None, alias="AUDITBOT_CLIENT_SECRET_EXPIRES")
+    bot_secret_expires: date | None = Field(None, alias="AUDITBOT_BOT_SECRET_EXPIRES")
     sharepoint_site: str | None = Field(None, alias="AUDITBOT_SHAREPOINT_SITE")
     tracker_list: str = Field("audit-tracker", alias="AUDITBOT_TRACKER_LIST")
     graph_ca_bundle: str | None = Field(None, alias="AUDITBOT_GRAPH_CA_BUNDLE")
@@ -141,7 +164,12 @@ class Settings(BaseSettings):
             found.append(
                 f"MicrosoftAppTenantId: '{self.app_tenant_id}' is not a tenant id (a GUID)"
             )
-        if self.app_id and self.app_type != "UserAssignedMSI" and not self.app_password:
+        if (
+            self.app_id
+            and self.app_type != "UserAssignedMSI"
+            and not self.app_password
+            and not self.bot_certificate
+        ):
             found.append("MicrosoftAppPassword: MicrosoftAppId is set but its client secret is not")
         if self.app_id and self.app_type != "MultiTenant" and not self.app_tenant_id:
             found.append(
@@ -153,13 +181,7 @@ class Settings(BaseSettings):
         if self.graph_url:
             found += [
                 f"{name}: AUDITBOT_GRAPH_URL is set but {name} is not"
-                for name, value in (
-                    ("AUDITBOT_AUTHORITY", self.authority),
-                    ("AUDITBOT_CLIENT_ID", self.client_id),
-                    ("AUDITBOT_CLIENT_SECRET", self.client_secret),
-                    ("AUDITBOT_SHAREPOINT_SITE", self.sharepoint_site),
-                )
-                if not value
+                for name in self._graph_missing()
             ]
         for name, url in (
             ("AUDITBOT_GRAPH_URL", self.graph_url),
@@ -172,6 +194,8 @@ class Settings(BaseSettings):
                 found.append(f"{name}: '{url}' must start with https://")
         for name, path in (
             ("AUDITBOT_ROLES_FILE", self.roles_file),
+            ("AUDITBOT_CLIENT_CERTIFICATE", self.client_certificate),
+            ("AUDITBOT_BOT_CERTIFICATE", self.bot_certificate),
             (
                 "AUDITBOT_GRAPH_CA_BUNDLE",
                 Path(self.graph_ca_bundle) if self.graph_ca_bundle else None,
@@ -192,26 +216,45 @@ class Settings(BaseSettings):
     def graph_configured(self) -> bool:
         return bool(self.graph_url)
 
+    @property
+    def graph_credential_kind(self) -> str:
+        """The Graph credential in use: as set, else a certificate if one is named, else
+        the client secret."""
+        if self.graph_credential:
+            return self.graph_credential
+        return "certificate" if self.client_certificate else "secret"
+
+    def _graph_missing(self) -> list[str]:
+        kind = self.graph_credential_kind
+        needed: list[tuple[str, object]] = [("AUDITBOT_AUTHORITY", self.authority)]
+        if kind != "managed_identity":
+            needed.append(("AUDITBOT_CLIENT_ID", self.client_id))
+        own: dict[str, list[tuple[str, object]]] = {
+            "secret": [("AUDITBOT_CLIENT_SECRET", self.client_secret)],
+            "certificate": [("AUDITBOT_CLIENT_CERTIFICATE", self.client_certificate)],
+            "managed_identity": [
+                ("AUDITBOT_MANAGED_IDENTITY_CLIENT_ID", self.managed_identity_client_id)
+            ],
+            "federated": [("AUDITBOT_MANAGED_IDENTITY_CLIENT_ID", self.managed_identity_client_id)],
+        }
+        needed += own[kind]
+        needed.append(("AUDITBOT_SHAREPOINT_SITE", self.sharepoint_site))
+        return [name for name, value in needed if not value]
+
     def graph_settings(self) -> GraphSettings:
-        missing = [
-            name
-            for name, value in (
-                ("AUDITBOT_AUTHORITY", self.authority),
-                ("AUDITBOT_CLIENT_ID", self.client_id),
-                ("AUDITBOT_CLIENT_SECRET", self.client_secret),
-                ("AUDITBOT_SHAREPOINT_SITE", self.sharepoint_site),
-            )
-            if not value
-        ]
+        missing = self._graph_missing()
         if missing:
             raise ConfigError(f"AUDITBOT_GRAPH_URL is set but {', '.join(missing)} is not")
-        assert self.graph_url and self.authority and self.client_id and self.client_secret
-        assert self.sharepoint_site
+        assert self.graph_url and self.authority and self.sharepoint_site
         return GraphSettings(
             graph_url=self.graph_url,
             authority=self.authority,
-            client_id=self.client_id,
+            client_id=self.client_id or str(self.managed_identity_client_id),
+            credential=self.graph_credential_kind,
             client_secret=self.client_secret,
+            certificate=str(self.client_certificate) if self.client_certificate else None,
+            certificate_password=self.client_certificate_password,
+            managed_identity_client_id=self.managed_identity_client_id,
             site_id=self.sharepoint_site,
             tracker_list=self.tracker_list,
             mail_sender=self.mail_sender,

@@ -20,9 +20,11 @@ from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConstants,
     BotFrameworkAuthentication,
+    CertificateServiceClientCredentialsFactory,
     ClaimsIdentity,
     ConnectorFactory,
     JwtTokenValidation,
+    ServiceClientCredentialsFactory,
     UserTokenClient,
 )
 
@@ -52,6 +54,25 @@ class BotCredentials:
     # Where the bot's own token for the Bot Connector is fetched; empty for Microsoft's
     # (login.microsoftonline.com). Tests point it at a local port.
     LOGIN_URL: str = ""
+    # A certificate instead of APP_PASSWORD (botbuilder's certificate app credentials):
+    # its private key and certificate, PEM, and its SHA-1 thumbprint.
+    CERTIFICATE_PRIVATE_KEY: str = ""
+    CERTIFICATE_PUBLIC: str = ""
+    CERTIFICATE_THUMBPRINT: str = ""
+
+
+def _credentials_factory(credentials: BotCredentials) -> ServiceClientCredentialsFactory | None:
+    """botbuilder's certificate factory when the bot has a certificate; None leaves the
+    choice to botbuilder's configuration (password, or UserAssignedMSI's managed identity)."""
+    if not credentials.CERTIFICATE_PRIVATE_KEY:
+        return None
+    return CertificateServiceClientCredentialsFactory(
+        credentials.CERTIFICATE_THUMBPRINT,
+        credentials.CERTIFICATE_PRIVATE_KEY,
+        credentials.APP_ID,
+        credentials.APP_TENANTID if credentials.APP_TYPE == "SingleTenant" else None,
+        credentials.CERTIFICATE_PUBLIC or None,
+    )
 
 
 @dataclass(frozen=True)
@@ -194,8 +215,11 @@ def _authentication(credentials: BotCredentials) -> BotFrameworkAuthentication:
         # botbuilder allows an empty app id only for the multi-tenant type.
         anonymous = BotCredentials(APP_TYPE="MultiTenant")
         return _Refusing(ConfigurationBotFrameworkAuthentication(anonymous))
+    factory = _credentials_factory(credentials)
     if not (credentials.OPENID_METADATA_URL or credentials.LOGIN_URL):
-        return _Refusing(ConfigurationBotFrameworkAuthentication(credentials))
+        return _Refusing(
+            ConfigurationBotFrameworkAuthentication(credentials, credentials_factory=factory)
+        )
     configuration = _PublicCloud(
         APP_ID=credentials.APP_ID,
         APP_PASSWORD=credentials.APP_PASSWORD,
@@ -209,7 +233,9 @@ def _authentication(credentials: BotCredentials) -> BotFrameworkAuthentication:
             credentials.LOGIN_URL or AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
         ),
     )
-    return _Refusing(ConfigurationBotFrameworkAuthentication(configuration))
+    return _Refusing(
+        ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=factory)
+    )
 
 
 def make_adapter(credentials: BotCredentials) -> CloudAdapter:

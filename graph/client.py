@@ -1,4 +1,4 @@
-"""Microsoft Graph through the msgraph-sdk, authenticated with MSAL client credentials.
+"""Microsoft Graph through the msgraph-sdk, authenticated through MSAL (graph.credentials).
 
 Production and the local sandbox differ only in the settings (Graph URL,
 authority, client id and secret, and a CA file for the sandbox's certificate):
@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-import msal
 import requests
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.authentication import (
@@ -71,6 +70,7 @@ from application.ports import (
     GraphThrottled,
     GraphUnavailable,
 )
+from graph.credentials import CertificateError, SignIn
 from graph.settings import GraphSettings
 
 log = logging.getLogger(__name__)
@@ -83,33 +83,12 @@ BATCH_SIZE = 20  # Graph takes at most 20 requests in one $batch
 DIRECTORY_RETRIES = 8
 
 
-def msal_app(settings: GraphSettings) -> msal.ConfidentialClientApplication:
-    """MSAL's client-credentials app for these settings, its HTTP through `requests`.
-
-    Blocking: the constructor fetches the authority's metadata, and so does the
-    first token. `auditbot doctor` signs in with it too, to check what the bot will use.
-    """
-    session = requests.Session()
-    # The machine's REQUESTS_CA_BUNDLE would override `verify` unless trust_env is off.
-    session.trust_env = settings.ca_bundle is None
-    if settings.ca_bundle:
-        session.verify = settings.ca_bundle
-    return msal.ConfidentialClientApplication(
-        settings.client_id,
-        client_credential=settings.client_secret,
-        authority=settings.authority,
-        instance_discovery=False,
-        http_client=session,
-    )
-
-
 class _MsalTokenProvider(AccessTokenProvider):
     """Client credentials from MSAL, cached by MSAL, fetched off the event loop."""
 
     def __init__(self, settings: GraphSettings) -> None:
         self._settings = settings
-        self._app: msal.ConfidentialClientApplication | None = None
-        self._scope = settings.scope
+        self._sign_in = SignIn(settings)
         self._hosts = AllowedHostsValidator([urlsplit(settings.graph_url).hostname or ""])
 
     async def get_authorization_token(
@@ -117,6 +96,8 @@ class _MsalTokenProvider(AccessTokenProvider):
     ) -> str:
         try:
             result = await asyncio.to_thread(self._acquire)
+        except CertificateError as exc:
+            raise GraphRejected(f"the certificate cannot be used: {exc}") from exc
         except (requests.RequestException, ValueError) as exc:
             raise GraphUnavailable(f"cannot reach the token endpoint: {exc}") from exc
         if "access_token" not in result:
@@ -129,10 +110,7 @@ class _MsalTokenProvider(AccessTokenProvider):
     def _acquire(self) -> dict[str, Any]:
         # MSAL's constructor fetches the authority's metadata over blocking HTTP,
         # so it is built here, off the event loop, on first use.
-        if self._app is None:
-            self._app = msal_app(self._settings)
-        result: dict[str, Any] = self._app.acquire_token_for_client([self._scope])
-        return result
+        return self._sign_in.acquire()
 
     def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
         return self._hosts

@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GraphSettings:
     graph_url: str  # e.g. https://graph.microsoft.com/v1.0
     authority: str  # e.g. https://login.microsoftonline.com/<tenant>
     client_id: str
-    client_secret: str
     site_id: str
+    # How auditbot signs in (graph.credentials): secret, certificate, managed_identity
+    # or federated.
+    credential: str = "secret"
+    client_secret: str | None = None
+    certificate: str | None = None  # a PEM (key and certificate) or PFX file
+    certificate_password: str | None = None
+    managed_identity_client_id: str | None = None
     tracker_list: str = "audit-tracker"
     mail_sender: str | None = None
     teams_app_id: str | None = None

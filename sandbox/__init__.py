@@ -15,6 +15,10 @@ Clients reach it unchanged, given `sandbox_env(port, state_dir)`:
   client=httpx.AsyncClient(verify=ssl.create_default_context(cafile=<CA bundle>)))`, then
   `adapter.base_url = <AUDITBOT_GRAPH_URL>` (no trailing '/'), where `provider` is a kiota
   `AccessTokenProvider` whose `AllowedHostsValidator` names "127.0.0.1".
+- A certificate instead of the secret: `sandbox_certificate_env(port, state_dir)` names the
+  app's test certificate (private key and certificate in one PEM, made on first use and
+  registered on the app); MSAL signs a client assertion with it, which the token endpoint
+  checks as Entra does (sandbox/credentials.py).
 
 Admin (local only, no token): GET/POST /_sandbox/faults, GET/POST /_sandbox/grants, GET/DELETE /_sandbox/requests,
 POST /_sandbox/reset. Pages: /, /people, /people/{upn}/calendar, /files, /tracker, /mail.
@@ -30,7 +34,13 @@ from sandbox.constants import (
     sandbox_user_id,
 )
 from sandbox.faults import Faults
-from sandbox.server import RunningSandbox, run_sandbox, sandbox_env, start_sandbox
+from sandbox.server import (
+    RunningSandbox,
+    run_sandbox,
+    sandbox_certificate_env,
+    sandbox_env,
+    start_sandbox,
+)
 
 __all__ = [
     "CLIENT_ID",
@@ -42,6 +52,7 @@ __all__ = [
     "Faults",
     "RunningSandbox",
     "run_sandbox",
+    "sandbox_certificate_env",
     "sandbox_env",
     "sandbox_user_id",
     "start_sandbox",

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from sandbox.constants import CLIENT_ID, CLIENT_SECRET, TENANT, TOKEN_LIFETIME_SECONDS
 from sandbox.context import context_of
+from sandbox.credentials import ASSERTION_TYPE, check_assertion
 from sandbox.state import now_iso
 
 
@@ -34,7 +35,11 @@ async def openid_configuration(request: web.Request) -> web.Response:
             "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
             "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
             "jwks_uri": f"{base}/discovery/v2.0/keys",
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_basic",
+            ],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "response_modes_supported": ["query", "fragment", "form_post"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
@@ -60,7 +65,21 @@ async def token(request: web.Request) -> web.Response:
             70003,
             "The sandbox supports only the client_credentials grant.",
         )
-    if client_id != CLIENT_ID or secret != CLIENT_SECRET:
+    assertion = str(form.get("client_assertion") or "")
+    if assertion or form.get("client_assertion_type"):
+        refused = _assertion_refused(request, form, assertion)
+        if refused is not None:
+            return refused
+    elif not secret:
+        # https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+        return _error(
+            401,
+            "invalid_client",
+            7000216,
+            "'client_assertion', 'client_secret' or 'request' is required for the"
+            " 'client_credentials' grant type.",
+        )
+    elif client_id != CLIENT_ID or secret != CLIENT_SECRET:
         return _error(
             401,
             "invalid_client",
@@ -86,6 +105,38 @@ async def token(request: web.Request) -> web.Response:
             "access_token": access_token,
         }
     )
+
+
+def _assertion_refused(request: web.Request, form: Any, assertion: str) -> web.Response | None:
+    """A certificate credential (private_key_jwt), checked like Entra checks it."""
+    client_id = str(form.get("client_id") or "")
+    if form.get("client_assertion_type") != ASSERTION_TYPE or not assertion:
+        return _error(
+            400,
+            "invalid_request",
+            7000216,
+            "'client_assertion', 'client_secret' or 'request' is required for the"
+            " 'client_credentials' grant type.",
+        )
+    if client_id != CLIENT_ID:
+        return _error(
+            400,
+            "unauthorized_client",
+            700016,
+            f"Application with identifier '{client_id}' was not found in the directory '{TENANT}'.",
+        )
+    base = f"{context_of(request).base_url}/{TENANT}"
+    # The documented audience is the token endpoint; Entra also takes the tenant's v2.0
+    # issuer, as older guidance had it.
+    refusal = check_assertion(
+        context_of(request).state_dir,
+        assertion,
+        client_id,
+        (f"{base}/oauth2/v2.0/token", f"{base}/v2.0"),
+    )
+    if refusal is None:
+        return None
+    return _error(refusal.status, refusal.error, refusal.code, refusal.description)
 
 
 def _client_credentials(request: web.Request, form: dict[str, str]) -> tuple[str, str]:

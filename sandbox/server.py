@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from sandbox import admin, identity, pages, tls
+from sandbox import admin, credentials, identity, pages, tls
 from sandbox.constants import CLIENT_ID, CLIENT_SECRET, DEFAULT_PORT, HOST, SITE_ID, TENANT
 from sandbox.context import CONTEXT, SandboxContext, context_of
 from sandbox.faults import FaultInjector, Faults
@@ -37,6 +37,15 @@ def sandbox_env(port: int, state_dir: Path) -> dict[str, str]:
         "AUDITBOT_SHAREPOINT_SITE": SITE_ID,
         "AUDITBOT_GRAPH_CA_BUNDLE": str(tls.cert_path(state_dir)),
     }
+
+
+def sandbox_certificate_env(port: int, state_dir: Path) -> dict[str, str]:
+    """The settings that point auditbot at a sandbox on this port, signing in to Graph with
+    the sandbox app's test certificate instead of its client secret."""
+    env = sandbox_env(port, state_dir)
+    del env["AUDITBOT_CLIENT_SECRET"]
+    env["AUDITBOT_CLIENT_CERTIFICATE"] = str(credentials.ensure_client_certificate(state_dir))
+    return env
 
 
 @dataclass
@@ -69,6 +78,10 @@ class RunningSandbox:
 
     def env(self) -> dict[str, str]:
         return sandbox_env(self.port, self.state_dir)
+
+    def certificate_env(self) -> dict[str, str]:
+        """`env()` with the app's test certificate in place of its client secret."""
+        return sandbox_certificate_env(self.port, self.state_dir)
 
     async def stop(self) -> None:
         await self._runner.cleanup()

@@ -109,6 +109,9 @@ def build_manifest(
         text = text.replace("{{" + key + "}}", json.dumps(value)[1:-1])
     manifest: dict[str, Any] = json.loads(text)
     manifest["validDomains"] = [d for d in manifest.get("validDomains", []) if d]
+    if not values["BOT_DOMAIN"]:
+        # Its resource is api://<domain>/<bot id>: without the domain there is none to give.
+        manifest.pop("webApplicationInfo", None)
     if "{{" in json.dumps(manifest):
         raise ConfigError(f"{folder / 'manifest.json'} has a placeholder that nothing fills")
     problems = manifest_problems(manifest, folder)

@@ -194,3 +194,21 @@ async def test_the_bot_answers_every_manifest_command(app, bot_url, connector):
     # The control: a word the bot does not know gets the "did not understand" answer.
     unknown = await _say(bot_url, connector, "frobnicate", 99)
     assert any(words.UNKNOWN in (body.get("text") or "") for body in unknown)
+
+
+def test_the_package_names_the_bot_as_its_web_application(urls, capsys):
+    out = urls / "auditbot.zip"
+    code, said, _ = _build(capsys, "--out", str(out), "--domain", "auditbot.council.example")
+    assert code == 0, said
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["manifestVersion"] == "1.30"
+    assert manifest["webApplicationInfo"] == {
+        "id": BOT_ID,
+        "resource": f"api://auditbot.council.example/{BOT_ID}",
+    }
+    # Without a domain there is no resource to name: the package leaves it out.
+    code, said, _ = _build(capsys, "--out", str(out))
+    assert code == 0, said
+    with zipfile.ZipFile(out) as package:
+        assert "webApplicationInfo" not in json.loads(package.read("manifest.json"))

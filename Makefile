@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test drills lint install clean bench
+.PHONY: demo test drills lint install clean bench toolkit
 
 $(BIN)/python:
 	@echo "== Creating $(VENV) with $(PYTHON)"
@@ -42,6 +42,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The Agents Toolkit project: installs the Toolkit CLI (npm) into .venv on first use, then
+# checks m365agents.yml, builds the Teams app package and validates it with the CLI and the
+# official schema (tests/test_toolkit.py), and parses and checks infra/ (tests/test_infra.py).
+toolkit: $(STAMP)
+	$(BIN)/python -m pytest tests/test_toolkit.py tests/test_infra.py -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

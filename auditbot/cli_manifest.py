@@ -43,6 +43,12 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--version", dest="app_version", help="the app's version, e.g. 1.2.0")
     p.add_argument("--domain", help="the bot's host name (default: AUDITBOT_BOT_DOMAIN)")
+    p.add_argument(
+        "--unpacked",
+        type=Path,
+        help="also write the package's files (manifest.json, icons) into this folder, "
+        "for the Agents Toolkit's validateManifest",
+    )
     p.add_argument("--template-dir", type=Path, default=None, help=argparse.SUPPRESS)
 
 
@@ -58,7 +64,15 @@ def _manifest(args: argparse.Namespace) -> int:
         domain=args.domain,
         template_dir=args.template_dir,
     )
-    write_package(manifest, args.out, args.template_dir or template_folder())
+    folder = args.template_dir or template_folder()
+    write_package(manifest, args.out, folder)
+    if args.unpacked:
+        args.unpacked.mkdir(parents=True, exist_ok=True)
+        (args.unpacked / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        for icon in ICONS:
+            (args.unpacked / icon).write_bytes((folder / icon).read_bytes())
     print(
         f"{args.out}: Teams app {manifest['id']} version {manifest['version']} "
         f"for bot {args.bot_id}"

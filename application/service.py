@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from application.effects import EffectsConfig, effects_of
 from application.people import know_people
 from application.ports import Directory, DirectoryUser, GraphError
-from audits import commands
+from audits import commands, telemetry
 from audits.allocation_csv import AllocationRefused, AllocationRow
 from audits.catalog import Catalog
 from audits.clock import Clock
@@ -58,6 +58,14 @@ class AuditService:
 
     async def allocate(self, actor: str, rows: Sequence[AllocationRow]) -> list[Outcome]:
         """All rows or none: a child already sampled this month refuses the whole file."""
+        with telemetry.span(
+            telemetry.USE_CASE, {"auditbot.use_case": "Allocate", "auditbot.rows": len(rows)}
+        ) as span:
+            outcomes = await self._allocate(actor, rows)
+            span.set_attribute(telemetry.OUTCOME, "allocated")
+            return outcomes
+
+    async def _allocate(self, actor: str, rows: Sequence[AllocationRow]) -> list[Outcome]:
         accounts = await self._resolve_people(rows)
         now = self.clock.now()
         cycle = f"{self.calendar.local_date(now):%Y-%m}"
@@ -143,6 +151,22 @@ class AuditService:
         the audit as loaded, before the command does, and may refuse by raising. With
         `answered_by`, the question waiting for that person's typed answer is answered
         in the same transaction."""
+        with telemetry.span(
+            telemetry.USE_CASE, {"auditbot.use_case": type(command).__name__}
+        ) as span:
+            outcome = await self._execute(actor, audit_id, command, key, check, answered_by)
+            span.set_attribute(telemetry.OUTCOME, "applied")
+            return outcome
+
+    async def _execute(
+        self,
+        actor: str,
+        audit_id: str,
+        command: commands.Command,
+        key: str | None,
+        check: Callable[[Audit], None] | None,
+        answered_by: str | None,
+    ) -> Outcome:
         for attempt in range(CONFLICT_RETRIES):
             try:
                 return await self._apply_in_transaction(

@@ -235,6 +235,9 @@ def _warn_no_roles(unfilled: list[str]) -> None:
 
 
 async def _serve(app: App, args: argparse.Namespace) -> int:
+    from auditbot.telemetry import configure_telemetry
+
+    configure_telemetry(app.settings)
     from auditbot.serve import serving
 
     if not app.settings.app_id:
@@ -273,6 +276,9 @@ async def _serve(app: App, args: argparse.Namespace) -> int:
 
 
 async def _runner(app: App, args: argparse.Namespace) -> int:
+    from auditbot.telemetry import configure_telemetry
+
+    configure_telemetry(app.settings)
     from auditbot.serve import run_runner
 
     _warn_no_roles(_no_roles_file(app))

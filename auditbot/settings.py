@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     website_url: str | None = Field(None, alias="AUDITBOT_WEBSITE_URL")
     developer_name: str = Field("Children's Services QA", alias="AUDITBOT_DEVELOPER_NAME")
     bot_domain: str | None = Field(None, alias="AUDITBOT_BOT_DOMAIN")
+    # Traces and metrics to Application Insights (auditbot.telemetry); unset: none.
+    applicationinsights_connection_string: str | None = Field(
+        None, alias="APPLICATIONINSIGHTS_CONNECTION_STRING", repr=False
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -19,10 +19,12 @@ from botbuilder.core import (
 )
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from msrest.serialization import Model
+from opentelemetry.trace import Span, SpanKind
 
 from application.routes import ACTIONS, answer_text
 from application.services import Press, Services
 from application.views import Reply, View, WelcomeView, people_in
+from audits import telemetry
 from bot.render import render
 from cards import words
 
@@ -39,8 +41,21 @@ class AuditBot(ActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        with telemetry.span(
+            telemetry.TURN,
+            kind=SpanKind.SERVER,
+            attributes={
+                "auditbot.activity.type": str(activity.type or ""),
+                "auditbot.activity.name": str(activity.name or "")[:64],
+            },
+        ) as span:
+            await self._turn(turn_context, span)
+
+    async def _turn(self, turn_context: TurnContext, span: Span) -> None:
+        activity = turn_context.activity
         tenant = _tenant(activity)
         if self.allowed_tenants and tenant not in self.allowed_tenants:
+            span.set_attribute(telemetry.OUTCOME, "tenant refused")
             log.warning("refused an activity from a tenant that is not allowed")
             if activity.type == ActivityTypes.invoke:
                 await _invoke_answer(
@@ -57,6 +72,7 @@ class AuditBot(ActivityHandler):
                 lambda: TurnContext.get_conversation_reference(activity).serialize(),
             )
         await super().on_turn(turn_context)
+        span.set_attribute(telemetry.OUTCOME, "answered")
 
     async def _person(self, turn_context: TurnContext) -> str | None:
         object_id = _object_id(turn_context.activity)

@@ -59,6 +59,7 @@ from msgraph.generated.users.item.send_mail.send_mail_post_request_body import (
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
+from opentelemetry.trace import SpanKind
 
 from application.ports import (
     CalendarEvent,
@@ -70,6 +71,7 @@ from application.ports import (
     GraphThrottled,
     GraphUnavailable,
 )
+from audits import telemetry
 from graph.credentials import CertificateError, SignIn
 from graph.settings import GraphSettings
 
@@ -116,6 +118,49 @@ class _MsalTokenProvider(AccessTokenProvider):
         return self._hosts
 
 
+# The path segments Graph's own API names: any other segment (a person's address, an id, a
+# file name) is left out of telemetry as "{}".
+_GRAPH_WORDS = frozenset(
+    {
+        "v1.0", "beta", "$batch", "users", "events", "calendar", "sites", "lists", "items",
+        "fields", "columns", "drive", "drives", "root", "children", "content",
+        "createUploadSession", "sendMail", "teamwork", "installedApps", "mailboxSettings",
+        "applications", "servicePrincipals",
+    }
+)  # fmt: skip
+
+
+def graph_operation(request: httpx.Request) -> str:
+    """GET /users/{}/events and the like: what was asked, naming no one."""
+    segments = [s for s in request.url.path.split("/") if s]
+    words = [s if s in _GRAPH_WORDS else "{}" for s in segments]
+    return f"{request.method} /{'/'.join(words)}"
+
+
+class _TracedTransport(httpx.AsyncBaseTransport):
+    """Every Graph request as a client span (and its duration), by operation and status."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        with telemetry.span(
+            telemetry.GRAPH_CALL,
+            kind=SpanKind.CLIENT,
+            attributes={
+                "http.request.method": request.method,
+                "auditbot.operation": graph_operation(request),
+            },
+        ) as span:
+            response = await self._inner.handle_async_request(request)
+            span.set_attribute("http.response.status_code", response.status_code)
+            span.set_attribute(telemetry.OUTCOME, str(response.status_code))
+            return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class MsGraph:
     """One GraphServiceClient per process: directory, calendar, files, tracker, mail, app installs."""
 
@@ -129,7 +174,10 @@ class MsGraph:
             for m in KiotaClientFactory.get_default_middleware(None)
             if not isinstance(m, RetryHandler)
         ]
-        http = httpx.AsyncClient(verify=_tls(settings.ca_bundle), timeout=httpx.Timeout(30.0))
+        http = httpx.AsyncClient(
+            transport=_TracedTransport(httpx.AsyncHTTPTransport(verify=_tls(settings.ca_bundle))),
+            timeout=httpx.Timeout(30.0),
+        )
         self._http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
         self._adapter = GraphRequestAdapter(auth, client=self._http)
         self._adapter.base_url = settings.graph_url.rstrip("/")

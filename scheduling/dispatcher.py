@@ -16,6 +16,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from opentelemetry.trace import SpanKind
+
+from audits import telemetry
 from audits.clock import Clock
 from store import outbox_queue
 from store.db import Database
@@ -178,6 +181,19 @@ class Dispatcher:
             await self._send_one(row)
 
     async def _send_one(self, row: OutboxRow) -> None:
+        with telemetry.span(
+            telemetry.OUTBOX_SEND,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "auditbot.channel": row.channel,
+                "auditbot.kind": row.kind,
+                "auditbot.attempt": row.attempts,  # counted when claimed
+            },
+        ) as span:
+            span.set_attribute(telemetry.OUTCOME, await self._deliver(row))
+
+    async def _deliver(self, row: OutboxRow) -> str:
+        """Sends one row and records what became of it: sent, retry, failed or dropped."""
         sender = self._sender(row)
         try:
             if sender is None:
@@ -185,20 +201,24 @@ class Dispatcher:
             await sender(row)
         except GiveUp as exc:
             await self._failed(row, str(exc), None)
+            return "failed"
         except Dropped as exc:
             log.info("outbox %s (%s) dropped: %s", row.id, row.kind, exc)
             async with self.db.transaction() as conn:
                 await outbox_queue.mark_dropped(conn, row.id, str(exc))
+            return "dropped"
         except RetryLater as exc:
             await self._retry(row, str(exc), exc.after)
+            return "retry"
         except Exception as exc:
             log.warning("outbox %s (%s): %s", row.id, row.kind, type(exc).__name__)
             await self._retry(row, f"{type(exc).__name__}: {exc}", None)
-        else:
-            await self._mark_sent(row.id)
-            if self._probe_at.pop((row.channel, row.kind), None) is not None:
-                async with self.db.transaction() as conn:  # it is back: the rest go now
-                    await outbox_queue.retry_now(conn, row.channel, row.kind, self.clock.now())
+            return "retry"
+        await self._mark_sent(row.id)
+        if self._probe_at.pop((row.channel, row.kind), None) is not None:
+            async with self.db.transaction() as conn:  # it is back: the rest go now
+                await outbox_queue.retry_now(conn, row.channel, row.kind, self.clock.now())
+        return "sent"
 
     async def _mark_sent(self, row_id: int) -> None:
         """Marks a row sent, in one transaction with the others that finished while it

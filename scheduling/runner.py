@@ -20,6 +20,9 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from opentelemetry import trace
+
+from audits import telemetry
 from audits.catalog import Catalog
 from audits.clock import Clock
 from audits.errors import NotFound
@@ -101,6 +104,11 @@ class Runner:
         return self.last_failure if self.failures >= FAILING_ROUNDS else None
 
     async def _fire(self, row: TimerRow, now: datetime) -> None:
+        with telemetry.span(telemetry.TIMER_FIRE) as span:
+            span.set_attribute(telemetry.OUTCOME, await self._fired(row, now))
+
+    async def _fired(self, row: TimerRow, now: datetime) -> str:
+        """Fires one timer; says what became of it (the span's outcome)."""
         async with self.db.transaction() as conn:
             try:
                 audit = await audit_rows.load_audit(conn, row.audit_id)
@@ -108,22 +116,22 @@ class Runner:
                 await timer_queue.finish_timer(
                     conn, row.id, self.worker, now, TimerStatus.CANCELLED
                 )
-                return
+                return "audit gone"
             planned = plan(audit, self.catalog.policy(audit.policy), self.calendar)
             reminder = next((r for r in planned if r.key == row.key), None)
             if reminder is None:  # the step is done, or no longer reminded
                 await timer_queue.finish_timer(
                     conn, row.id, self.worker, now, TimerStatus.CANCELLED
                 )
-                return
+                return "cancelled"
             if reminder.at > now:  # moved since it was set
                 await timer_queue.reschedule_timer(conn, row.id, self.worker, reminder.at)
-                return
+                return "moved"
             if not await timer_queue.finish_timer(conn, row.id, self.worker, now):
-                return  # the claim lapsed and another runner has it
+                return "taken"  # the claim lapsed and another runner has it
             if _superseded(reminder, planned, now):
                 log.info("timer %s collapsed into a later reminder", reminder.key)
-                return
+                return "superseded"
             items = self._outbox_items(audit, reminder, now)
             fresh = [i for i in items if not await outbox_queue.outbox_key_exists(conn, i.key)]
             await outbox_queue.enqueue_items(conn, fresh, now)
@@ -141,6 +149,9 @@ class Runner:
                 ],
             )
         log.info("timer %s fired: %d notice(s)", reminder.key, len(fresh))
+        trace.get_current_span().set_attribute("auditbot.kind", reminder.kind.value)
+        trace.get_current_span().set_attribute("auditbot.notices", len(fresh))
+        return "fired"
 
     def _outbox_items(self, audit: Audit, r: Reminder, now: datetime) -> list[OutboxItem]:
         return [

@@ -299,10 +299,16 @@ async def children_in_cycle(
 
 
 async def next_audit_number(conn: AsyncConnection, cycle: str) -> int:
+    """One past the month's highest number. Ids are zero-padded to three digits, so past
+    999 the string maximum is wrong ("202501-999" > "202501-1000"): the longest id wins
+    first, then the string maximum among ids of that length."""
     prefix = cycle.replace("-", "") + "-"
     last = (
         await conn.execute(
-            sa.select(sa.func.max(audits.c.id)).where(audits.c.id.like(prefix + "%"))
+            sa.select(audits.c.id)
+            .where(audits.c.id.like(prefix + "%"))
+            .order_by(sa.func.length(audits.c.id).desc(), audits.c.id.desc())
+            .limit(1)
         )
     ).scalar_one_or_none()
     return int(last.split("-")[1]) + 1 if last else 1

@@ -215,7 +215,18 @@ async def list_audits(
     overdue: bool = False,
     person: str | None = None,
 ) -> list[AuditRow]:
-    query = sa.select(audits).order_by(audits.c.id)
+    # The listed columns only: the `state` JSON is never read for a row that is only listed.
+    query = sa.select(
+        audits.c.id,
+        audits.c.child_id,
+        audits.c.cycle,
+        audits.c.strand,
+        audits.c.team,
+        audits.c.status,
+        audits.c.auditor_grade,
+        audits.c.moderated_grade,
+        audits.c.case_of_concern,
+    ).order_by(audits.c.id)
     if status:
         query = query.where(audits.c.status == status)
     if person:  # named on the audit, or owning one of its open steps (a standing role)
@@ -238,9 +249,13 @@ async def list_audits(
             )
         )
     rows = (await conn.execute(query)).all()
+    # The open deadlines of the listed audits only, not of every audit in the database.
+    listed = query.with_only_columns(audits.c.id).order_by(None).scalar_subquery()
     open_deadlines = (
         await conn.execute(
-            sa.select(deadlines).where(deadlines.c.done_at.is_(None)).order_by(deadlines.c.due_at)
+            sa.select(deadlines.c.audit_id, deadlines.c.step, deadlines.c.owner, deadlines.c.due_at)
+            .where(deadlines.c.done_at.is_(None), deadlines.c.audit_id.in_(listed))
+            .order_by(deadlines.c.due_at)
         )
     ).all()
     nxt: dict[str, Any] = {}
@@ -299,10 +314,16 @@ async def children_in_cycle(
 
 
 async def next_audit_number(conn: AsyncConnection, cycle: str) -> int:
+    """One past the month's highest number. Ids are zero-padded to three digits, so past
+    999 the string maximum is wrong ("202501-999" > "202501-1000"): the longest id wins
+    first, then the string maximum among ids of that length."""
     prefix = cycle.replace("-", "") + "-"
     last = (
         await conn.execute(
-            sa.select(sa.func.max(audits.c.id)).where(audits.c.id.like(prefix + "%"))
+            sa.select(audits.c.id)
+            .where(audits.c.id.like(prefix + "%"))
+            .order_by(sa.func.length(audits.c.id).desc(), audits.c.id.desc())
+            .limit(1)
         )
     ).scalar_one_or_none()
     return int(last.split("-")[1]) + 1 if last else 1

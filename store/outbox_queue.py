@@ -165,6 +165,16 @@ async def channels_ready(conn: AsyncConnection, now: datetime, channels: Sequenc
     return {str(channel) for channel in found.scalars()}
 
 
+def _head_of_lane() -> sa.ColumnElement[bool]:
+    """A row no earlier pending row of its lane holds back (read through `ix_outbox_lane`)."""
+    earlier = outbox.alias("earlier")
+    return ~sa.exists().where(
+        earlier.c.lane == outbox.c.lane,
+        earlier.c.status == OutboxStatus.PENDING.value,
+        earlier.c.id < outbox.c.id,
+    )
+
+
 async def claim_outbox(
     conn: AsyncConnection,
     now: datetime,
@@ -179,13 +189,9 @@ async def claim_outbox(
     row whose worker died becomes sendable again when the lease lapses.
     """
     pending = OutboxStatus.PENDING.value
-    earlier = outbox.alias("earlier")
-    head_of_lane = ~sa.exists().where(
-        earlier.c.lane == outbox.c.lane, earlier.c.status == pending, earlier.c.id < outbox.c.id
-    )
     query = (
         sa.select(outbox.c.id)
-        .where(outbox.c.status == pending, outbox.c.available_at <= now, head_of_lane)
+        .where(outbox.c.status == pending, outbox.c.available_at <= now, _head_of_lane())
         .order_by(outbox.c.urgent.desc(), outbox.c.id)
         .limit(limit)
     )
@@ -332,7 +338,10 @@ class OutboxFigures:
 
     pending: int
     oldest_created: datetime | None  # the oldest pending row's
-    oldest_due: datetime | None  # the earliest `available_at` of pending rows sendable now
+    # the earliest `available_at` of the rows the runner could send now: pending, due, and
+    # first of their lane. A row queued behind a card parked for a person with no
+    # conversation yet waits for that card, not for the runner.
+    oldest_due: datetime | None
     dead: int
 
 
@@ -348,7 +357,7 @@ async def outbox_figures(conn: AsyncConnection, now: datetime) -> OutboxFigures:
     oldest_due = (
         await conn.execute(
             sa.select(sa.func.min(outbox.c.available_at)).where(
-                outbox.c.status == pending, outbox.c.available_at <= now
+                outbox.c.status == pending, outbox.c.available_at <= now, _head_of_lane()
             )
         )
     ).scalar()

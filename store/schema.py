@@ -64,6 +64,7 @@ audits = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # One audit per child in each monthly sample.
     sa.UniqueConstraint("child_id", "cycle"),
+    sa.Index("ix_audits_cycle_team", "cycle", "team"),  # the month and team filters
 )
 
 participants = sa.Table(
@@ -86,6 +87,7 @@ deadlines = sa.Table(
     sa.Column("done_at", UTCDateTime),
     sa.Column("urgent", sa.Boolean, nullable=False, default=False),
     sa.Index("ix_deadlines_open_due", "done_at", "due_at"),
+    sa.Index("ix_deadlines_owner_open", "owner", "done_at"),
 )
 
 history = sa.Table(

@@ -178,3 +178,18 @@ async def test_allocation_writes_state_history_outbox_and_timers_together(servic
     assert audit.answers["about"].values["child_id"] == "1000001"
     assert audit.answers["about"].values["qaro"] == "iro1@council.example"
     assert audit.cycle == "2026-11" and audit.id == "202611-001"
+
+
+async def test_a_month_allocates_past_999_audits(service):
+    """1,200 audits in a month: the numbers go on past 999 (the string maximum of the ids
+    would give 1000 again after "202611-999" and the next upload would fail)."""
+    first = await service.allocate(
+        SYSTEM, rows(*(allocation(f"{2000000 + i}") for i in range(1000)))
+    )
+    assert first[998].audit.id == "202611-999" and first[999].audit.id == "202611-1000"
+    second = await service.allocate(
+        SYSTEM, rows(*(allocation(f"{3000000 + i}") for i in range(200)))
+    )
+    assert [o.audit.id for o in second[:2]] == ["202611-1001", "202611-1002"]
+    assert second[-1].audit.id == "202611-1200"
+    assert (await _counts(service))["audits"] == 1200

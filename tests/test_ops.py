@@ -298,6 +298,39 @@ async def test_readyz_watches_the_runner_and_the_outbox(db):
         await runner.cleanup()
 
 
+async def test_cards_queued_behind_a_parked_card_do_not_make_the_runner_behind(db):
+    """A person who never opened the bot: their first card is parked for hours (no
+    conversation), and the cards queued behind it in their lane wait for it, not for
+    the runner. Those rows, 25 minutes old, must not make /readyz 503."""
+    clock = FixedClock(START)
+    runner, url = await _serve_readyz(db, Beat(clock), clock)
+    try:
+        queued = START - timedelta(minutes=25)
+        async with db.transaction() as conn:
+            await outbox_queue.enqueue_items(
+                conn, [_item(f"card-{i}", "newcomer@council.example") for i in range(3)], queued
+            )
+            first = (await conn.execute(sa.select(sa.func.min(outbox.c.id)))).scalar_one()
+            # parked: the sender found no conversation and put it off by hours
+            await conn.execute(
+                outbox.update()
+                .where(outbox.c.id == first)
+                .values(available_at=START + timedelta(hours=6), attempts=1)
+            )
+        status, body = await _get(url)
+        assert status == 200, body
+        assert body["checks"]["outbox"]["pending"] == 3
+        assert body["checks"]["outbox"]["longest_wait_to_send_seconds"] == 0
+
+        # A row that is first of its own lane and has waited as long still counts.
+        async with db.transaction() as conn:
+            await outbox_queue.enqueue_items(conn, [_item("stuck")], queued)
+        status, body = await _get(url)
+        assert status == 503 and "the runner is behind" in body["failing"][0]
+    finally:
+        await runner.cleanup()
+
+
 async def _claim_one_with(db: Database, worker: str, clock: FixedClock) -> tuple[list[str], Runner]:
     """Runs the real runner loop with claims named `worker` until one row is sent or
     rounds have failed three times in a row; returns what was sent, and the runner."""

@@ -259,3 +259,32 @@ async def test_chats_of_strangers_are_kept_but_not_without_bound(db, monkeypatch
     async with db.reading() as conn:
         kept = (await conn.execute(sa.select(conversations.c.object_id))).scalars().all()
     assert sorted(kept) == ["known-1", *(f"stranger-{n:02}" for n in range(5, 25))]
+
+
+async def _listing_statements(db, person: str) -> list[str]:
+    """The SQL `list_audits` sends for one person's audits, caught as it is sent."""
+    sent: list[str] = []
+
+    def caught(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", caught)
+    try:
+        async with db.reading() as conn:
+            listed = await audit_rows.list_audits(conn, START, person=person)
+    finally:
+        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", caught)
+    assert listed
+    return sent
+
+
+async def test_listing_a_persons_audits_reads_no_state_and_does_not_grow_with_history(service):
+    """The list reads the listed columns only (never the `state` JSON) and the same
+    statements however many other audits the database holds."""
+    await service.allocate(SYSTEM, rows(allocation("1000001")))
+    auditor = (await service.get("202611-001")).participants.auditor
+    small = await _listing_statements(service.db, auditor)
+    await service.allocate(SYSTEM, rows(*(allocation(f"{4000000 + i}", n=2) for i in range(40))))
+    large = await _listing_statements(service.db, auditor)
+    assert len(large) == len(small)
+    assert not any("state" in s.split("FROM")[0] for s in large), large

@@ -154,31 +154,21 @@ class AuditService:
         with telemetry.span(
             telemetry.USE_CASE, {"auditbot.use_case": type(command).__name__}
         ) as span:
-            outcome = await self._execute(actor, audit_id, command, key, check, answered_by)
-            span.set_attribute(telemetry.OUTCOME, "applied")
-            return outcome
-
-    async def _execute(
-        self,
-        actor: str,
-        audit_id: str,
-        command: commands.Command,
-        key: str | None,
-        check: Callable[[Audit], None] | None,
-        answered_by: str | None,
-    ) -> Outcome:
-        for attempt in range(CONFLICT_RETRIES):
-            try:
-                return await self._apply_in_transaction(
-                    actor, audit_id, command, key, check, answered_by
-                )
-            except Conflict:
-                if attempt == CONFLICT_RETRIES - 1:
+            for attempt in range(CONFLICT_RETRIES):
+                try:
+                    outcome = await self._apply_in_transaction(
+                        actor, audit_id, command, key, check, answered_by
+                    )
+                except Conflict:
+                    if attempt == CONFLICT_RETRIES - 1:
+                        raise
+                    continue
+                except IntegrityError:
+                    if key is not None and await self._was_applied(key):
+                        raise AlreadyApplied("This was already saved.") from None
                     raise
-            except IntegrityError:
-                if key is not None and await self._was_applied(key):
-                    raise AlreadyApplied("This was already saved.") from None
-                raise
+                span.set_attribute(telemetry.OUTCOME, "applied")
+                return outcome
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _was_applied(self, key: str) -> bool:

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from sandbox.tls import _write_atomically
+from sandbox.tls import _write_atomically, pem_pair
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # Entra takes RSA signatures only: RS256 with x5t (SHA-1 thumbprint), PS256 with x5t#S256.
@@ -74,12 +74,7 @@ def make_certificate(
         .not_valid_after(start + valid_for)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+    return pem_pair(key, cert)
 
 
 def register_certificate(state_dir: Path, cert_pem: bytes) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CERT_NAME = "sandbox-cert.pem"
@@ -106,6 +107,11 @@ def _generate() -> tuple[bytes, bytes]:
         )
         .sign(key, hashes.SHA256())
     )
+    return pem_pair(key, cert)
+
+
+def pem_pair(key: CertificateIssuerPrivateKeyTypes, cert: x509.Certificate) -> tuple[bytes, bytes]:
+    """A private key (PKCS#8, unencrypted) and its certificate, both as PEM."""
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

@@ -19,6 +19,10 @@ Clients reach it unchanged, given `sandbox_env(port, state_dir)`:
   app's test certificate (private key and certificate in one PEM, made on first use and
   registered on the app); MSAL signs a client assertion with it, which the token endpoint
   checks as Entra does (sandbox/credentials.py).
+- A managed identity instead: `sandbox_managed_identity_env(port, state_dir)` adds App
+  Service's IDENTITY_ENDPOINT and IDENTITY_HEADER (GET /msi/token, read by MSAL); with
+  `federated=True` the identity's api://AzureADTokenExchange token is the app's client
+  assertion, trusted through the app's federated credential (sandbox/managed_identity.py).
 
 Admin (local only, no token): GET/POST /_sandbox/faults, GET/POST /_sandbox/grants, GET/DELETE /_sandbox/requests,
 POST /_sandbox/reset. Pages: /, /people, /people/{upn}/calendar, /files, /tracker, /mail.
@@ -39,6 +43,7 @@ from sandbox.server import (
     run_sandbox,
     sandbox_certificate_env,
     sandbox_env,
+    sandbox_managed_identity_env,
     start_sandbox,
 )
 
@@ -54,6 +59,7 @@ __all__ = [
     "run_sandbox",
     "sandbox_certificate_env",
     "sandbox_env",
+    "sandbox_managed_identity_env",
     "sandbox_user_id",
     "start_sandbox",
 ]

@@ -9,11 +9,13 @@ import binascii
 import uuid
 from typing import Any
 
+import jwt
 from aiohttp import web
 
 from sandbox.constants import CLIENT_ID, CLIENT_SECRET, TENANT, TOKEN_LIFETIME_SECONDS
 from sandbox.context import context_of
 from sandbox.credentials import ASSERTION_TYPE, check_assertion
+from sandbox.managed_identity import check_federated, is_federated
 from sandbox.state import now_iso
 
 
@@ -125,6 +127,21 @@ def _assertion_refused(request: web.Request, form: Any, assertion: str) -> web.R
             700016,
             f"Application with identifier '{client_id}' was not found in the directory '{TENANT}'.",
         )
+    try:
+        federated = is_federated(
+            jwt.get_unverified_header(assertion),
+            jwt.decode(assertion, options={"verify_signature": False}),
+            client_id,
+        )
+    except jwt.PyJWTError:
+        federated = False  # check_assertion refuses it as Entra does
+    if federated:
+        refusal = check_federated(
+            context_of(request).state_dir, context_of(request).base_url, assertion
+        )
+        if refusal is None:
+            return None
+        return _error(refusal.status, refusal.error, refusal.code, refusal.description)
     base = f"{context_of(request).base_url}/{TENANT}"
     # The documented audience is the token endpoint; Entra also takes the tenant's v2.0
     # issuer, as older guidance had it.

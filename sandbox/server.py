@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from sandbox import admin, credentials, identity, pages, tls
+from sandbox import admin, credentials, identity, managed_identity, pages, tls
 from sandbox.constants import CLIENT_ID, CLIENT_SECRET, DEFAULT_PORT, HOST, SITE_ID, TENANT
 from sandbox.context import CONTEXT, SandboxContext, context_of
 from sandbox.faults import FaultInjector, Faults
@@ -45,6 +45,21 @@ def sandbox_certificate_env(port: int, state_dir: Path) -> dict[str, str]:
     env = sandbox_env(port, state_dir)
     del env["AUDITBOT_CLIENT_SECRET"]
     env["AUDITBOT_CLIENT_CERTIFICATE"] = str(credentials.ensure_client_certificate(state_dir))
+    return env
+
+
+def sandbox_managed_identity_env(
+    port: int, state_dir: Path, *, federated: bool = False
+) -> dict[str, str]:
+    """The settings for auditbot on the sandbox's App Service with its user-assigned
+    managed identity, and the two variables App Service gives the process (read by MSAL).
+    `federated`: the app registration signs in with the identity's token as its assertion;
+    otherwise the identity itself gets the Graph token."""
+    env = sandbox_env(port, state_dir)
+    del env["AUDITBOT_CLIENT_SECRET"]
+    env["AUDITBOT_GRAPH_CREDENTIAL"] = "federated" if federated else "managed_identity"
+    env["AUDITBOT_MANAGED_IDENTITY_CLIENT_ID"] = managed_identity.IDENTITY_CLIENT_ID
+    env.update(managed_identity.managed_identity_env(f"https://{HOST}:{port}", state_dir))
     return env
 
 
@@ -82,6 +97,14 @@ class RunningSandbox:
     def certificate_env(self) -> dict[str, str]:
         """`env()` with the app's test certificate in place of its client secret."""
         return sandbox_certificate_env(self.port, self.state_dir)
+
+    def managed_identity_env(self, *, federated: bool = False) -> dict[str, str]:
+        """`env()` on App Service with the managed identity in place of the secret."""
+        return sandbox_managed_identity_env(self.port, self.state_dir, federated=federated)
+
+    def token_clients(self) -> list[str]:
+        """Whom the sandbox's Entra has given still-valid tokens to (client ids)."""
+        return self._context.store.token_clients()
 
     async def stop(self) -> None:
         await self._runner.cleanup()
@@ -166,6 +189,7 @@ def build_app(context: SandboxContext) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[CONTEXT] = context
     identity.register(app)
+    managed_identity.register(app)
     app.router.add_route("*", GRAPH_PREFIX + "/{tail:.*}", graph_endpoint)
     app.router.add_route("*", "/_upload/{token}", upload_endpoint)
     admin.register(app)

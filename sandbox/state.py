@@ -207,6 +207,13 @@ class Store:
         ).fetchone()
         return None if row is None else str(row["client_id"])
 
+    def token_clients(self) -> list[str]:
+        """The client ids still-valid tokens were issued to, oldest first."""
+        rows = self._db.execute(
+            "SELECT client_id FROM tokens WHERE expires_at > ? ORDER BY rowid", (time.time(),)
+        ).fetchall()
+        return [str(row["client_id"]) for row in rows]
+
     # -- users ----------------------------------------------------------------
 
     def users(self) -> list[Json]:

@@ -20,6 +20,7 @@ import pytest
 from botframework.connector.auth import CertificateServiceClientCredentialsFactory
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from auditbot.app import bot_credentials
 from auditbot.cli import main
@@ -32,6 +33,7 @@ from sandbox.credentials import (
     make_certificate,
     register_certificate,
 )
+from sandbox.managed_identity import IDENTITY_CLIENT_ID, identity_header
 from tests.support.apps import settings, started_app
 from tests.support.council import ROLES_FILE, allocate_sample
 from tests.support.people import AUDITOR, IRO
@@ -328,3 +330,114 @@ async def test_the_bot_gets_a_connector_token_with_its_certificate(sandbox, tmp_
     )
     assert refused.ok is False
     assert "AUDITBOT_BOT_CERTIFICATE" in refused.detail and "AADSTS700027" in refused.detail
+
+
+# ---------------------------------------------------------------- managed identity, federated
+
+_APP_SERVICE_VARIABLES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER")
+
+
+def _on_app_service(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """App Service's two variables go to the process's environment (MSAL reads them
+    there); the rest are auditbot's settings."""
+    for name in _APP_SERVICE_VARIABLES:
+        monkeypatch.setenv(name, env[name])
+    return {k: v for k, v in env.items() if k not in _APP_SERVICE_VARIABLES}
+
+
+@pytest.mark.parametrize("federated", [False, True], ids=["managed_identity", "federated"])
+async def test_the_bot_runs_an_allocation_signed_in_without_a_secret(
+    sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, federated: bool
+):
+    env = _on_app_service(sandbox.managed_identity_env(federated=federated), monkeypatch)
+    assert "AUDITBOT_CLIENT_SECRET" not in env
+    before = len(sandbox.token_clients())
+    async with started_app(tmp_path, env) as app:
+        assert app.graph is not None
+        assert app.graph.settings.credential == ("federated" if federated else "managed_identity")
+        await allocate_sample(app.service, 1)
+        await _send_all(app)
+        events = await app.graph.client.users.by_user_id(IRO).events.get()
+        assert events is not None and [e.subject for e in events.value or []] == [
+            "Audit 1234567 – IRO/CP chair comments due"
+        ]
+    # Graph's tokens went to the identity itself, or to the app through its federated
+    # credential: never to a secret, which the settings do not hold.
+    issued = sandbox.token_clients()[before:]
+    wanted = CLIENT_ID if federated else IDENTITY_CLIENT_ID
+    assert issued and set(issued) == {wanted}, issued
+
+
+async def test_the_identity_endpoint_refuses_as_app_service_does(sandbox: RunningSandbox):
+    url = f"{sandbox.base_url}/msi/token"
+    good = {
+        "api-version": "2019-08-01",
+        "resource": "https://graph.microsoft.com",
+        "client_id": IDENTITY_CLIENT_ID,
+    }
+    header = {"X-IDENTITY-HEADER": identity_header(sandbox.state_dir)}
+    cases = {
+        "no header": (good, {}, 401),
+        "wrong header": (good, {"X-IDENTITY-HEADER": "guess"}, 401),
+        "old api version": ({**good, "api-version": "2017-09-01"}, header, 400),
+        "another identity": ({**good, "client_id": str(uuid.uuid4())}, header, 400),
+        "no identity named": ({k: v for k, v in good.items() if k != "client_id"}, header, 400),
+        "unknown resource": ({**good, "resource": "https://vault.azure.net"}, header, 500),
+    }
+    async with httpx.AsyncClient(verify=str(sandbox.ca_file)) as http:
+        for name, (params, headers, status) in cases.items():
+            answer = await http.get(url, params=params, headers=headers)
+            assert answer.status_code == status, name
+            assert "access_token" not in answer.json(), name
+        answer = await http.get(url, params=good, headers=header)
+        assert answer.status_code == 200
+        assert answer.json()["client_id"] == IDENTITY_CLIENT_ID
+
+
+async def test_the_token_endpoint_refuses_federated_assertions_it_does_not_trust(
+    sandbox: RunningSandbox,
+):
+    """An assertion from another issuer, for another subject or audience, expired, or signed
+    by another key: refused with Entra's codes, however well-formed."""
+    from sandbox import managed_identity as mi
+
+    key = mi._signing_key(sandbox.state_dir)
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    good = {
+        "iss": mi.issuer(sandbox.base_url),
+        "sub": mi.IDENTITY_PRINCIPAL_ID,
+        "aud": mi.TOKEN_EXCHANGE,
+        "iat": now,
+        "exp": now + 600,
+    }
+    cases = {
+        "other issuer": (
+            {**good, "iss": "https://token.actions.githubusercontent.com"},
+            key,
+            700211,
+        ),
+        "other subject": ({**good, "sub": str(uuid.uuid4())}, key, 700213),
+        "other audience": ({**good, "aud": "api://somewhere-else"}, key, 700212),
+        "expired": ({**good, "exp": now - 3600}, key, 700024),
+        "another key": (good, other_key, 5002738),
+    }
+    for name, (claims, signer, code) in cases.items():
+        got, body = await _token(sandbox, jwt.encode(claims, signer, algorithm="RS256"))
+        assert got in (400, 401) and body["error_codes"] == [code], (name, body)
+        assert "access_token" not in body, name
+    got, body = await _token(sandbox, jwt.encode(good, key, algorithm="RS256"))
+    assert got == 200 and body["access_token"], body
+
+
+@pytest.mark.parametrize("federated", [False, True], ids=["managed_identity", "federated"])
+async def test_doctor_signs_in_with_the_managed_identity_and_says_so(
+    sandbox, tmp_path, monkeypatch, federated
+):
+    _, lines = await _doctor(
+        sandbox.managed_identity_env(federated=federated), tmp_path, monkeypatch
+    )
+    assert IDENTITY_CLIENT_ID in lines["graph credential"], lines
+    assert lines["graph credential"].startswith("ok "), lines
+    assert lines["graph token"].startswith("ok "), lines
+    assert ("federated" in lines["graph credential"]) is federated

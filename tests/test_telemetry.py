@@ -15,11 +15,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from auditbot.serve import serving
 from audits import commands as c
 from audits import telemetry
 from tests.support.apps import started_app
 from tests.support.council import allocate_sample
-from tests.support.people import IRO
+from tests.support.people import AUDITOR, IRO
+from tests.support.teams import Teams
 
 EXPORTER = InMemorySpanExporter()
 READER = InMemoryMetricReader()
@@ -102,3 +104,27 @@ def test_a_failure_is_recorded_by_its_type_not_its_message():
     assert span.attributes[telemetry.OUTCOME] == "ValueError"
     assert not span.events  # no exception event with its message
     assert "council.example" not in json.dumps(dict(span.attributes))
+
+
+async def test_a_turn_makes_a_server_span_with_its_kind_and_outcome_only(app, connector):
+    """A message and a refused tenant through the real bot server: each turn is one SERVER
+    span with the activity's type and its outcome, and nothing of what was said."""
+    EXPORTER.clear()
+    async with serving(app, "127.0.0.1", 0) as server:
+        teams = Teams(server, connector)
+        await teams.install(AUDITOR)
+        await teams.say(AUDITOR, "my audits about Sam Smith 1234567")
+        await teams.post(
+            teams.activity(AUDITOR, tenant="another-tenant", type="message", text="hi")
+        )
+    turns = [s for s in EXPORTER.get_finished_spans() if s.name == telemetry.TURN]
+    assert all(s.kind is trace.SpanKind.SERVER for s in turns)
+    seen = [
+        (s.attributes["auditbot.activity.type"], s.attributes[telemetry.OUTCOME]) for s in turns
+    ]
+    assert ("message", "answered") in seen, seen
+    assert ("installationUpdate", "answered") in seen, seen
+    assert ("message", "tenant refused") in seen, seen
+    everything = json.dumps([dict(s.attributes or {}) for s in turns])
+    for secret in ("@", "Sam", "1234567", "my audits"):
+        assert secret not in everything, secret

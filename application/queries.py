@@ -7,6 +7,7 @@ who may see what is decided by the caller (`application.access`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from audits.catalog import Catalog
 from audits.clock import Clock
@@ -16,7 +17,7 @@ from audits.wording import step_title
 from audits.workdays import UK, as_utc
 from audits.workflow import roles_of
 from cards import words
-from cards.home import MyAuditRow
+from cards.home import MAX_ROWS, MyAuditRow
 from cards.report import ReportSummary
 from cards.tracker import TrackerFilters, TrackerRow
 from reports.build import build_report
@@ -27,6 +28,15 @@ from store.db import Database
 
 # Standing roles that act on an audit waiting for the QA panel (no deadline of its own).
 PANEL_ROLES = frozenset({Role.PANEL, Role.QA_MANAGER})
+
+
+@dataclass(frozen=True)
+class MyAudits:
+    """The rows "my audits" shows (at most `MAX_ROWS`, most urgent first) and how many
+    audits the person has in all."""
+
+    rows: tuple[MyAuditRow, ...]
+    total: int
 
 
 @dataclass
@@ -41,53 +51,66 @@ class Queries:
         async with self.db.reading() as conn:
             return await audit_rows.load_audit(conn, audit_id)
 
-    async def audits_of(self, person: str) -> list[Audit]:
-        """Every audit that names this person or has a step waiting for them, by id."""
+    async def child_audit(self, person: str, child_id: str) -> Audit | None:
+        """The audit of this child's ID that names the person or waits for them, if any."""
         async with self.db.reading() as conn:
-            rows = await audit_rows.list_audits(conn, self.clock.now(), person=person)
-            return [await audit_rows.load_audit(conn, r.id) for r in rows]
-
-    async def my_audits(self, person: str) -> tuple[MyAuditRow, ...]:
-        """One row per audit that names the person or waits for them in any role
-        (standing roles too: an audit waiting for the QA panel is the panel's): their
-        part and their next step."""
-        now = self.clock.now()
-        rows = []
-        for audit in await self.waiting_for(person):
-            mine = [d for d in audit.deadlines.values() if d.open and d.owner == person]
-            nxt = min(mine, key=lambda d: d.due_at, default=None)
-            held = roles_of(audit, person, self.standing) | {d.role for d in mine}
-            roles = sorted(held or {Role.ACTION_OWNER}, key=lambda r: r.value)
-            title = step_title(nxt.step) if nxt else None
-            if nxt is None and self._panel_waits(audit, held):
-                title = words.PANEL_TITLE
-            rows.append(
-                MyAuditRow(
-                    audit_id=audit.id,
-                    child_id=audit.child_id,
-                    role_label=", ".join(r.label for r in roles),
-                    status_label=audit.status.label,
-                    next_step_title=title,
-                    next_due=nxt.due_at if nxt else None,
-                    overdue=bool(nxt and as_utc(nxt.due_at) < now),
-                )
+            rows = await audit_rows.list_audits(
+                conn, self.clock.now(), person=person, child_id=child_id
             )
-        return tuple(rows)
+            return await audit_rows.load_audit(conn, rows[0].id) if rows else None
 
-    async def waiting_for(self, person: str) -> list[Audit]:
-        """The person's audits, and those waiting for a panel they sit on."""
-        found = {a.id: a for a in await self.audits_of(person)}
-        if any(self.standing.holds(person, role) for role in PANEL_ROLES):
-            async with self.db.reading() as conn:
-                listed = await audit_rows.list_audits(
-                    conn, self.clock.now(), status=Status.MODERATED.value
+    async def my_audits(self, person: str) -> MyAudits:
+        """The person's audits, most urgent first: one row per audit that names the person
+        or waits for them in any role (standing roles too: an audit waiting for the QA
+        panel is the panel's), their part and their next step.
+
+        Only the rows a card shows (`MAX_ROWS`) are read whole; the rest are counted from
+        the listed columns and the person's open steps, so the answer does not grow with
+        their history."""
+        now = self.clock.now()
+        async with self.db.reading() as conn:
+            listed = {r.id: r for r in await audit_rows.list_audits(conn, now, person=person)}
+            if any(self.standing.holds(person, role) for role in PANEL_ROLES):
+                panel_policies = [n for n, p in self.catalog.policies.items() if p.panel]
+                for row in await audit_rows.list_audits(
+                    conn, now, status=Status.MODERATED.value, policies=panel_policies
+                ):
+                    listed.setdefault(row.id, row)
+            own: dict[str, audit_rows.OpenStep] = {}
+            for step in await audit_rows.open_steps_of(conn, person):
+                own.setdefault(step.audit_id, step)  # soonest first
+
+            def urgency(audit_id: str) -> tuple[bool, bool, float, str]:
+                step = own.get(audit_id)
+                due = step.due_at if step else None
+                return (
+                    not (due is not None and as_utc(due) < now),
+                    due is None,
+                    due.timestamp() if due else 0.0,
+                    audit_id,
                 )
-                for row in listed:
-                    if row.id not in found:
-                        audit = await audit_rows.load_audit(conn, row.id)
-                        if self._panel_waits(audit, roles_of(audit, person, self.standing)):
-                            found[audit.id] = audit
-        return [found[k] for k in sorted(found)]
+
+            shown = sorted(listed, key=urgency)[:MAX_ROWS]
+            audits = [await audit_rows.load_audit(conn, audit_id) for audit_id in shown]
+        return MyAudits(tuple(self._my_row(audit, person, now) for audit in audits), len(listed))
+
+    def _my_row(self, audit: Audit, person: str, now: datetime) -> MyAuditRow:
+        mine = [d for d in audit.deadlines.values() if d.open and d.owner == person]
+        nxt = min(mine, key=lambda d: d.due_at, default=None)
+        held = roles_of(audit, person, self.standing) | {d.role for d in mine}
+        roles = sorted(held or {Role.ACTION_OWNER}, key=lambda r: r.value)
+        title = step_title(nxt.step) if nxt else None
+        if nxt is None and self._panel_waits(audit, held):
+            title = words.PANEL_TITLE
+        return MyAuditRow(
+            audit_id=audit.id,
+            child_id=audit.child_id,
+            role_label=", ".join(r.label for r in roles),
+            status_label=audit.status.label,
+            next_step_title=title,
+            next_due=nxt.due_at if nxt else None,
+            overdue=bool(nxt and as_utc(nxt.due_at) < now),
+        )
 
     def _panel_waits(self, audit: Audit, roles: set[Role]) -> bool:
         return (
@@ -98,15 +121,12 @@ class Queries:
 
     async def most_urgent(self, person: str) -> Audit | None:
         """The audit whose open step for this person is due first (ties: by audit id)."""
-        waiting = [
-            (d.due_at, a.id, a)
-            for a in await self.audits_of(person)
-            for d in a.deadlines.values()
-            if d.open and d.owner == person
-        ]
-        if not waiting:
-            return None
-        return min(waiting, key=lambda w: (w[0], w[1]))[2]
+        async with self.db.reading() as conn:
+            steps = await audit_rows.open_steps_of(conn, person)
+            if not steps:
+                return None
+            first = min(steps, key=lambda s: (as_utc(s.due_at), s.audit_id))
+            return await audit_rows.load_audit(conn, first.audit_id)
 
     async def tracker(self, filters: TrackerFilters) -> tuple[TrackerRow, ...]:
         """Every audit's tracker row (the card pages and filters them)."""

@@ -265,7 +265,7 @@ async def help_(app: Services, press: Press) -> Reply:
 
 @ACTIONS.shows(Verb.MY_AUDITS)
 async def my_audits(app: Services, press: Press) -> Reply:
-    return Reply(follow_up=MyAuditsView(await app.queries.my_audits(press.person)))
+    return Reply(follow_up=MyAuditsView.of(await app.queries.my_audits(press.person)))
 
 
 @ACTIONS.shows(Verb.TRACKER_PAGE)
@@ -435,7 +435,7 @@ def _help(app: Services | None, person: str) -> HelpView:
 
 @COMMANDS.route("my audits", "audits")
 async def my_audits_command(app: Services, person: str, rest: str) -> Reply:
-    return Reply(follow_up=MyAuditsView(await app.queries.my_audits(person)))
+    return Reply(follow_up=MyAuditsView.of(await app.queries.my_audits(person)))
 
 
 @COMMANDS.route("resume")
@@ -443,7 +443,7 @@ async def resume(app: Services, person: str, rest: str) -> Reply:
     """Where the person left off: their step due first, or their audits."""
     audit = await app.queries.most_urgent(person)
     if audit is None:
-        return Reply(follow_up=MyAuditsView(await app.queries.my_audits(person)))
+        return Reply(follow_up=MyAuditsView.of(await app.queries.my_audits(person)))
     return Reply(follow_up=app.navigator.where(person, audit))
 
 
@@ -454,10 +454,10 @@ async def status(app: Services, person: str, rest: str) -> Reply | None:
     if len(said) != 1:
         return None
     child_id = said[0].lower()
-    for audit in await app.queries.audits_of(person):
-        if audit.child_id.lower() == child_id:
-            mine = any(d.open and d.owner == person for d in audit.deadlines.values())
-            return Reply(follow_up=StatusView(audit, app.clock.now(), mine))
+    audit = await app.queries.child_audit(person, child_id)
+    if audit is not None:
+        mine = any(d.open and d.owner == person for d in audit.deadlines.values())
+        return Reply(follow_up=StatusView(audit, app.clock.now(), mine))
     return Reply(text=words.NO_SUCH_CHILD.format(child_id=said[0].lower()))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from audits.model import Audit
 from audits.policies import Policy
@@ -18,6 +19,9 @@ from cards.actions import Card
 from cards.home import MyAuditRow
 from cards.report import ReportSummary
 from cards.tracker import TrackerFilters, TrackerRow
+
+if TYPE_CHECKING:
+    from application.queries import MyAudits
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,11 @@ class WelcomeView:
 @dataclass(frozen=True)
 class MyAuditsView:
     rows: tuple[MyAuditRow, ...]
+    total: int | None = None  # all the person's audits; None: just the rows
+
+    @classmethod
+    def of(cls, page: MyAudits) -> MyAuditsView:
+        return cls(page.rows, page.total)
 
 
 @dataclass(frozen=True)

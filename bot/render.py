@@ -49,8 +49,8 @@ def _card(view: View, names: Mapping[str, str]) -> dict[str, Any]:
             return cards.help_card(qa)
         case WelcomeView():
             return cards.welcome_card(None)
-        case MyAuditsView(rows):
-            return cards.my_audits_card(list(rows))
+        case MyAuditsView(rows, total):
+            return cards.my_audits_card(list(rows), total)
         case TrackerView(rows, filters, page):
             return tracker_card(rows, filters, page, names)
         case AuditDetailsView(audit, now):

@@ -83,21 +83,23 @@ class MyAuditRow:
         )
 
 
-def my_audits_card(rows: list[MyAuditRow]) -> dict[str, Any]:
-    """The person's audits, overdue first, each with an Open button. Child's IDs only."""
+def my_audits_card(rows: list[MyAuditRow], total: int | None = None) -> dict[str, Any]:
+    """The person's audits, overdue first, each with an Open button. Child's IDs only.
+    `total`: how many audits they have in all, when `rows` are only the most urgent."""
     if not rows:
         return k.card([k.heading(words.MY_AUDITS_TITLE), k.text(words.NO_AUDITS)])
     ordered = sorted(rows, key=_urgency)
+    count = max(total or 0, len(ordered))
     shown = ordered[:MAX_ROWS]
     body: list[k.Element] = [k.heading(words.MY_AUDITS_TITLE)]
     body += [_row(row) for row in shown]
-    if len(ordered) > len(shown):
-        body.append(k.text(words.more_audits(len(ordered) - len(shown)), subtle=True))
+    if count > len(shown):
+        body.append(k.text(words.more_audits(count - len(shown)), subtle=True))
     card = k.card(body)
     while not k.fits(card) and len(shown) > 1:
         shown = shown[:-1]
         body = [k.heading(words.MY_AUDITS_TITLE), *(_row(row) for row in shown)]
-        body.append(k.text(words.more_audits(len(ordered) - len(shown)), subtle=True))
+        body.append(k.text(words.more_audits(count - len(shown)), subtle=True))
         card = k.card(body)
     return card
 

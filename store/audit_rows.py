@@ -8,7 +8,7 @@ who is in which audit, which step is next and when it is due.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -214,6 +214,8 @@ async def list_audits(
     status: str | None = None,
     overdue: bool = False,
     person: str | None = None,
+    policies: Collection[str] | None = None,
+    child_id: str | None = None,
 ) -> list[AuditRow]:
     # The listed columns only: the `state` JSON is never read for a row that is only listed.
     query = sa.select(
@@ -229,6 +231,10 @@ async def list_audits(
     ).order_by(audits.c.id)
     if status:
         query = query.where(audits.c.status == status)
+    if policies is not None:
+        query = query.where(audits.c.policy.in_(list(policies)))
+    if child_id is not None:  # a child's ID as typed: without regard to case
+        query = query.where(sa.func.lower(audits.c.child_id) == child_id.lower())
     if person:  # named on the audit, or owning one of its open steps (a standing role)
         query = query.where(
             audits.c.id.in_(
@@ -282,6 +288,26 @@ async def list_audits(
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class OpenStep:
+    """A step a person owns and has not done: what "my audits" orders by."""
+
+    audit_id: str
+    step: str
+    role: str
+    due_at: datetime
+
+
+async def open_steps_of(conn: AsyncConnection, person: str) -> list[OpenStep]:
+    """The person's open steps on every audit, soonest first (index ix_deadlines_owner_open)."""
+    rows = await conn.execute(
+        sa.select(deadlines.c.audit_id, deadlines.c.step, deadlines.c.role, deadlines.c.due_at)
+        .where(deadlines.c.owner == person, deadlines.c.done_at.is_(None))
+        .order_by(deadlines.c.due_at, deadlines.c.audit_id)
+    )
+    return [OpenStep(**r._mapping) for r in rows]
 
 
 async def audits_created_between(

@@ -288,3 +288,50 @@ async def test_listing_a_persons_audits_reads_no_state_and_does_not_grow_with_hi
     large = await _listing_statements(service.db, auditor)
     assert len(large) == len(small)
     assert not any("state" in s.split("FROM")[0] for s in large), large
+
+
+async def _statements(db, work) -> tuple[list[str], object]:
+    """The SQL `work()` sends, caught as it is sent, and what it returned."""
+    sent: list[str] = []
+
+    def caught(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", caught)
+    try:
+        result = await work()
+    finally:
+        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", caught)
+    return sent, result
+
+
+async def test_my_audits_reads_whole_only_the_rows_it_shows(service, standing):
+    """Someone on more audits than a card holds: "my audits" reads whole (the state JSON)
+    only the MAX_ROWS it shows, most urgent first, counts the rest, and sends the same
+    statements however many other people's audits the database holds."""
+    from application.queries import Queries
+    from cards.home import MAX_ROWS
+
+    queries = Queries(service.db, service.catalog, service.clock, standing)
+    many = MAX_ROWS + 15
+    await service.allocate(SYSTEM, rows(*(allocation(f"{3000000 + i}") for i in range(many))))
+    auditor = (await service.get("202611-001")).participants.auditor
+
+    def state_reads(sent: list[str]) -> int:
+        return sum("state" in s.split("FROM")[0] for s in sent)
+
+    small, page = await _statements(service.db, lambda: queries.my_audits(auditor))
+    assert page.total == many and len(page.rows) == MAX_ROWS
+    assert state_reads(small) == MAX_ROWS, small
+    due = [r.next_due for r in page.rows]
+    assert due == sorted(due)  # the most urgent first
+    await service.allocate(SYSTEM, rows(*(allocation(f"{5000000 + i}", n=2) for i in range(40))))
+    large, again = await _statements(service.db, lambda: queries.my_audits(auditor))
+    assert len(large) == len(small) and again == page
+
+    # `status <child's ID>` and `resume` read one audit whole, not all of the person's.
+    sent, audit = await _statements(service.db, lambda: queries.child_audit(auditor, "3000007"))
+    assert audit is not None and audit.child_id == "3000007" and state_reads(sent) == 1
+    sent, urgent = await _statements(service.db, lambda: queries.most_urgent(auditor))
+    assert urgent is not None and state_reads(sent) == 1
+    assert await queries.child_audit(auditor, "5000001") is None  # not theirs

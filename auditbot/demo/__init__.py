@@ -240,7 +240,7 @@ async def _print_who_has_what(app: App, you: DemoPerson) -> None:
     width = max(len(display_name(p.upn)) for p in DEMO_PEOPLE)
     alias = max(len(p.alias) for p in DEMO_PEOPLE) + len("AS=")
     for person in DEMO_PEOPLE:
-        rows = await app.services.queries.my_audits(person.upn)
+        rows = (await app.services.queries.my_audits(person.upn)).rows
         waiting = [
             f"child's ID {r.child_id}: {r.next_step_title}"
             + (f" {uk_time(r.next_due)}" if r.next_due else "")

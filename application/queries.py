@@ -6,6 +6,7 @@ who may see what is decided by the caller (`application.access`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from audits.workflow import roles_of
 from cards import words
 from cards.home import MAX_ROWS, MyAuditRow
 from cards.report import ReportSummary
-from cards.tracker import TrackerFilters, TrackerRow
+from cards.tracker import PAGE_SIZE, TrackerFilters, TrackerRow
 from reports.build import build_report
 from reports.figures import AuditReport
 from reports.period import Period
@@ -37,6 +38,15 @@ class MyAudits:
 
     rows: tuple[MyAuditRow, ...]
     total: int
+
+
+@dataclass(frozen=True)
+class TrackerPage:
+    """One page of the tracker, in order, and how many audits match the filters."""
+
+    rows: tuple[TrackerRow, ...]
+    total: int
+    page: int
 
 
 @dataclass
@@ -128,28 +138,47 @@ class Queries:
             first = min(steps, key=lambda s: (as_utc(s.due_at), s.audit_id))
             return await audit_rows.load_audit(conn, first.audit_id)
 
-    async def tracker(self, filters: TrackerFilters) -> tuple[TrackerRow, ...]:
-        """Every audit's tracker row (the card pages and filters them)."""
+    async def tracker(self, filters: TrackerFilters, page: int = 1) -> TrackerPage:
+        """One page of the tracker (`PAGE_SIZE` rows, overdue first), filtered and paged in
+        SQL; a page past the last is the last."""
+        now = self.clock.now()
         async with self.db.reading() as conn:
-            rows = await audit_rows.list_audits(
-                conn,
-                self.clock.now(),
-                status=filters.status.value if filters.status else None,
-                overdue=filters.overdue,
-            )
-        return tuple(
-            TrackerRow(
-                audit_id=r.id,
-                child_id=r.child_id,
-                team=r.team,
-                status=r.status,
-                owner=r.next_owner,
-                next_step=r.next_step,
-                next_due=r.next_due,
-                overdue=r.overdue,
-                case_of_concern=r.case_of_concern,
-            )
-            for r in rows
+
+            async def read(number: int) -> tuple[list[audit_rows.AuditRow], int]:
+                return await audit_rows.tracker_page(
+                    conn,
+                    now,
+                    team=filters.team,
+                    status=filters.status.value if filters.status else None,
+                    overdue=filters.overdue,
+                    case_of_concern=filters.case_of_concern,
+                    offset=(number - 1) * PAGE_SIZE,
+                    limit=PAGE_SIZE,
+                )
+
+            page = max(1, page)
+            rows, total = await read(page)
+            last = max(1, math.ceil(total / PAGE_SIZE))
+            if page > last:
+                page = last
+                rows, total = await read(page)
+        return TrackerPage(
+            tuple(
+                TrackerRow(
+                    audit_id=r.id,
+                    child_id=r.child_id,
+                    team=r.team,
+                    status=r.status,
+                    owner=r.next_owner,
+                    next_step=r.next_step,
+                    next_due=r.next_due,
+                    overdue=r.overdue,
+                    case_of_concern=r.case_of_concern,
+                )
+                for r in rows
+            ),
+            total,
+            page,
         )
 
     async def report(self, period: str | None) -> ReportSummary:

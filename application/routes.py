@@ -273,7 +273,7 @@ async def tracker_page(app: Services, press: Press) -> Reply:
     """Another page of the tracker, in place of the one pressed: QA staff only."""
     app.access.must_be_qa(press.person)
     filters, page = TrackerFilters.from_data(dict(press.data))
-    return Reply(replace=TrackerView(await app.queries.tracker(filters), filters, page))
+    return Reply(replace=TrackerView.of(await app.queries.tracker(filters, page), filters))
 
 
 @ACTIONS.shows(Verb.AUDIT_DETAILS)
@@ -485,4 +485,4 @@ async def tracker(app: Services, person: str, rest: str) -> Reply:
         filters = TrackerFilters.parse(rest)
     except AuditError as exc:
         return Reply(text=str(exc))
-    return Reply(follow_up=TrackerView(await app.queries.tracker(filters), filters))
+    return Reply(follow_up=TrackerView.of(await app.queries.tracker(filters), filters))

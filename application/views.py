@@ -21,7 +21,7 @@ from cards.report import ReportSummary
 from cards.tracker import TrackerFilters, TrackerRow
 
 if TYPE_CHECKING:
-    from application.queries import MyAudits
+    from application.queries import MyAudits, TrackerPage
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,11 @@ class TrackerView:
     rows: tuple[TrackerRow, ...]
     filters: TrackerFilters
     page: int = 1
+    total: int | None = None  # audits matching the filters; None: `rows` are all of them
+
+    @classmethod
+    def of(cls, found: TrackerPage, filters: TrackerFilters) -> TrackerView:
+        return cls(found.rows, filters, found.page, found.total)
 
 
 @dataclass(frozen=True)

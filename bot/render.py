@@ -51,8 +51,8 @@ def _card(view: View, names: Mapping[str, str]) -> dict[str, Any]:
             return cards.welcome_card(None)
         case MyAuditsView(rows, total):
             return cards.my_audits_card(list(rows), total)
-        case TrackerView(rows, filters, page):
-            return tracker_card(rows, filters, page, names)
+        case TrackerView(rows, filters, page, total):
+            return tracker_card(rows, filters, page, names, total)
         case AuditDetailsView(audit, now):
             return audit_details_card(audit, now, names)
         case ReportView(summary, word_url, workbook_url):

@@ -140,13 +140,23 @@ def tracker_card(
     filters: TrackerFilters | None = None,
     page: int = 1,
     names: Mapping[str, str] = words.NO_NAMES,
+    total: int | None = None,
 ) -> dict[str, Any]:
-    """One page (10 rows) of the audits that match `filters`, overdue ones first."""
+    """One page (10 rows) of the audits that match `filters`, overdue ones first.
+
+    `total` given: `rows` are already that page, in order, of `total` matching audits
+    (the store filters and pages); else `rows` are every audit, filtered and paged here."""
     filters = filters or TrackerFilters()
-    chosen = sorted((r for r in rows if filters.matches(r)), key=_order)
-    pages = max(1, math.ceil(len(chosen) / PAGE_SIZE))
-    page = min(max(1, page), pages)
-    shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    if total is None:
+        chosen = sorted((r for r in rows if filters.matches(r)), key=_order)
+        total = len(chosen)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page = min(max(1, page), pages)
+        shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    else:
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page = min(max(1, page), pages)
+        shown = list(rows)[:PAGE_SIZE]
     body: list[k.Element] = [
         k.heading(words.TRACKER_TITLE),
         k.subtle(
@@ -154,7 +164,7 @@ def tracker_card(
                 filters.team, filters.status, filters.overdue, filters.case_of_concern
             )
         ),
-        k.subtle(words.tracker_page(page, pages, len(chosen))),
+        k.subtle(words.tracker_page(page, pages, total)),
     ]
     if not shown:
         body.append(k.text(words.TRACKER_EMPTY))

@@ -217,26 +217,15 @@ async def list_audits(
     policies: Collection[str] | None = None,
     child_id: str | None = None,
 ) -> list[AuditRow]:
-    # The listed columns only: the `state` JSON is never read for a row that is only listed.
-    query = sa.select(
-        audits.c.id,
-        audits.c.child_id,
-        audits.c.cycle,
-        audits.c.strand,
-        audits.c.team,
-        audits.c.status,
-        audits.c.auditor_grade,
-        audits.c.moderated_grade,
-        audits.c.case_of_concern,
-    ).order_by(audits.c.id)
+    conditions: list[Any] = []
     if status:
-        query = query.where(audits.c.status == status)
+        conditions.append(audits.c.status == status)
     if policies is not None:
-        query = query.where(audits.c.policy.in_(list(policies)))
+        conditions.append(audits.c.policy.in_(list(policies)))
     if child_id is not None:  # a child's ID as typed: without regard to case
-        query = query.where(sa.func.lower(audits.c.child_id) == child_id.lower())
+        conditions.append(sa.func.lower(audits.c.child_id) == child_id.lower())
     if person:  # named on the audit, or owning one of its open steps (a standing role)
-        query = query.where(
+        conditions.append(
             audits.c.id.in_(
                 sa.union(
                     sa.select(participants.c.audit_id).where(participants.c.person == person),
@@ -247,13 +236,34 @@ async def list_audits(
             )
         )
     if overdue:
-        query = query.where(
+        conditions.append(
             audits.c.id.in_(
                 sa.select(deadlines.c.audit_id).where(
                     deadlines.c.done_at.is_(None), deadlines.c.due_at < now
                 )
             )
         )
+    return await _listed(conn, now, *conditions)
+
+
+async def _listed(conn: AsyncConnection, now: datetime, *conditions: Any) -> list[AuditRow]:
+    """The listed columns of the audits the conditions pick, by id, each with its next open
+    deadline: the `state` JSON is never read for a row that is only listed."""
+    query = (
+        sa.select(
+            audits.c.id,
+            audits.c.child_id,
+            audits.c.cycle,
+            audits.c.strand,
+            audits.c.team,
+            audits.c.status,
+            audits.c.auditor_grade,
+            audits.c.moderated_grade,
+            audits.c.case_of_concern,
+        )
+        .where(*conditions)
+        .order_by(audits.c.id)
+    )
     rows = (await conn.execute(query)).all()
     # The open deadlines of the listed audits only, not of every audit in the database.
     listed = query.with_only_columns(audits.c.id).order_by(None).scalar_subquery()
@@ -288,6 +298,64 @@ async def list_audits(
             )
         )
     return result
+
+
+async def tracker_page(
+    conn: AsyncConnection,
+    now: datetime,
+    *,
+    team: str | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+    case_of_concern: bool = False,
+    offset: int = 0,
+    limit: int = 10,
+) -> tuple[list[AuditRow], int]:
+    """One page of the tracker and how many audits match: overdue first, then by the
+    next deadline (none last), then by id; filtered, ordered and paged in SQL, so a page
+    reads `limit` rows however many audits there are."""
+    soonest = (
+        sa.select(
+            deadlines.c.audit_id.label("audit_id"),
+            sa.func.min(deadlines.c.due_at).label("next_due"),
+        )
+        .where(deadlines.c.done_at.is_(None))
+        .group_by(deadlines.c.audit_id)
+        .subquery()
+    )
+    conditions: list[Any] = []
+    if team is not None:
+        conditions.append(sa.func.lower(audits.c.team) == team.lower())
+    if status is not None:
+        conditions.append(audits.c.status == status)
+    if overdue:
+        conditions.append(soonest.c.next_due < now)
+    if case_of_concern:
+        conditions.append(audits.c.case_of_concern.is_(True))
+    joined = audits.outerjoin(soonest, soonest.c.audit_id == audits.c.id)
+    total = (
+        await conn.execute(sa.select(sa.func.count()).select_from(joined).where(*conditions))
+    ).scalar_one()
+    late = sa.case((soonest.c.next_due < now, 0), else_=1)
+    none_due = sa.case((soonest.c.next_due.is_(None), 1), else_=0)
+    page = (
+        (
+            await conn.execute(
+                sa.select(audits.c.id)
+                .select_from(joined)
+                .where(*conditions)
+                .order_by(late, none_due, soonest.c.next_due, audits.c.id)
+                .offset(offset)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not page:
+        return [], int(total)
+    found = {r.id: r for r in await _listed(conn, now, audits.c.id.in_(list(page)))}
+    return [found[audit_id] for audit_id in page], int(total)
 
 
 @dataclass(frozen=True)

@@ -789,8 +789,8 @@ async def _tracker_card(
 ) -> dict[str, Any]:
     """The tracker card as the bot shows it: the application's query, then the card."""
     filters = filters or TrackerFilters()
-    rows = await Queries(db, load_catalog(), FixedClock(now)).tracker(filters)
-    return tracker_card(rows, filters, page)
+    found = await Queries(db, load_catalog(), FixedClock(now)).tracker(filters, page)
+    return tracker_card(found.rows, filters, found.page, total=found.total)
 
 
 def _row_ids(card: dict[str, Any]) -> list[str]:

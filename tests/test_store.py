@@ -335,3 +335,52 @@ async def test_my_audits_reads_whole_only_the_rows_it_shows(service, standing):
     sent, urgent = await _statements(service.db, lambda: queries.most_urgent(auditor))
     assert urgent is not None and state_reads(sent) == 1
     assert await queries.child_audit(auditor, "5000001") is None  # not theirs
+
+
+async def test_the_tracker_pages_in_sql_as_the_card_would_page_every_row(service, standing):
+    """Each page the store gives, for each filter, is the card's own paging of every row;
+    a page reads no `state` and the same statements however many audits there are."""
+    from application.queries import Queries
+    from audits.model import Status
+    from cards.tracker import TrackerFilters, TrackerRow, tracker_card
+
+    await service.allocate(SYSTEM, rows(*(allocation(f"{3100000 + i}") for i in range(12))))
+    service.clock.advance(timedelta(days=7))
+    await service.allocate(SYSTEM, rows(*(allocation(f"{3200000 + i}") for i in range(11))))
+    later = Queries(
+        service.db, service.catalog, type(service.clock)(START + timedelta(days=9)), standing
+    )
+    async with service.db.reading() as conn:
+        every = [
+            TrackerRow(
+                r.id,
+                r.child_id,
+                r.team,
+                r.status,
+                r.next_owner,
+                r.next_step,
+                r.next_due,
+                r.overdue,
+                r.case_of_concern,
+            )
+            for r in await audit_rows.list_audits(conn, later.clock.now())
+        ]
+    assert any(r.overdue for r in every) and not all(r.overdue for r in every)
+    for filters in (
+        TrackerFilters(),
+        TrackerFilters(overdue=True),
+        TrackerFilters(team="safeguarding team 1"),
+        TrackerFilters(team="Nobody's team"),
+        TrackerFilters(status=Status.ALLOCATED),
+        TrackerFilters(case_of_concern=True),
+    ):
+        for page in (1, 2, 3, 9):
+            found = await later.tracker(filters, page)
+            paged = tracker_card(found.rows, filters, found.page, total=found.total)
+            assert paged == tracker_card(every, filters, page), (filters, page)
+
+    small, _ = await _statements(service.db, lambda: later.tracker(TrackerFilters(), 2))
+    await service.allocate(SYSTEM, rows(*(allocation(f"{5100000 + i}", n=2) for i in range(40))))
+    large, found = await _statements(service.db, lambda: later.tracker(TrackerFilters(), 2))
+    assert len(large) == len(small) and len(found.rows) == 10 and found.total == 63
+    assert not any("state" in s.split("FROM")[0] for s in large), large

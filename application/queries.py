@@ -74,35 +74,16 @@ class Queries:
         or waits for them in any role (standing roles too: an audit waiting for the QA
         panel is the panel's), their part and their next step.
 
-        Only the rows a card shows (`MAX_ROWS`) are read whole; the rest are counted from
-        the listed columns and the person's open steps, so the answer does not grow with
-        their history."""
+        The store chooses, orders and counts them; only the rows a card shows (`MAX_ROWS`)
+        are read whole, so the answer does not grow with their history."""
         now = self.clock.now()
+        panel = None
+        if any(self.standing.holds(person, role) for role in PANEL_ROLES):
+            panel = [name for name, p in self.catalog.policies.items() if p.panel]
         async with self.db.reading() as conn:
-            listed = {r.id: r for r in await audit_rows.list_audits(conn, now, person=person)}
-            if any(self.standing.holds(person, role) for role in PANEL_ROLES):
-                panel_policies = [n for n, p in self.catalog.policies.items() if p.panel]
-                for row in await audit_rows.list_audits(
-                    conn, now, status=Status.MODERATED.value, policies=panel_policies
-                ):
-                    listed.setdefault(row.id, row)
-            own: dict[str, audit_rows.OpenStep] = {}
-            for step in await audit_rows.open_steps_of(conn, person):
-                own.setdefault(step.audit_id, step)  # soonest first
-
-            def urgency(audit_id: str) -> tuple[bool, bool, float, str]:
-                step = own.get(audit_id)
-                due = step.due_at if step else None
-                return (
-                    not (due is not None and as_utc(due) < now),
-                    due is None,
-                    due.timestamp() if due else 0.0,
-                    audit_id,
-                )
-
-            shown = sorted(listed, key=urgency)[:MAX_ROWS]
+            shown, total = await audit_rows.most_urgent_of(conn, now, person, panel, MAX_ROWS)
             audits = [await audit_rows.load_audit(conn, audit_id) for audit_id in shown]
-        return MyAudits(tuple(self._my_row(audit, person, now) for audit in audits), len(listed))
+        return MyAudits(tuple(self._my_row(audit, person, now) for audit in audits), total)
 
     def _my_row(self, audit: Audit, person: str, now: datetime) -> MyAuditRow:
         mine = [d for d in audit.deadlines.values() if d.open and d.owner == person]

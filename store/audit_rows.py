@@ -358,6 +358,59 @@ async def tracker_page(
     return [found[audit_id] for audit_id in page], int(total)
 
 
+async def most_urgent_of(
+    conn: AsyncConnection,
+    now: datetime,
+    person: str,
+    panel_policies: Collection[str] | None = None,
+    limit: int = 25,
+) -> tuple[list[str], int]:
+    """The ids of the person's `limit` most urgent audits, and how many they have: those
+    that name them, have an open step of theirs, or (`panel_policies` given: they sit on
+    the panel) wait for the panel under one of those policies. Most urgent: their own
+    soonest open step overdue first, then by it (none last), then by id. Chosen, ordered
+    and counted in SQL (indexes on participants' person and deadlines' owner)."""
+    theirs: list[Any] = [
+        sa.select(participants.c.audit_id.label("audit_id")).where(participants.c.person == person),
+        sa.select(deadlines.c.audit_id).where(
+            deadlines.c.owner == person, deadlines.c.done_at.is_(None)
+        ),
+    ]
+    if panel_policies is not None:
+        theirs.append(
+            sa.select(audits.c.id).where(
+                audits.c.status == Status.MODERATED.value,
+                audits.c.policy.in_(list(panel_policies)),
+            )
+        )
+    chosen = sa.union(*theirs).subquery()
+    own = (
+        sa.select(
+            deadlines.c.audit_id.label("audit_id"),
+            sa.func.min(deadlines.c.due_at).label("due_at"),
+        )
+        .where(deadlines.c.owner == person, deadlines.c.done_at.is_(None))
+        .group_by(deadlines.c.audit_id)
+        .subquery()
+    )
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(chosen))).scalar_one()
+    late = sa.case((own.c.due_at < now, 0), else_=1)
+    none_due = sa.case((own.c.due_at.is_(None), 1), else_=0)
+    ids = (
+        (
+            await conn.execute(
+                sa.select(chosen.c.audit_id)
+                .select_from(chosen.outerjoin(own, own.c.audit_id == chosen.c.audit_id))
+                .order_by(late, none_due, own.c.due_at, chosen.c.audit_id)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return list(ids), int(total)
+
+
 @dataclass(frozen=True)
 class OpenStep:
     """A step a person owns and has not done: what "my audits" orders by."""

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +15,6 @@ from audits.errors import AuditError
 # so a light command does not load the database, the cards and the bot (bench/startup.py).
 if TYPE_CHECKING:
     from auditbot.app import App
-    from audits.model import Audit
-    from store.trail import HistoryEntry
 
 # The audit statuses `audits --status` takes (audits.model.Status, checked by a test),
 # written out so that building the parser imports no model.
@@ -174,6 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command == "sandbox":
             return _sandbox(args)
+        if args.command in ("audits", "show"):  # reading only: no app to build
+            from auditbot.cli_read import COMMANDS as READING
+            from auditbot.cli_read import run_reading
+
+            return asyncio.run(run_reading(settings, READING[args.command], args))
         app = build(settings)
         return asyncio.run(_run(app, commands[args.command], args))
     except (AuditError, DatabaseUnavailable) as exc:
@@ -355,223 +356,6 @@ async def _send_outbox(app: App) -> None:
     await app.dispatcher.drain()
 
 
-async def _audits(app: App, args: argparse.Namespace) -> int:
-    rows = await app.service.list(status=args.status, overdue=args.overdue)
-    if args.json:
-        print(json.dumps([_row_json(r) for r in rows], indent=2))
-        return 0
-    if not rows:
-        print("No audits.")
-        return 0
-    from audits.wording import step_title
-    from audits.workdays import uk_time
-
-    names = await _names(app, [r.next_owner for r in rows if r.next_owner])
-    lines = [("AUDIT", "CHILD'S ID", "STATUS", "GRADE", "NEXT DEADLINE")]
-    for r in rows:
-        grade = _grade_label(r.moderated_grade or r.auditor_grade)
-        owner = _person(r.next_owner or "", names)
-        nxt = (
-            (
-                f"{step_title(r.next_step or '')} ({owner}) {uk_time(r.next_due)}"
-                + ("  OVERDUE" if r.overdue else "")
-            )
-            if r.next_due
-            else "-"
-        )
-        concern = " [case of concern]" if r.case_of_concern else ""
-        lines.append((r.id, r.child_id, r.status.label, grade + concern, nxt))
-    print("\n".join(columns(lines)))
-    return 0
-
-
-async def _names(app: App, addresses: Iterable[str]) -> dict[str, str]:
-    """The directory's display names of these addresses, where the store has them."""
-    from store import contacts
-
-    async with app.db.reading() as conn:
-        return await contacts.names_of(conn, addresses)
-
-
-def _person(address: str, names: Mapping[str, str]) -> str:
-    return names.get(address.lower()) or address
-
-
-def columns(lines: Sequence[Sequence[str]], gap: int = 2) -> list[str]:
-    """Rows laid out in columns as wide as their widest cell, `gap` spaces apart."""
-    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
-    return [
-        "".join(
-            cell if n == len(row) - 1 else cell.ljust(widths[n] + gap) for n, cell in enumerate(row)
-        )
-        for row in lines
-    ]
-
-
-def _row_json(r: Any) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "child_id": r.child_id,
-        "cycle": r.cycle,
-        "strand": r.strand,
-        "team": r.team,
-        "status": r.status.value,
-        "auditor_grade": r.auditor_grade,
-        "moderated_grade": r.moderated_grade,
-        "case_of_concern": r.case_of_concern,
-        "next_deadline": {"step": r.next_step, "owner": r.next_owner, "due": r.next_due.isoformat()}
-        if r.next_due
-        else None,
-        "overdue": r.overdue,
-    }
-
-
-def _grade_label(value: str | None) -> str:
-    from audits.grades import Grade
-
-    return Grade(value).label if value else "-"
-
-
-async def _show(app: App, args: argparse.Namespace) -> int:
-    audit = await app.service.get(args.audit_id)
-    history = await app.service.history(args.audit_id)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "audit": audit.model_dump(mode="json"),
-                    "history": [{**asdict(h), "at": h.at.isoformat()} for h in history],
-                },
-                indent=2,
-            )
-        )
-        return 0
-    names = await _names(app, audit.people() | {h.actor for h in history})
-    print(render_audit(app, audit, history, names))
-    return 0
-
-
-def render_audit(
-    app: App,
-    audit: Audit,
-    history: list[HistoryEntry],
-    names: Mapping[str, str] | None = None,
-) -> str:
-    """The audit as `show` prints it; people by name and address (`names` from the
-    directory) where the name is known."""
-    from audits.roles import Role
-    from audits.templates import SectionKind
-    from audits.workdays import uk_time
-
-    names = names or {}
-
-    def who(address: str) -> str:
-        name = names.get(address.lower())
-        return f"{name} <{address}>" if name else address
-
-    template = app.catalog.template(audit.template)
-    out: list[str] = []
-    add = out.append
-    add(f"Audit {audit.id} — child's ID {audit.child_id}")
-    add(
-        f"  {template.name} · policy {audit.policy} · {template.strand_label(audit.strand)} · {audit.team}"
-    )
-    add(
-        f"  Status: {audit.status.label}"
-        + (f" · auditor's grade {audit.auditor_grade.label}" if audit.auditor_grade else "")
-        + (f" · moderated grade {audit.moderated_grade.label}" if audit.moderated_grade else "")
-    )
-    add("People")
-    people = [
-        (Role(role).label, who(address))
-        for role, address in audit.participants.model_dump().items()
-        if address
-    ]
-    out += (f"  {line}" for line in columns(people))
-    add("Deadlines (UK time)")
-    deadlines = []
-    for d in sorted(audit.deadlines.values(), key=lambda d: d.due_at):
-        state = (
-            f"{'stopped' if d.stopped else 'done'} {uk_time(d.done_at)}"
-            if d.done_at
-            else ("OVERDUE" if d.due_at < app.service.clock.now() else "open")
-        )
-        deadlines.append((d.step, who(d.owner), uk_time(d.due_at), state))
-    out += (f"  {line}" for line in columns(deadlines)) if deadlines else []
-    add("Answers")
-    for section in template.sections:
-        answer = audit.answers.get(section.id)
-        if answer is None:
-            continue
-        add(f"  {section.label}")
-        if section.kind is SectionKind.GRADED:
-            add(f"    Grade: {answer.grade.label if answer.grade else '-'}")
-            add(f"    Evidence: {answer.evidence or '-'}")
-            add(f"    Impact: {answer.impact or '-'}")
-        for q in section.questions:
-            if q.id in answer.values:
-                add(f"    {q.text.splitlines()[0]}: {answer.values[q.id]}")
-    if audit.family_feedback:
-        fb = audit.family_feedback
-        add("Family feedback")
-        add(
-            f"  {fb.summary or 'Not sought: ' + (fb.not_sought_reason or '')}"
-            + (f" (from {', '.join(fb.sought_from)})" if fb.sought_from else "")
-        )
-    for c in audit.iro_comments:
-        add(f"IRO/CP chair comments ({uk_time(c.at)}{', late' if c.late else ''}): {c.text}")
-    if audit.moderation:
-        m = audit.moderation
-        add(f"Moderation{' (complete)' if m.completed_at else ' (in progress)'}")
-        for sid, dec in m.sections.items():
-            change = (
-                "agreed"
-                if dec.agreed
-                else (
-                    f"regraded {dec.auditor_grade.label if dec.auditor_grade else '-'} → {dec.grade.label}"
-                )
-            )
-            add(
-                f"  {template.section(sid).label}: {change}"
-                + (f" — {dec.reason}" if dec.reason else "")
-            )
-        if m.overall:
-            add(f"  {template.moderation.title}: {m.overall.label}")
-    for p in audit.panel:
-        add(f"QA panel {uk_time(p.at)}: {p.outcome.value}" + (f" — {p.notes}" if p.notes else ""))
-    if audit.actions:
-        add("Actions")
-        for a in audit.actions:
-            add(
-                f"  {a.number}. {a.text} — {who(a.owner)}, by {a.due.isoformat()} [{a.status.value}]"
-            )
-    if audit.case_of_concern:
-        coc = audit.case_of_concern
-        add(
-            f"Case of concern (opened {uk_time(coc.opened_at)}, raised by the {coc.raised_by.label})"
-        )
-        if coc.plan:
-            add(f"  Plan ({who(coc.plan_owner or '')}): {coc.plan}")
-        for r in coc.reaudits:
-            add(f"  Re-audit {uk_time(r.at)}: {r.grade.label}")
-        if coc.closed_at:
-            add(f"  Closed {uk_time(coc.closed_at)}")
-    add("History")
-    rows = [
-        (uk_time(h.at), who(h.actor), f"{h.what}: {_short(h.old)} → {_short(h.new)}")
-        for h in history
-    ]
-    out += (f"  {line}" for line in columns(rows)) if rows else []
-    return "\n".join(out)
-
-
-def _short(value: Any) -> str:
-    if value is None:
-        return "-"
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 async def _db(app: App, args: argparse.Namespace) -> int:
     await app.db.upgrade()
     print(f"database at revision {await app.db.current_revision()}")
@@ -584,8 +368,6 @@ _COMMANDS: dict[str, Callable[[App, argparse.Namespace], Awaitable[int]]] = {
     "extend": _extend,
     "reassign": _reassign,
     "allocate": _allocate,
-    "audits": _audits,
-    "show": _show,
     "db": _db,
 }
 

@@ -5,7 +5,8 @@ Each council is built in a temporary SQLite file: the audits of its latest month
 copies of one audit allocated through the real use case (open, every deadline running);
 the months before are copies of one taken through the whole process (moderated), as in
 bench/report.py. Twenty auditors share the work, so at 15,000 audits each has 750 in
-their history and a dozen open. Then, through the same path as a Teams message (the
+their history and a dozen open; the auditor measured has a dozen open and enough history
+to fill the card's 25 rows at every size, so only what is not shown grows. Then, through the same path as a Teams message (the
 command's route, the names looked up, the card rendered), "my audits" for one auditor and
 the tracker's first and a middle page for the QA officer are timed, and the process's
 resident memory is read after.
@@ -41,11 +42,25 @@ ROUNDS = 15
 BUDGET_TIME = 1.5
 BUDGET_MEMORY = 1.2
 START = datetime(2021, 12, 1, 9, 0, tzinfo=UTC)
+MEASURED = "auditor07@council.example"
+OPEN = 12
+HISTORY = 3
 
 
 def _layout(size: int) -> tuple[int, int]:
     """Months of history and audits a month: 150 is half a year of 25 a month."""
     return (6, 25) if size <= 150 else (60, size // 60)
+
+
+def _auditor(month: int, months: int, k: int, per_month: int) -> str:
+    """Who audits the month's k-th audit. The measured auditor (MEASURED) has the same
+    open work at every size (OPEN audits of the latest month) and at least HISTORY a month
+    before it, so "my audits" shows the same 25 rows at 150 audits as at 15,000 and only
+    their history grows (15 closed audits at 150, 708 at 15,000). The rest is shared."""
+    floor = OPEN if month == months - 1 else HISTORY
+    if k < floor:
+        return MEASURED
+    return f"auditor{(month * per_month + k) % AUDITORS:02d}@council.example"
 
 
 async def _seed(path: Path, size: int) -> None:
@@ -104,7 +119,7 @@ async def _seed(path: Path, size: int) -> None:
             source = running if m == months - 1 else _shift(done, first - START)
             text = json.dumps(source)
             for k in range(per_month):
-                who = f"auditor{(m * per_month + k) % AUDITORS:02d}@council.example"
+                who = _auditor(m, months, k, per_month)
                 state = json.loads(text.replace("auditor@council.example", who))
                 cycle = Audit.model_validate(state).allocated_at.strftime("%Y-%m")
                 state.update(
@@ -141,7 +156,7 @@ async def _measure_one(size: int) -> dict[str, Any]:
         app = build(settings)
         services = app.services
         qa = services.service.standing.qa_staff[0]
-        auditor = "auditor07@council.example"
+        auditor = MEASURED
 
         async def view(reply: Any) -> int:
             shown = reply.follow_up or reply.replace

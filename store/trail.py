@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from audits.workflow import Change
 from store.schema import history, refusals
+
+if TYPE_CHECKING:
+    from audits.workflow import Change
 
 
 @dataclass(frozen=True)

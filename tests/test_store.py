@@ -207,6 +207,28 @@ async def test_migrations_build_exactly_the_tables_the_code_uses(db):
         assert await conn.run_sync(differences) == []
 
 
+def test_the_written_out_head_revision_is_alembics_own():
+    """store.db.HEAD_REVISION lets an up-to-date start skip alembic: it must be the head."""
+    from alembic.script import ScriptDirectory
+
+    from store.db import HEAD_REVISION, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+async def test_the_schema_revision_is_read_as_alembic_records_it(tmp_path):
+    """No schema yet is None; after the upgrade, the head (read with plain SQL)."""
+    from store.db import HEAD_REVISION, Database
+
+    fresh = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        assert await fresh.current_revision() is None
+        await fresh.ensure_schema()
+        assert await fresh.current_revision() == HEAD_REVISION
+    finally:
+        await fresh.dispose()
+
+
 async def test_queued_follow_on_work_is_queued_once(db):
     """An effect that runs twice (its lease ran out mid-upload) queues its tracker update once."""
     item = outbox_queue.OutboxItem(

@@ -99,6 +99,18 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="one audit: answers, deadlines, history")
     p.add_argument("audit_id", metavar="AUDIT_ID")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--access",
+        action="store_true",
+        help="who opened the audit, when and from where (the access trail), not the audit",
+    )
+    p.add_argument("--csv", action="store_true", help="with --access: the trail as CSV")
+    p.add_argument(
+        "--by",
+        metavar="EMAIL",
+        help="who is looking (default: AUDITBOT_OPERATOR, else the "
+        "local account), recorded in the access trail",
+    )
 
     p = sub.add_parser("db", help="database administration")
     p.add_argument("action", choices=["upgrade"])
@@ -433,8 +445,13 @@ def _grade_label(value: str | None) -> str:
 
 
 async def _show(app: App, args: argparse.Namespace) -> int:
+    if args.access:
+        return await _show_access(app, args)
+    if args.csv:
+        raise AuditError("--csv goes with --access: `auditbot show --access AUDIT_ID --csv`")
     audit = await app.service.get(args.audit_id)
     history = await app.service.history(args.audit_id)
+    await app.services.access.opened(_viewer(app, args), audit.id, "cli")
     if args.json:
         print(
             json.dumps(
@@ -448,6 +465,44 @@ async def _show(app: App, args: argparse.Namespace) -> int:
         return 0
     names = await _names(app, audit.people() | {h.actor for h in history})
     print(render_audit(app, audit, history, names))
+    return 0
+
+
+def _viewer(app: App, args: argparse.Namespace) -> str:
+    """Who the access trail records as opening an audit from the command line."""
+    import getpass
+
+    by = _operator(app, args)
+    if by:
+        return by
+    try:
+        return f"local account {getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid, e.g. in a container
+        return "local account (unnamed)"
+
+
+async def _show_access(app: App, args: argparse.Namespace) -> int:
+    """The access trail of one audit: who opened it, when, from where."""
+    import csv
+
+    from audits.workdays import uk_time
+
+    rows = await app.services.access.trail(args.audit_id)
+    if args.json:
+        print(json.dumps([{**asdict(r), "at": r.at.isoformat()} for r in rows], indent=2))
+        return 0
+    if args.csv:
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["at", "person", "audit_id", "via"])
+        out.writerows([r.at.isoformat(), r.person, r.audit_id, r.via] for r in rows)
+        return 0
+    if not rows:
+        print(f"Nobody has opened audit {args.audit_id}.")
+        return 0
+    names = await _names(app, [r.person for r in rows])
+    lines = [("WHEN (UK TIME)", "WHO", "FROM")]
+    lines += [(uk_time(r.at), _person(r.person, names), r.via) for r in rows]
+    print("\n".join(columns(lines)))
     return 0
 
 

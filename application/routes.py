@@ -195,6 +195,7 @@ async def open_audit(app: Services, press: Press) -> Reply:
         )
     if view.card is Card.IRO_COMMENTS:  # typing the comments will do as well as the card
         await app.people.expect_text(press.person, Expected(audit.id, Verb.IRO_COMMENTS.value))
+    await app.access.opened(press.person, audit.id, "card")
     return Reply(follow_up=view)
 
 
@@ -281,6 +282,7 @@ async def audit_details(app: Services, press: Press) -> Reply:
     """What QA staff see behind a tracker row."""
     app.access.must_be_qa(press.person)
     audit = await app.queries.audit(press.audit_id)
+    await app.access.opened(press.person, audit.id, "card")
     return Reply(follow_up=AuditDetailsView(audit, app.clock.now()))
 
 
@@ -444,6 +446,7 @@ async def resume(app: Services, person: str, rest: str) -> Reply:
     audit = await app.queries.most_urgent(person)
     if audit is None:
         return Reply(follow_up=MyAuditsView.of(await app.queries.my_audits(person)))
+    await app.access.opened(person, audit.id, "chat")
     return Reply(follow_up=app.navigator.where(person, audit))
 
 
@@ -457,6 +460,7 @@ async def status(app: Services, person: str, rest: str) -> Reply | None:
     audit = await app.queries.child_audit(person, child_id)
     if audit is not None:
         mine = any(d.open and d.owner == person for d in audit.deadlines.values())
+        await app.access.opened(person, audit.id, "chat")
         return Reply(follow_up=StatusView(audit, app.clock.now(), mine))
     return Reply(text=words.NO_SUCH_CHILD.format(child_id=said[0].lower()))
 

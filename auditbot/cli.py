@@ -95,6 +95,18 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="one audit: answers, deadlines, history")
     p.add_argument("audit_id", metavar="AUDIT_ID")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--access",
+        action="store_true",
+        help="who opened the audit, when and from where (the access trail), not the audit",
+    )
+    p.add_argument("--csv", action="store_true", help="with --access: the trail as CSV")
+    p.add_argument(
+        "--by",
+        metavar="EMAIL",
+        help="who is looking (default: AUDITBOT_OPERATOR, else the "
+        "local account), recorded in the access trail",
+    )
 
     p = sub.add_parser("db", help="database administration")
     p.add_argument("action", choices=["upgrade"])

@@ -77,11 +77,18 @@ async def audits(r: Reading, args: argparse.Namespace) -> int:
 
 
 async def show(r: Reading, args: argparse.Namespace) -> int:
-    from store import audit_rows, trail
+    from audits.errors import AuditError
+    from store import access_log, audit_rows, trail
 
+    if args.access:
+        return await _show_access(r, args)
+    if args.csv:
+        raise AuditError("--csv goes with --access: `auditbot show --access AUDIT_ID --csv`")
     async with r.db.reading() as conn:
         audit = await audit_rows.load_audit(conn, args.audit_id)  # NotFound: one clear line
         history = await trail.audit_history(conn, args.audit_id)
+    async with r.db.transaction() as conn:  # the access trail: who opened it, from where
+        await access_log.record_access(conn, r.now, _viewer(r, args), audit.id, "cli")
     if args.json:
         print(
             json.dumps(
@@ -98,6 +105,51 @@ async def show(r: Reading, args: argparse.Namespace) -> int:
     catalog = load_catalog(r.settings.config_dir, r.settings.default_policy)
     names = await _names(r, audit.people() | {h.actor for h in history})
     print(render_audit(catalog.template(audit.template), audit, history, r.now, names))
+    return 0
+
+
+def _viewer(r: Reading, args: argparse.Namespace) -> str:
+    """Who the access trail records as opening an audit from the command line: --by,
+    else AUDITBOT_OPERATOR, else the local account."""
+    import getpass
+
+    by: str | None = args.by or r.settings.operator
+    if by:
+        return by.strip().lower()
+    try:
+        return f"local account {getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid, e.g. in a container
+        return "local account (unnamed)"
+
+
+async def _show_access(r: Reading, args: argparse.Namespace) -> int:
+    """The access trail of one audit: who opened it, when, from where (listing it is not
+    opening the audit, so it is not recorded)."""
+    import csv
+    import sys
+
+    from audits.workdays import uk_time
+    from store import access_log, audit_rows
+
+    async with r.db.reading() as conn:
+        rows = await access_log.accesses(conn, args.audit_id)
+        if not rows:  # NotFound for an audit that never existed
+            await audit_rows.version_of(conn, args.audit_id)
+    if args.json:
+        print(json.dumps([{**asdict(a), "at": a.at.isoformat()} for a in rows], indent=2))
+        return 0
+    if args.csv:
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["at", "person", "audit_id", "via"])
+        out.writerows([a.at.isoformat(), a.person, a.audit_id, a.via] for a in rows)
+        return 0
+    if not rows:
+        print(f"Nobody has opened audit {args.audit_id}.")
+        return 0
+    names = await _names(r, [a.person for a in rows])
+    lines = [("WHEN (UK TIME)", "WHO", "FROM")]
+    lines += [(uk_time(a.at), _person(a.person, names), a.via) for a in rows]
+    print("\n".join(columns(lines)))
     return 0
 
 

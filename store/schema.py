@@ -263,3 +263,38 @@ awaiting_text = sa.Table(
     # What the typed text answers beyond the verb, e.g. {"section": "risk", "field": "evidence"}.
     sa.Column("detail", JSONType),
 )
+
+# Each time a person opened an audit: who, when, which audit, from where ("card": a
+# button in Teams; "chat": `status` or `resume` typed; "cli": `auditbot show`). Appended to only.
+access_trail = sa.Table(
+    "access_trail",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("person", sa.String(254), nullable=False),
+    # No foreign key: the trail outlives an audit deleted under the retention rule.
+    sa.Column("audit_id", sa.String(32), nullable=False, index=True),
+    sa.Column("via", sa.String(16), nullable=False),
+)
+
+# What the retention rule deleted: which audit (its id and cycle, never the child's name or
+# an answer), when, under which rule, by whom. The child's ID is kept so that a later
+# subject access request can be told the records existed and were deleted.
+retention_records = sa.Table(
+    "retention_records",
+    metadata,
+    sa.Column("audit_id", sa.String(32), primary_key=True),
+    sa.Column("child_id", sa.String(32), nullable=False, index=True),
+    sa.Column("cycle", sa.String(7), nullable=False),
+    sa.Column("closed_at", UTCDateTime, nullable=False),
+    sa.Column("rule", sa.String(200), nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_by", sa.String(254), nullable=False),
+    # What went: row counts by table, and the SharePoint paths of the documents deleted.
+    sa.Column("what", JSONType, nullable=False),
+)

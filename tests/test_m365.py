@@ -148,6 +148,44 @@ async def test_deadlines_become_calendar_events_that_move_and_go(app, sandbox):
     assert await _events(app, "ian.chair@council.example") == []
 
 
+async def test_an_event_deleted_in_outlook_comes_back_when_the_deadline_moves(app, sandbox):
+    """The auditor deletes their deadline in Outlook; the deadline is extended: the move
+    meets 404 ErrorItemNotFound, so the event is made again, once, at the new time."""
+    [audit] = await allocate_sample(app.service, 1)
+    await _send_all(app)
+    [deleted] = await _events(app, AUDITOR)
+    assert sandbox.delete_event_as_user(AUDITOR, deleted.id)
+    assert await _events(app, AUDITOR) == []
+    for day in ("2026-12-02", "2026-12-04"):
+        await app.service.execute(
+            QA_MANAGER,
+            audit.id,
+            c.ExtendDeadline("audit_completion", day, "Social worker on leave"),
+        )
+        await _send_all(app)
+        [again] = await _events(app, AUDITOR)
+        assert again.id != deleted.id
+        assert again.end.date_time.startswith(f"{day}T17:30")
+    async with app.db.reading() as conn:
+        dead = (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(outbox)
+                .where(outbox.c.status == OutboxStatus.DEAD)
+            )
+        ).scalar_one()
+    assert dead == 0
+    # Deleted again, and the deadline moved back to a time it had before: a new event
+    # again, not the deleted one the mailbox remembers for that time.
+    assert sandbox.delete_event_as_user(AUDITOR, again.id)
+    await app.service.execute(
+        QA_MANAGER, audit.id, c.ExtendDeadline("audit_completion", "2026-12-02", "Back again")
+    )
+    await _send_all(app)
+    [third] = await _events(app, AUDITOR)
+    assert third.end.date_time.startswith("2026-12-02T17:30")
+
+
 async def _close(app: App, audit, grade: Grade = Grade.GOOD):
     """Closed, with an action for the social worker; an Inadequate one only moderated
     (the case of concern keeps it open)."""

@@ -73,13 +73,13 @@ from application.ports import (
 )
 from audits import telemetry
 from graph.credentials import CertificateError, SignIn
+from graph.mailboxes import MailboxGates
 from graph.settings import GraphSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024  # Graph's limit for a single PUT of content
 UPLOAD_CHUNK = 320 * 1024 * 10  # upload session chunks must be multiples of 320 KiB
-OUTLOOK_CONCURRENCY = 4  # Exchange allows 4 concurrent requests per app per mailbox
 _ERRORS: dict[str, Any] = {"XXX": ODataError}
 BATCH_SIZE = 20  # Graph takes at most 20 requests in one $batch
 DIRECTORY_RETRIES = 8
@@ -182,7 +182,8 @@ class MsGraph:
         self._adapter = GraphRequestAdapter(auth, client=self._http)
         self._adapter.base_url = settings.graph_url.rstrip("/")
         self.client = GraphServiceClient(request_adapter=self._adapter)
-        self._outlook = asyncio.Semaphore(OUTLOOK_CONCURRENCY)
+        # Outlook's limits are per mailbox: 4 at once and a 10-minute budget for each.
+        self.outlook = MailboxGates()
         self._drive_id: str | None = None
 
     async def close(self) -> None:
@@ -262,7 +263,7 @@ class MsGraph:
         request = events.to_post_request_information(body)
         # The answer is read as raw JSON for its id: parsing it into the SDK's Event
         # model costs more CPU than the rest of the send (about 15 ms an event).
-        async with self._outlook:
+        async with self.outlook.slot(user):
             created = await self._json(request)
         event_id = created.get("id")
         if not event_id:
@@ -272,7 +273,7 @@ class MsGraph:
     async def update_event(self, user: str, event_id: str, event: CalendarEvent) -> None:
         patch = self.client.users.by_user_id(user).events.by_event_id(event_id)
         request = patch.to_patch_request_information(_event(event))
-        async with self._outlook:
+        async with self.outlook.slot(user):
             await self._json(request)
 
     async def _json(self, request: RequestInformation) -> dict[str, Any]:
@@ -284,7 +285,7 @@ class MsGraph:
         return found if isinstance(found, dict) else {}
 
     async def delete_event(self, user: str, event_id: str) -> None:
-        async with self._outlook:
+        async with self.outlook.slot(user):
             try:
                 await _call(
                     self.client.users.by_user_id(user).events.by_event_id(event_id).delete()
@@ -384,7 +385,7 @@ class MsGraph:
             body=ItemBody(content_type=BodyType.Html, content=body_html),
             to_recipients=[Recipient(email_address=EmailAddress(address=to))],
         )
-        async with self._outlook:
+        async with self.outlook.slot(sender):
             await _call(
                 self.client.users.by_user_id(sender).send_mail.post(
                     SendMailPostRequestBody(message=message, save_to_sent_items=True)

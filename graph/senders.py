@@ -24,6 +24,7 @@ from application.ports import (
     CalendarEvent,
     Files,
     GraphError,
+    GraphNotFound,
     GraphRejected,
     GraphThrottled,
     GraphUnavailable,
@@ -101,24 +102,40 @@ class M365Senders:
         if wanted is None:
             return
         event = self._event(audit, step, wanted.due_at, urgent=wanted.urgent)
+        mailbox = await self._mailbox(wanted.owner)
+        # The same owner, deadline and generation always give the same transaction id,
+        # so a retry after a lost answer finds the first event instead of making another.
+        transaction = f"auditbot-{audit_id}-{step}-{wanted.owner}-{wanted.due_at:%Y%m%d%H%M}"
+        generation = 0
         if known is not None:
-            if known.due_at != wanted.due_at:
-                await self.graph.update_event(
-                    await self._mailbox(wanted.owner), known.event_id, event
-                )
-                event_id = known.event_id
-            else:
+            if known.due_at == wanted.due_at:
                 return
+            generation = known.generation
+            try:
+                await self.graph.update_event(mailbox, known.event_id, event)
+                event_id = known.event_id
+            except GraphNotFound:
+                # The owner deleted it in Outlook: the deadline goes back on their
+                # calendar as a new event, under a transaction id not used before (the
+                # mailbox still remembers the deleted event's), the same on every retry
+                # until the new event is stored.
+                generation += 1
+                log.info("calendar event deleted by its owner: made again")
+                event_id = await self.graph.create_event(
+                    mailbox, event, f"{transaction}-g{generation}"
+                )
         else:
-            # The same owner and deadline always give the same transaction id, so a
-            # retry after a lost answer finds the first event instead of making another.
-            transaction = f"auditbot-{audit_id}-{step}-{wanted.owner}-{wanted.due_at:%Y%m%d%H%M}"
-            event_id = await self.graph.create_event(
-                await self._mailbox(wanted.owner), event, transaction
-            )
+            event_id = await self.graph.create_event(mailbox, event, transaction)
         async with self.db.transaction() as conn:
             await m365_items.save_calendar_event(
-                conn, audit_id, step, wanted.owner, event_id, wanted.due_at, self.clock.now()
+                conn,
+                audit_id,
+                step,
+                wanted.owner,
+                event_id,
+                wanted.due_at,
+                self.clock.now(),
+                generation,
             )
 
     async def _mailbox(self, address: str) -> str:

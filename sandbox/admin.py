@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from sandbox.context import context_of
+from sandbox.state import Store
 
 _LOCAL = ("127.0.0.1", "::1")
 AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -25,6 +26,10 @@ def register(app: web.Application) -> None:
     app.router.add_get("/_sandbox/requests", _local_only(get_requests))
     app.router.add_delete("/_sandbox/requests", _local_only(clear_requests))
     app.router.add_post("/_sandbox/reset", _local_only(reset))
+    app.router.add_post("/_sandbox/clock", _local_only(advance_clock))
+    app.router.add_post(
+        "/_sandbox/users/{user}/events/{event}/delete-as-user", _local_only(delete_event_as_user)
+    )
 
 
 def _local_only(handler: AdminHandler) -> AdminHandler:
@@ -83,3 +88,35 @@ async def reset(request: web.Request) -> web.StreamResponse:
     context.graph.log.clear()
     context.injector.restart()
     return web.json_response({"reset": True})
+
+
+async def advance_clock(request: web.Request) -> web.StreamResponse:
+    """{"advance_s": N}: the sandbox's clock moves N seconds on (budgets' windows)."""
+    try:
+        body = json.loads(await request.read() or b"{}")
+        seconds = float(body["advance_s"]) if isinstance(body, dict) else -1.0
+        if seconds < 0:
+            raise ValueError
+    except (ValueError, TypeError, KeyError):
+        return web.json_response(
+            {"error": 'send {"advance_s": N}, N seconds, not negative'}, status=400
+        )
+    context_of(request).injector.advance(seconds)
+    return web.json_response({"advanced_s": seconds})
+
+
+async def delete_event_as_user(request: web.Request) -> web.StreamResponse:
+    """The person deletes an event from their calendar, as they would in Outlook."""
+    user, event = request.match_info["user"], request.match_info["event"]
+    if not delete_as_user(context_of(request).store, user, event):
+        return web.json_response({"error": f"{user} has no event {event}"}, status=404)
+    return web.Response(status=204)
+
+
+def delete_as_user(store: Store, user_ref: str, event_id: str) -> bool:
+    """Deleting in Outlook moves the event to Deleted Items: it leaves the calendar and
+    its id no longer names a calendar event, so Graph answers 404 ErrorItemNotFound
+    to a PATCH or DELETE of it. The mailbox still remembers the event's transactionId,
+    so only a POST with a new transactionId puts the deadline back."""
+    user = store.user(user_ref)
+    return user is not None and store.delete_event_as_user(str(user["id"]), event_id)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import os
 import random
-from collections import Counter
-from collections.abc import Iterator, Mapping
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,8 @@ class Faults:
     retry_after: float = 1.0
     latency_ms: tuple[int, int] = (0, 0)
     outlook_concurrency: int = 4
+    outlook_budget: int = 10_000
+    outlook_budget_window_s: float = 600.0
     sharepoint_down: bool = False
     sharepoint_budget: int | None = None
     seed: int | None = None
@@ -80,6 +84,10 @@ class Faults:
             raise ValueError(f"latency_ms must be 0 <= min <= max, not {self.latency_ms}")
         if self.outlook_concurrency < 1:
             raise ValueError("outlook_concurrency must be at least 1")
+        if self.outlook_budget < 1:
+            raise ValueError("outlook_budget must be at least 1")
+        if self.outlook_budget_window_s <= 0:
+            raise ValueError("outlook_budget_window_s must be positive")
         if self.sharepoint_budget is not None and self.sharepoint_budget < 0:
             raise ValueError("sharepoint_budget must not be negative")
 
@@ -90,6 +98,8 @@ _ENV_FIELDS = {
     "SANDBOX_RETRY_AFTER": "retry_after",
     "SANDBOX_LATENCY_MS": "latency_ms",
     "SANDBOX_OUTLOOK_CONCURRENCY": "outlook_concurrency",
+    "SANDBOX_OUTLOOK_BUDGET": "outlook_budget",
+    "SANDBOX_OUTLOOK_BUDGET_WINDOW_S": "outlook_budget_window_s",
     "SANDBOX_SHAREPOINT_DOWN": "sharepoint_down",
     "SANDBOX_SHAREPOINT_BUDGET": "sharepoint_budget",
     "SANDBOX_SEED": "seed",
@@ -100,11 +110,11 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     """Turn strings (environment) and JSON values (admin endpoint) into field types."""
     out: dict[str, Any] = {}
     for name, value in values.items():
-        if name in ("rate_429", "rate_503", "retry_after"):
+        if name in ("rate_429", "rate_503", "retry_after", "outlook_budget_window_s"):
             out[name] = float(value)
         elif name == "latency_ms":
             out[name] = _latency(value)
-        elif name == "outlook_concurrency":
+        elif name in ("outlook_concurrency", "outlook_budget"):
             out[name] = int(value)
         elif name in ("sharepoint_budget", "seed"):
             out[name] = None if value is None or value == "" else int(value)
@@ -153,15 +163,34 @@ class Refusal:
 
 class FaultInjector:
     """Applies one `Faults` instance to requests. Reads the fields on every request, so
-    changes made while the server runs take effect on the next request."""
+    changes made while the server runs take effect on the next request.
 
-    def __init__(self, faults: Faults) -> None:
+    Outlook's limits are per app *and per mailbox*
+    (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits: 4
+    concurrent requests, 10,000 API requests in a 10-minute period, per app ID per
+    mailbox): requests to one person's mailbox never use up another's. Both limits are
+    kept here by (app, mailbox); the budget's window runs on the sandbox's clock
+    (`clock`, monotonic seconds; `advance` moves it for tests)."""
+
+    def __init__(self, faults: Faults, clock: Callable[[], float] = time.monotonic) -> None:
         self.faults = faults
         self._rng = random.Random(faults.seed)
         self._seeded_with = faults.seed
-        # In-flight Outlook requests per app (client id): Exchange limits concurrency,
-        # not rate, so a client that fires many requests at once is what gets throttled.
-        self._outlook_in_flight: Counter[str] = Counter()
+        self._clock = clock
+        self._skew = 0.0
+        # In-flight Outlook requests per (app, mailbox): Exchange limits concurrency, so a
+        # client that fires many requests at one mailbox at once is what gets throttled.
+        self._outlook_in_flight: Counter[tuple[str, str]] = Counter()
+        # When each admitted Outlook request of the window started, per (app, mailbox).
+        self._outlook_spent: dict[tuple[str, str], deque[float]] = {}
+        self.outlook_peak_in_flight = 0  # all mailboxes together, for benches and tests
+
+    def now(self) -> float:
+        return self._clock() + self._skew
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox's clock on (a test's ten minutes without waiting them)."""
+        self._skew += seconds
 
     async def delay(self) -> None:
         low, high = self.faults.latency_ms
@@ -191,28 +220,59 @@ class FaultInjector:
         return None
 
     def outlook_refusal(self) -> Refusal:
+        """Exchange's answer to a 5th concurrent request on one mailbox (429,
+        ApplicationThrottled, "...over its MailboxConcurrency limit.")."""
         return self._refuse(
             429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit."
         )
 
+    def outlook_budget_refusal(self, app_id: str, mailbox: str) -> Refusal | None:
+        """The mailbox's 10-minute request budget: an admitted request spends one unit;
+        once spent, 429 with Retry-After until the oldest request leaves the window."""
+        window = self.faults.outlook_budget_window_s
+        now = self.now()
+        spent = self._outlook_spent.setdefault((app_id, mailbox), deque())
+        while spent and spent[0] <= now - window:
+            spent.popleft()
+        if len(spent) < self.faults.outlook_budget:
+            spent.append(now)
+            return None
+        wait = max(1, math.ceil(spent[0] + window - now))
+        return Refusal(
+            429,
+            "ApplicationThrottled",
+            "Application is over its request limit for this mailbox in this period.",
+            str(wait),
+        )
+
     @contextmanager
-    def outlook_slot(self, app_id: str, counted: bool) -> Iterator[bool]:
-        """Take an Outlook concurrency slot for the whole life of the request (including
-        injected latency) and yield whether one was free. Refused requests hold no slot."""
-        if not counted:
+    def outlook_slot(self, app_id: str, mailbox: str | None) -> Iterator[bool]:
+        """Take one of the mailbox's concurrency slots for the whole life of the request
+        (including injected latency) and yield whether one was free. Refused requests
+        hold no slot. `mailbox` None: not an Outlook request, always admitted."""
+        if mailbox is None:
             yield True
             return
-        if self._outlook_in_flight[app_id] >= self.faults.outlook_concurrency:
+        key = (app_id, mailbox)
+        if self._outlook_in_flight[key] >= self.faults.outlook_concurrency:
             yield False
             return
-        self._outlook_in_flight[app_id] += 1
+        self._outlook_in_flight[key] += 1
+        self.outlook_peak_in_flight = max(
+            self.outlook_peak_in_flight, sum(self._outlook_in_flight.values())
+        )
         try:
             yield True
         finally:
-            self._outlook_in_flight[app_id] -= 1
+            self._outlook_in_flight[key] -= 1
+            if not self._outlook_in_flight[key]:
+                del self._outlook_in_flight[key]
 
     def restart(self) -> None:
-        """Start the random pattern again from its seed (a reset replays a scenario)."""
+        """Start the random pattern again from its seed (a reset replays a scenario), with
+        every mailbox's budget whole again."""
+        self._outlook_spent.clear()
+        self.outlook_peak_in_flight = 0
         self._rng = random.Random(self.faults.seed)
         self._seeded_with = self.faults.seed
 

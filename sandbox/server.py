@@ -102,6 +102,25 @@ class RunningSandbox:
         """`env()` on App Service with the managed identity in place of the secret."""
         return sandbox_managed_identity_env(self.port, self.state_dir, federated=federated)
 
+    def add_user(self, upn: str, display_name: str) -> str:
+        """Adds someone with a mailbox to the directory; returns their object id."""
+        return str(self._context.store.add_user(upn, display_name)["id"])
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the sandbox's clock on: request budgets measured over a window (Outlook's
+        10 minutes per mailbox) see that much time pass."""
+        self._context.injector.advance(seconds)
+
+    def delete_event_as_user(self, user: str, event_id: str) -> bool:
+        """The person deletes the event in Outlook (sandbox only; False if they have no
+        such event): Graph then answers 404 ErrorItemNotFound for that id."""
+        return admin.delete_as_user(self._context.store, user, event_id)
+
+    @property
+    def outlook_peak_in_flight(self) -> int:
+        """The most Outlook requests in flight at once, all mailboxes together."""
+        return self._context.injector.outlook_peak_in_flight
+
     def token_clients(self) -> list[str]:
         """Whom the sandbox's Entra has given still-valid tokens to (client ids)."""
         return self._context.store.token_clients()

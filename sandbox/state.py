@@ -88,6 +88,10 @@ _CONTENT_TABLES = (
 )
 
 
+# An event the person deleted in Outlook: kept only for its transactionId.
+_DELETED = "_deletedInOutlook"
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -220,6 +224,30 @@ class Store:
         rows = self._db.execute("SELECT data FROM users ORDER BY upn").fetchall()
         return [_load(row["data"]) for row in rows]
 
+    def add_user(self, upn: str, display_name: str) -> Json:
+        """Someone new in the directory, with a mailbox (tests and benches: more people
+        than the seed has)."""
+        upn = upn.lower()
+        given, _, surname = display_name.partition(" ")
+        user: Json = {
+            "id": sandbox_user_id(upn),
+            "userPrincipalName": upn,
+            "mail": upn,
+            "proxyAddresses": [f"SMTP:{upn}"],
+            "displayName": display_name,
+            "givenName": given,
+            "surname": surname,
+            "jobTitle": "Staff",
+            "accountEnabled": True,
+            "_mailbox": True,
+        }
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO users (id, upn, data) VALUES (?, ?, ?)",
+                (user["id"], upn, json.dumps(user)),
+            )
+        return user
+
     def user(self, id_or_upn: str) -> Json | None:
         row = self._db.execute(
             "SELECT data FROM users WHERE id = ? OR upn = ?", (id_or_upn.lower(), id_or_upn)
@@ -229,16 +257,18 @@ class Store:
     # -- calendar -------------------------------------------------------------
 
     def events(self, user_id: str) -> list[Json]:
+        """The events on the person's calendar (not those they deleted in Outlook)."""
         rows = self._db.execute(
             "SELECT data FROM events WHERE user_id = ? ORDER BY seq", (user_id,)
         ).fetchall()
-        return [_load(row["data"]) for row in rows]
+        return [e for e in (_load(row["data"]) for row in rows) if not e.get(_DELETED)]
 
     def event(self, user_id: str, event_id: str) -> Json | None:
         row = self._db.execute(
             "SELECT data FROM events WHERE user_id = ? AND id = ?", (user_id, event_id)
         ).fetchone()
-        return None if row is None else _load(row["data"])
+        event = None if row is None else _load(row["data"])
+        return None if event is None or event.get(_DELETED) else event
 
     def event_by_transaction(self, user_id: str, transaction_id: str) -> Json | None:
         row = self._db.execute(
@@ -262,11 +292,23 @@ class Store:
             )
 
     def delete_event(self, user_id: str, event_id: str) -> bool:
+        if self.event(user_id, event_id) is None:
+            return False
         with self._transaction():
             cursor = self._db.execute(
                 "DELETE FROM events WHERE user_id = ? AND id = ?", (user_id, event_id)
             )
         return cursor.rowcount > 0
+
+    def delete_event_as_user(self, user_id: str, event_id: str) -> bool:
+        """Off the calendar, its id gone, its transactionId still remembered (Outlook moves
+        a deleted event to Deleted Items)."""
+        event = self.event(user_id, event_id)
+        if event is None:
+            return False
+        event[_DELETED] = True
+        self.save_event(user_id, event)
+        return True
 
     # -- mail -----------------------------------------------------------------
 

@@ -24,6 +24,7 @@ class CalendarEventRow:
     event_id: str
     due_at: datetime
     updated_at: datetime
+    generation: int = 0  # times made again after its owner deleted it
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ async def save_calendar_event(
     event_id: str,
     due_at: datetime,
     now: datetime,
+    generation: int = 0,
 ) -> None:
     await forget_calendar_event(conn, audit_id, step)
     await conn.execute(
@@ -68,6 +70,7 @@ async def save_calendar_event(
             event_id=event_id,
             due_at=due_at,
             updated_at=now,
+            generation=generation,
         )
     )
 

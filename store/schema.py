@@ -201,6 +201,9 @@ calendar_events = sa.Table(
     sa.Column("event_id", sa.String(200), nullable=False),
     sa.Column("due_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Made again this many times after its owner deleted it in Outlook: a part of the
+    # next one's transactionId, so a retried re-creation never makes two.
+    sa.Column("generation", sa.Integer, nullable=False, server_default="0"),
 )
 
 # Each Word document filed into SharePoint.

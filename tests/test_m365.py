@@ -6,6 +6,7 @@ the dispatcher, and the sandbox is asked afterwards what it received.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.sites.item.lists.item.items.items_request_builder import ItemsRequestBuilder
 
+from application.ports import CalendarEvent, GraphThrottled
 from auditbot.app import App, build
 from auditbot.settings import Settings
 from audits import commands as c
@@ -144,6 +146,44 @@ async def test_deadlines_become_calendar_events_that_move_and_go(app, sandbox):
     await app.service.execute("ian.chair@council.example", audit.id, c.AddIroComments("On track"))
     await _send_all(app)
     assert await _events(app, "ian.chair@council.example") == []
+
+
+async def test_an_event_deleted_in_outlook_comes_back_when_the_deadline_moves(app, sandbox):
+    """The auditor deletes their deadline in Outlook; the deadline is extended: the move
+    meets 404 ErrorItemNotFound, so the event is made again, once, at the new time."""
+    [audit] = await allocate_sample(app.service, 1)
+    await _send_all(app)
+    [deleted] = await _events(app, AUDITOR)
+    assert sandbox.delete_event_as_user(AUDITOR, deleted.id)
+    assert await _events(app, AUDITOR) == []
+    for day in ("2026-12-02", "2026-12-04"):
+        await app.service.execute(
+            QA_MANAGER,
+            audit.id,
+            c.ExtendDeadline("audit_completion", day, "Social worker on leave"),
+        )
+        await _send_all(app)
+        [again] = await _events(app, AUDITOR)
+        assert again.id != deleted.id
+        assert again.end.date_time.startswith(f"{day}T17:30")
+    async with app.db.reading() as conn:
+        dead = (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(outbox)
+                .where(outbox.c.status == OutboxStatus.DEAD)
+            )
+        ).scalar_one()
+    assert dead == 0
+    # Deleted again, and the deadline moved back to a time it had before: a new event
+    # again, not the deleted one the mailbox remembers for that time.
+    assert sandbox.delete_event_as_user(AUDITOR, again.id)
+    await app.service.execute(
+        QA_MANAGER, audit.id, c.ExtendDeadline("audit_completion", "2026-12-02", "Back again")
+    )
+    await _send_all(app)
+    [third] = await _events(app, AUDITOR)
+    assert third.end.date_time.startswith("2026-12-02T17:30")
 
 
 async def _close(app: App, audit, grade: Grade = Grade.GOOD):
@@ -389,3 +429,55 @@ async def test_filed_documents_show_people_by_their_directory_names(app, sandbox
     [item] = [f for f in await _tracker(app) if f["AuditId"] == audit.id]
     assert (item["Auditor"], item["Moderator"]) == ("Ava Auditor", "Mo Moderator")
     assert item["Strand"] == "Help and protection"
+
+
+async def test_calendar_fan_out_keeps_each_mailboxs_own_four(app, sandbox):
+    """200 events over 20 mailboxes at once: Outlook's 4 concurrent requests are per
+    mailbox, so more than 4 are in flight together, and none is refused for concurrency."""
+    people = [f"fan{n}@council.example" for n in range(20)]
+    for upn in people:
+        sandbox.add_user(upn, upn.split("@")[0])
+    sandbox.faults.latency_ms = (40, 40)  # Exchange's service time: the requests overlap
+    assert app.graph is not None
+    start = START.replace(tzinfo=None)
+    event = CalendarEvent("Audit due", "<p>Due</p>", start, start + timedelta(minutes=30), 15, "x")
+    ids = await asyncio.gather(
+        *(app.graph.create_event(people[n % 20], event, f"fan-{n}") for n in range(200))
+    )
+    assert len(set(ids)) == 200
+    log = await _sandbox_json(sandbox, "/_sandbox/requests")
+    assert [r for r in log["requests"] if r["status"] == 429] == []
+    assert sandbox.outlook_peak_in_flight > 4
+    assert app.graph.outlook.peak_in_flight > 4
+    for upn in people:
+        assert len(await _events(app, upn)) == 10
+
+
+async def test_a_mailboxs_budget_is_kept_and_retry_after_waited(sandbox, tmp_path):
+    """The client keeps each mailbox's request budget itself: with Exchange's budget made
+    small, the client waits for the window rather than being refused."""
+    sandbox.faults.update({"outlook_budget": 3, "outlook_budget_window_s": 0.5})
+    async with started_app(tmp_path, sandbox.env()) as app:
+        assert app.graph is not None
+        gates = app.graph.outlook
+        gates.budget, gates.window_s = 3, 0.5
+        start = START.replace(tzinfo=None)
+        event = CalendarEvent("Due", "<p>Due</p>", start, start + timedelta(minutes=30), 15, "x")
+        for n in range(5):
+            await app.graph.create_event(IRO, event, f"budget-{n}")
+        log = await _sandbox_json(sandbox, "/_sandbox/requests")
+        assert [r["status"] for r in log["requests"] if "/events" in r["path"]] == [201] * 5
+
+        # Not knowing the budget, the client meets Exchange's 429 once, and then holds
+        # the mailbox for its Retry-After instead of meeting it again.
+        gates.budget = 10_000
+        await asyncio.sleep(0.6)  # the sandbox's window is empty again
+        for n in range(3):
+            await app.graph.create_event(AUDITOR, event, f"held-{n}")
+        with pytest.raises(GraphThrottled) as throttled:
+            await app.graph.create_event(AUDITOR, event, "held-3")
+        assert throttled.value.retry_after == 1.0
+        await app.graph.create_event(AUDITOR, event, "held-4")
+        log = await _sandbox_json(sandbox, "/_sandbox/requests")
+        statuses = [r["status"] for r in log["requests"] if AUDITOR in r["path"]]
+        assert statuses == [201, 201, 201, 429, 201]

@@ -760,6 +760,80 @@ async def test_outlook_concurrency_limit(graph, sandbox):
     assert any(isinstance(r, Event) for r in results)
 
 
+async def test_outlook_concurrency_is_per_mailbox(http, sandbox):
+    """Exchange admits 4 concurrent requests per app per mailbox: a 5th on one person's
+    mailbox is refused as Exchange refuses it, while 4 on another's all go through."""
+    sandbox.faults.latency_ms = (300, 300)  # Exchange's service time: the requests overlap
+    iro = [http.post(f"/v1.0/users/{IRO}/events", json=event_json(f"I{n}")) for n in range(5)]
+    auditor = [
+        http.post(f"/v1.0/users/{sandbox_user_id(AUDITOR)}/events", json=event_json(f"A{n}"))
+        for n in range(4)
+    ]
+    answers = await asyncio.gather(*iro, *auditor)
+    iro_answers, auditor_answers = answers[:5], answers[5:]
+    assert sorted(a.status_code for a in iro_answers) == [201, 201, 201, 201, 429]
+    (refused,) = [a for a in iro_answers if a.status_code == 429]
+    assert refused.json()["error"]["code"] == "ApplicationThrottled"
+    assert "MailboxConcurrency" in refused.json()["error"]["message"]
+    assert refused.headers["Retry-After"] == "1"
+    assert [a.status_code for a in auditor_answers] == [201] * 4
+    assert sandbox.outlook_peak_in_flight == 8  # 4 a mailbox, both mailboxes at once
+
+
+async def test_outlook_budget_per_mailbox_runs_out_and_comes_back(http, sandbox):
+    """10,000 requests per 10 minutes per mailbox, made small: the spent mailbox is
+    refused with Retry-After until its window moves on (the sandbox's clock), the
+    others are not."""
+    sandbox.faults.update({"outlook_budget": 3, "outlook_budget_window_s": 600})
+    statuses = [
+        (await http.post(f"/v1.0/users/{IRO}/events", json=event_json(f"E{n}"))).status_code
+        for n in range(3)
+    ]
+    assert statuses == [201, 201, 201]
+    sandbox.advance_clock(100)
+    refused = await http.get(f"/v1.0/users/{IRO}/events")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "ApplicationThrottled"
+    assert refused.headers["Retry-After"] == "500"  # when the first of the three leaves
+    other = await http.post(f"/v1.0/users/{AUDITOR}/events", json=event_json())
+    assert other.status_code == 201
+    assert (await http.get(f"/v1.0/users/{IRO}")).status_code == 200  # the directory is not Outlook
+    sandbox.advance_clock(500)
+    assert (await http.get(f"/v1.0/users/{IRO}/events")).status_code == 200
+
+
+async def test_event_deleted_in_outlook_is_not_found(http, sandbox):
+    """Deleted "as the person would in Outlook": the id names no event any more (404
+    ErrorItemNotFound to PATCH and DELETE), and its transactionId is still remembered, so
+    only a new transactionId puts an event back on the calendar."""
+    created = await http.post(
+        f"/v1.0/users/{IRO}/events", json=event_json(transactionId="audit-1-step-2")
+    )
+    event_id = created.json()["id"]
+    async with raw_http(sandbox) as admin:
+        path = f"/_sandbox/users/{IRO}/events/{event_id}/delete-as-user"
+        assert (await admin.post(path)).status_code == 204
+        assert (await admin.post(path)).status_code == 404  # nothing left to delete
+    for answer in (
+        await http.patch(f"/v1.0/users/{IRO}/events/{event_id}", json={"subject": "Moved"}),
+        await http.delete(f"/v1.0/users/{IRO}/events/{event_id}"),
+        await http.get(f"/v1.0/users/{IRO}/events/{event_id}"),
+    ):
+        assert answer.status_code == 404
+        assert answer.json()["error"]["code"] == "ErrorItemNotFound"
+    assert (await http.get(f"/v1.0/users/{IRO}/events")).json()["value"] == []
+    again = await http.post(
+        f"/v1.0/users/{IRO}/events", json=event_json(transactionId="audit-1-step-2")
+    )
+    assert again.json()["id"] == event_id  # the deleted one: still not on the calendar
+    assert (await http.get(f"/v1.0/users/{IRO}/events")).json()["value"] == []
+    fresh = await http.post(
+        f"/v1.0/users/{IRO}/events", json=event_json(transactionId="audit-1-step-2-g1")
+    )
+    listed = (await http.get(f"/v1.0/users/{IRO}/events")).json()["value"]
+    assert [e["id"] for e in listed] == [fresh.json()["id"]]
+
+
 async def test_sharepoint_down_gives_503(graph, sandbox):
     sandbox.faults.sharepoint_down = True
     with pytest.raises(APIError) as caught:
@@ -816,6 +890,8 @@ def test_faults_from_env():
             "SANDBOX_RETRY_AFTER": "0.05",
             "SANDBOX_LATENCY_MS": "10,50",
             "SANDBOX_OUTLOOK_CONCURRENCY": "2",
+            "SANDBOX_OUTLOOK_BUDGET": "50",
+            "SANDBOX_OUTLOOK_BUDGET_WINDOW_S": "60",
             "SANDBOX_SHAREPOINT_DOWN": "true",
             "SANDBOX_SEED": "42",
         }
@@ -826,6 +902,8 @@ def test_faults_from_env():
         retry_after=0.05,
         latency_ms=(10, 50),
         outlook_concurrency=2,
+        outlook_budget=50,
+        outlook_budget_window_s=60.0,
         sharepoint_down=True,
         seed=42,
     )

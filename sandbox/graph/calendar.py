@@ -52,7 +52,8 @@ def create_event(store: Store, request: GraphRequest, params: Params) -> GraphRe
     if transaction_id:
         existing = store.event_by_transaction(user["id"], str(transaction_id))
         if existing is not None:
-            return ok(existing, 201)
+            # Even one the person has deleted in Outlook: its id then names no event.
+            return ok({k: v for k, v in existing.items() if not k.startswith("_")}, 201)
     now = now_iso()
     event: Json = {
         "body": {"contentType": "text", "content": ""},
@@ -110,6 +111,10 @@ def _find_event(store: Store, user: Json, event_id: str) -> Json:
 
 
 def _not_found() -> GraphError:
+    # What Exchange answers for an event id that names no event on the calendar, as after
+    # the person deleted it in Outlook (https://learn.microsoft.com/graph/api/event-update,
+    # https://learn.microsoft.com/graph/api/event-delete: 404 Not Found;
+    # https://learn.microsoft.com/graph/errors: the error code in the body).
     return GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
 
 

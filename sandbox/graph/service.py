@@ -31,8 +31,10 @@ from sandbox.state import Json, Store, now_iso
 GRAPH_PREFIX = "/v1.0"
 BATCH_LIMIT = 20
 REQUEST_LOG_SIZE = 10_000
-# Exchange limits concurrent requests per app; SharePoint has its own outages and budget.
-_OUTLOOK = re.compile(r"/users/[^/]+/(?:calendar/)?(?:events|sendMail)(?:/|$)")
+# Exchange limits requests per app per mailbox (concurrency and a 10-minute budget:
+# https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits); SharePoint
+# has its own outages and budget.
+_OUTLOOK = re.compile(r"/users/(?P<mailbox>[^/]+)/(?:calendar/)?(?:events|sendMail)(?:/|$)")
 _SHAREPOINT = re.compile(r"/(?:sites|drives|_upload)(?:/|$)")
 
 
@@ -78,10 +80,13 @@ class GraphService:
         self, request: GraphRequest, router: Router
     ) -> GraphResponse:
         faults = self.injector
-        is_outlook = _OUTLOOK.match(request.path) is not None
+        mailbox = self._mailbox(request.path)
         # The Outlook slot is held through the injected latency: that latency is what
         # stands in for Exchange's own service time, during which the slot is busy.
-        with faults.outlook_slot(request.app_id, is_outlook) as admitted:
+        with faults.outlook_slot(request.app_id, mailbox) as admitted:
+            over_budget = None
+            if admitted and mailbox is not None:
+                over_budget = faults.outlook_budget_refusal(request.app_id, mailbox)
             await faults.delay()
             refusal = None
             if _SHAREPOINT.match(request.path):
@@ -89,6 +94,7 @@ class GraphService:
             refusal = refusal or faults.random_refusal()
             if refusal is None and not admitted:
                 refusal = faults.outlook_refusal()
+            refusal = refusal or over_budget
             if refusal is not None:
                 return error_response(
                     refusal.status,
@@ -102,6 +108,16 @@ class GraphService:
                 return router.dispatch(self.store, request)
             except GraphError as error:
                 return error.response()
+
+    def _mailbox(self, path: str) -> str | None:
+        """Whose mailbox an Outlook request uses (the user's object id, however the path
+        names them), or None for a request that is not Outlook's."""
+        found = _OUTLOOK.match(path)
+        if found is None:
+            return None
+        ref = found.group("mailbox")
+        user = self.store.user(ref)
+        return str(user["id"]) if user is not None else ref.lower()
 
     # -- $batch ---------------------------------------------------------------
 

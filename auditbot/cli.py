@@ -152,7 +152,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from auditbot.app import build
     from auditbot.logs import configure_logging
     from auditbot.settings import load_settings
     from store.db import DatabaseUnavailable
@@ -187,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from auditbot.cli_read import run_reading
 
             return asyncio.run(run_reading(settings, READING[args.command], args))
+        from auditbot.app import build
+
         app = build(settings)
         return asyncio.run(_run(app, commands[args.command], args))
     except (AuditError, DatabaseUnavailable) as exc:
